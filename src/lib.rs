@@ -14,8 +14,10 @@ pub mod signature;
 
 mod config;
 mod secret;
+mod verified;
 
 pub use config::ConfigError;
 pub use event::{Event, ParseError, ParseErrorKind, WebhookPayload, railz, rootfi};
 pub use secret::Secret;
 pub use signature::{VerificationError, VerificationErrorKind, Verifier};
+pub use verified::VerifiedBytes;
