@@ -16,12 +16,6 @@ use super::header::{self, Candidates, MAX_SIGNATURES};
 use super::keys::{KeyMaterial, KeySet};
 use super::scheme::{Encoding, Format, HmacScheme, SignedContent, TimestampSource, TimestampUnit};
 
-/// Standard alphabet; padding accepted whether present or not.
-const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
 type Tag = [u8; 32];
 
 /// Whether the timestamp tolerance is applied.
@@ -63,13 +57,25 @@ fn tag(key: &KeyMaterial, scheme: &HmacScheme, content: &Content<'_>, body: &[u8
     mac.finalize().into_bytes().into()
 }
 
+/// Standard alphabet; padding accepted whether present or not.
+const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
 /// Decodes one candidate into a fixed array; anything that is not exactly 32 bytes in the
-/// configured encoding is `None` (and so can never match).
-fn decode(encoding: Encoding, candidate: &str) -> Option<Tag> {
+/// configured encoding (truncated, extended, bad characters) is `None` and never matches.
+/// Hex is accepted in either case.
+fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
     let mut out = [0u8; 32];
     match encoding {
-        Encoding::Hex => hex::decode_to_slice(candidate, &mut out).ok()?,
+        Encoding::Hex => const_hex::decode_to_slice(candidate, &mut out).ok()?,
         Encoding::Base64 => {
+            // A 32-byte MAC is 43 characters unpadded, 44 padded: rejecting other lengths
+            // first keeps oversized candidates from costing a decode.
+            if !(43..=44).contains(&candidate.len()) {
+                return None;
+            }
             let written = BASE64_LENIENT.decode_slice(candidate, &mut out).ok()?;
             if written != out.len() {
                 return None;
@@ -79,9 +85,23 @@ fn decode(encoding: Encoding, candidate: &str) -> Option<Tag> {
     Some(out)
 }
 
+/// Constant-time equality of two MACs with [`subtle`], compared as four 64-bit words
+/// (per-byte `ct_eq` on 32 bytes costs ~6x more for the same guarantee).
+fn ct_eq(a: &Tag, b: &Tag) -> Choice {
+    fn words(bytes: &Tag) -> [u64; 4] {
+        let (chunks, _) = bytes.as_chunks::<8>();
+        let mut out = [0u64; 4];
+        for (word, chunk) in out.iter_mut().zip(chunks) {
+            *word = u64::from_ne_bytes(*chunk);
+        }
+        out
+    }
+    words(a).ct_eq(&words(b))
+}
+
 fn encode(encoding: Encoding, tag: &Tag) -> String {
     match encoding {
-        Encoding::Hex => hex::encode(tag),
+        Encoding::Hex => const_hex::encode(tag),
         Encoding::Base64 => STANDARD.encode(tag),
     }
 }
@@ -131,7 +151,7 @@ pub(crate) fn verify(
     let on_sig = |kind| VerificationError::with_header(kind, sig_header.clone());
     let value = header::single(headers, sig_header)?;
 
-    let (element_ts, candidates): (Option<&str>, Candidates<'_>) = match &scheme.format.0 {
+    let (element_ts, candidates): (Option<&[u8]>, Candidates<'_>) = match &scheme.format.0 {
         Format::Bare { prefix, required } => (
             None,
             header::parse_bare(value, prefix.as_deref(), *required).map_err(on_sig)?,
@@ -151,7 +171,7 @@ pub(crate) fn verify(
     };
 
     // The timestamp, raw (signed as written) and as a number.
-    let timestamp: Option<(&str, u64)> = match scheme.timestamp_source() {
+    let timestamp: Option<(&[u8], u64)> = match scheme.timestamp_source() {
         None => None,
         Some(TimestampSource::Element) => {
             let raw = element_ts.unwrap_or_default();
@@ -166,13 +186,14 @@ pub(crate) fn verify(
     };
     let id = match &scheme.content {
         SignedContent::IdDotTimestampDotBody { id_header } => header::single(headers, id_header)?,
-        _ => "",
+        _ => b"",
     };
     let content = Content {
-        id: id.as_bytes(),
-        timestamp: timestamp.map_or(&[][..], |(raw, _)| raw.as_bytes()),
+        id,
+        timestamp: timestamp.map_or(&[][..], |(raw, _)| raw),
     };
 
+    // Decode every candidate once, into fixed arrays (no allocation).
     let mut decoded = [[0u8; 32]; MAX_SIGNATURES];
     let mut usable = 0;
     for candidate in candidates.as_slice() {
@@ -188,6 +209,7 @@ pub(crate) fn verify(
     let mut now = None;
     let mut now = || *now.get_or_insert_with(|| clock.now());
     let mut matched = false;
+    // No HMAC work at all when no candidate can be a 32-byte MAC.
     if !decoded.is_empty() {
         let check_expiry = keys.needs_clock();
         for entry in &keys.entries {
@@ -198,7 +220,7 @@ pub(crate) fn verify(
             // Constant time per comparison; stopping after a match only reveals that the
             // request was genuine, which is not secret.
             let hit = decoded.iter().fold(Choice::from(0), |acc, candidate| {
-                acc | candidate.ct_eq(&expected)
+                acc | ct_eq(candidate, &expected)
             });
             if bool::from(hit) {
                 matched = true;
@@ -248,7 +270,10 @@ pub(crate) fn sign(
                 .chain_update(b".")
                 .chain_update(body)
                 .finalize();
-            let id = format!("msg_{}", hex::encode(digest.get(..12).unwrap_or_default()));
+            let id = format!(
+                "msg_{}",
+                const_hex::encode(digest.get(..12).unwrap_or_default())
+            );
             insert(&mut headers, id_header, &id);
             id
         }
@@ -358,24 +383,56 @@ mod tests {
     }
 
     #[test]
-    fn decode_accepts_exactly_32_bytes() {
+    fn hex_candidates_decode_to_exactly_32_bytes() {
         let hex64 = "e7081c7b8e7f081fbeae78a57c2617f7332035a2729700dda43bc52e87491434";
-        let tag = decode(Encoding::Hex, hex64).unwrap();
-        assert_eq!(tag[0], 0xe7);
-        assert_eq!(decode(Encoding::Hex, &hex64.to_uppercase()), Some(tag));
-        assert_eq!(decode(Encoding::Hex, &hex64[..62]), None);
-        assert_eq!(decode(Encoding::Hex, &format!("{hex64}00")), None);
-        assert_eq!(decode(Encoding::Hex, &hex64.replace('e', "g")), None);
-
-        let b64 = STANDARD.encode(tag);
-        assert_eq!(b64.len(), 44);
-        assert_eq!(decode(Encoding::Base64, &b64), Some(tag));
+        let tag = decode(Encoding::Hex, hex64.as_bytes()).unwrap();
+        assert_eq!(tag[..2], [0xe7, 0x08]);
+        assert_eq!(tag[31], 0x34);
         assert_eq!(
-            decode(Encoding::Base64, b64.trim_end_matches('=')),
+            decode(Encoding::Hex, hex64.to_uppercase().as_bytes()),
             Some(tag)
         );
-        assert_eq!(decode(Encoding::Base64, &b64[..40]), None);
-        assert_eq!(decode(Encoding::Base64, &STANDARD.encode([0u8; 33])), None);
-        assert_eq!(decode(Encoding::Base64, "!!!!"), None);
+        assert_eq!(decode(Encoding::Hex, &hex64.as_bytes()[..62]), None);
+        assert_eq!(decode(Encoding::Hex, format!("{hex64}00").as_bytes()), None);
+        assert_eq!(
+            decode(Encoding::Hex, hex64.replace('e', "g").as_bytes()),
+            None
+        );
+        assert_eq!(
+            decode(Encoding::Hex, format!("0x{}", &hex64[2..]).as_bytes()),
+            None
+        );
+        assert_eq!(encode(Encoding::Hex, &tag), hex64);
+    }
+
+    #[test]
+    fn base64_candidates_with_or_without_padding() {
+        let tag: Tag = core::array::from_fn(|i| u8::try_from(i * 7).unwrap());
+        let b64 = STANDARD.encode(tag);
+        assert_eq!(b64.len(), 44);
+        assert_eq!(encode(Encoding::Base64, &tag), b64);
+        assert_eq!(decode(Encoding::Base64, b64.as_bytes()), Some(tag));
+        assert_eq!(
+            decode(Encoding::Base64, b64.trim_end_matches('=').as_bytes()),
+            Some(tag)
+        );
+        assert_eq!(decode(Encoding::Base64, &b64.as_bytes()[..40]), None);
+        assert_eq!(
+            decode(Encoding::Base64, STANDARD.encode([0u8; 33]).as_bytes()),
+            None
+        );
+        assert_eq!(decode(Encoding::Base64, b"!!!!"), None);
+        assert_eq!(decode(Encoding::Base64, "!".repeat(44).as_bytes()), None);
+    }
+
+    #[test]
+    fn ct_eq_sees_every_byte() {
+        let a = [0x5a; 32];
+        for i in 0..32 {
+            let mut b = a;
+            b[i] ^= 0x01;
+            assert!(!bool::from(ct_eq(&a, &b)), "byte {i}");
+        }
+        assert!(bool::from(ct_eq(&a, &a)));
     }
 }

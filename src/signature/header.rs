@@ -17,20 +17,20 @@ pub const MAX_SIGNATURES: usize = 8;
 /// Candidate signatures as they appear in the header (still encoded), without allocating.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Candidates<'a> {
-    items: [&'a str; MAX_SIGNATURES],
+    items: [&'a [u8]; MAX_SIGNATURES],
     len: usize,
 }
 
 impl<'a> Candidates<'a> {
     pub(crate) const fn new() -> Self {
         Self {
-            items: [""; MAX_SIGNATURES],
+            items: [b""; MAX_SIGNATURES],
             len: 0,
         }
     }
 
     /// Adds a candidate; `InvalidHeader` once the cap is exceeded.
-    pub(crate) fn push(&mut self, signature: &'a str) -> Result<(), VerificationErrorKind> {
+    pub(crate) fn push(&mut self, signature: &'a [u8]) -> Result<(), VerificationErrorKind> {
         let slot = self
             .items
             .get_mut(self.len)
@@ -40,7 +40,7 @@ impl<'a> Candidates<'a> {
         Ok(())
     }
 
-    pub(crate) fn as_slice(&self) -> &[&'a str] {
+    pub(crate) fn as_slice(&self) -> &[&'a [u8]] {
         self.items.get(..self.len).unwrap_or_default()
     }
 
@@ -49,38 +49,42 @@ impl<'a> Candidates<'a> {
     }
 }
 
+/// Visible ASCII, space or tab: what [`http::HeaderValue::to_str`] accepts, checked
+/// without early exit so the loop vectorizes (header values are short; this runs on every
+/// request).
+fn is_visible_ascii(value: &[u8]) -> bool {
+    value.iter().fold(true, |ok, &b| {
+        ok & ((b' '..=b'~').contains(&b) | (b == b'\t'))
+    })
+}
+
 /// The one value of header `name`: `MissingHeader` if absent, `InvalidHeader` if it appears
 /// more than once or is not visible ASCII.
 pub(crate) fn single<'h>(
     headers: &'h HeaderMap,
     name: &HeaderName,
-) -> Result<&'h str, VerificationError> {
+) -> Result<&'h [u8], VerificationError> {
     let mut values = headers.get_all(name).iter();
     let err = |kind| VerificationError::with_header(kind, name.clone());
     let value = values
         .next()
-        .ok_or_else(|| err(VerificationErrorKind::MissingHeader))?;
-    if values.next().is_some() {
+        .ok_or_else(|| err(VerificationErrorKind::MissingHeader))?
+        .as_bytes();
+    if values.next().is_some() || !is_visible_ascii(value) {
         return Err(err(VerificationErrorKind::InvalidHeader));
     }
-    value
-        .to_str()
-        .map_err(|_| err(VerificationErrorKind::InvalidHeader))
-}
-
-/// Trims the optional whitespace allowed around elements.
-fn trim_ows(s: &str) -> &str {
-    s.trim_matches([' ', '\t'])
+    Ok(value)
 }
 
 /// A bare signature, maybe after `prefix`.
 pub(crate) fn parse_bare<'a>(
-    value: &'a str,
+    value: &'a [u8],
     prefix: Option<&str>,
     required: bool,
 ) -> Result<Candidates<'a>, VerificationErrorKind> {
-    let value = trim_ows(value);
-    let signature = match prefix.map(|p| value.strip_prefix(p)) {
+    // Values are visible ASCII by now, so ASCII whitespace means spaces and tabs.
+    let value = value.trim_ascii();
+    let signature = match prefix.map(|p| value.strip_prefix(p.as_bytes())) {
         Some(Some(rest)) => rest,
         Some(None) if required => return Err(VerificationErrorKind::InvalidHeader),
         Some(None) | None => value,
@@ -97,7 +101,7 @@ pub(crate) fn parse_bare<'a>(
 #[derive(Debug)]
 pub(crate) struct KeyValueParts<'a> {
     /// The raw timestamp element value, if a timestamp key was asked for.
-    pub(crate) timestamp: Option<&'a str>,
+    pub(crate) timestamp: Option<&'a [u8]>,
     /// Every element named like the signature key.
     pub(crate) signatures: Candidates<'a>,
 }
@@ -109,15 +113,25 @@ pub(crate) struct KeyValueParts<'a> {
 /// `InvalidHeader`. Spaces and tabs around elements are tolerated. Elements with unknown
 /// keys are ignored, as Stripe does, so senders can add signature versions.
 pub(crate) fn parse_key_value<'a>(
-    value: &'a str,
+    value: &'a [u8],
     signature_key: &str,
     timestamp_key: Option<&str>,
 ) -> Result<KeyValueParts<'a>, VerificationErrorKind> {
     use VerificationErrorKind::InvalidHeader;
+    let signature_key = signature_key.as_bytes();
+    let timestamp_key = timestamp_key.map(str::as_bytes);
     let mut timestamp = None;
     let mut signatures = Candidates::new();
-    for element in value.split(',') {
-        let (key, val) = trim_ows(element).split_once('=').ok_or(InvalidHeader)?;
+    for element in value.split(|&b| b == b',') {
+        let element = element.trim_ascii();
+        let eq = element
+            .iter()
+            .position(|&b| b == b'=')
+            .ok_or(InvalidHeader)?;
+        let (key, val) = (
+            element.get(..eq).unwrap_or_default(),
+            element.get(eq + 1..).unwrap_or_default(),
+        );
         if key.is_empty() {
             return Err(InvalidHeader);
         }
@@ -145,13 +159,21 @@ pub(crate) fn parse_key_value<'a>(
 /// spaces tolerated), each `<version>,<signature>`; other versions ignored; an entry
 /// without `,` or with an empty signature, or no entry of `version`, is `InvalidHeader`.
 pub(crate) fn parse_versioned<'a>(
-    value: &'a str,
+    value: &'a [u8],
     version: &str,
 ) -> Result<Candidates<'a>, VerificationErrorKind> {
     use VerificationErrorKind::InvalidHeader;
+    let version = version.as_bytes();
     let mut signatures = Candidates::new();
-    for entry in value.split([' ', '\t']).filter(|e| !e.is_empty()) {
-        let (v, sig) = entry.split_once(',').ok_or(InvalidHeader)?;
+    for entry in value
+        .split(|&b| b == b' ' || b == b'\t')
+        .filter(|e| !e.is_empty())
+    {
+        let comma = entry.iter().position(|&b| b == b',').ok_or(InvalidHeader)?;
+        let (v, sig) = (
+            entry.get(..comma).unwrap_or_default(),
+            entry.get(comma + 1..).unwrap_or_default(),
+        );
         if v == version {
             if sig.is_empty() {
                 return Err(InvalidHeader);
@@ -167,12 +189,16 @@ pub(crate) fn parse_versioned<'a>(
 
 /// A Unix timestamp written as plain ASCII decimal digits (no sign, no spaces, no
 /// fraction) that fits in a `u64`; otherwise `InvalidTimestamp`.
-pub(crate) fn parse_timestamp(raw: &str) -> Result<u64, VerificationErrorKind> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+pub(crate) fn parse_timestamp(raw: &[u8]) -> Result<u64, VerificationErrorKind> {
+    if raw.is_empty() {
         return Err(VerificationErrorKind::InvalidTimestamp);
     }
-    raw.parse()
-        .map_err(|_| VerificationErrorKind::InvalidTimestamp)
+    raw.iter().try_fold(0u64, |acc, &b| {
+        let digit = b.is_ascii_digit().then(|| u64::from(b - b'0'));
+        digit
+            .and_then(|d| acc.checked_mul(10)?.checked_add(d))
+            .ok_or(VerificationErrorKind::InvalidTimestamp)
+    })
 }
 
 #[cfg(test)]
@@ -183,22 +209,22 @@ mod tests {
 
     #[test]
     fn key_value_reads_timestamp_and_every_signature() {
-        let parts = parse_key_value("t=1619201259010,v=aa,v=bb", "v", Some("t")).unwrap();
-        assert_eq!(parts.timestamp, Some("1619201259010"));
-        assert_eq!(parts.signatures.as_slice(), ["aa", "bb"]);
+        let parts = parse_key_value(b"t=1619201259010,v=aa,v=bb", "v", Some("t")).unwrap();
+        assert_eq!(parts.timestamp, Some(&b"1619201259010"[..]));
+        assert_eq!(parts.signatures.as_slice(), [b"aa", b"bb"]);
     }
 
     #[test]
     fn key_value_tolerates_spaces_around_elements_and_any_order() {
-        let parts = parse_key_value(" v=aa ,\tt=12 , v=bb", "v", Some("t")).unwrap();
-        assert_eq!(parts.timestamp, Some("12"));
-        assert_eq!(parts.signatures.as_slice(), ["aa", "bb"]);
+        let parts = parse_key_value(b" v=aa ,\tt=12 , v=bb", "v", Some("t")).unwrap();
+        assert_eq!(parts.timestamp, Some(&b"12"[..]));
+        assert_eq!(parts.signatures.as_slice(), [b"aa", b"bb"]);
     }
 
     #[test]
     fn key_value_ignores_unknown_keys() {
-        let parts = parse_key_value("t=1,v0=zz,v=aa,x=", "v", Some("t")).unwrap();
-        assert_eq!(parts.signatures.as_slice(), ["aa"]);
+        let parts = parse_key_value(b"t=1,v0=zz,v=aa,x=", "v", Some("t")).unwrap();
+        assert_eq!(parts.signatures.as_slice(), [b"aa"]);
     }
 
     #[test]
@@ -219,7 +245,7 @@ mod tests {
             "t = 1,v=aa",
         ] {
             assert_eq!(
-                parse_key_value(value, "v", Some("t")).unwrap_err(),
+                parse_key_value(value.as_bytes(), "v", Some("t")).unwrap_err(),
                 InvalidHeader,
                 "{value:?}"
             );
@@ -228,18 +254,18 @@ mod tests {
 
     #[test]
     fn key_value_without_timestamp_key() {
-        let parts = parse_key_value("v1=aa", "v1", None).unwrap();
+        let parts = parse_key_value(b"v1=aa", "v1", None).unwrap();
         assert_eq!(parts.timestamp, None);
         // `t` is then just an unknown element.
-        let parts = parse_key_value("t=5,v1=aa", "v1", None).unwrap();
-        assert_eq!(parts.signatures.as_slice(), ["aa"]);
+        let parts = parse_key_value(b"t=5,v1=aa", "v1", None).unwrap();
+        assert_eq!(parts.signatures.as_slice(), [b"aa"]);
     }
 
     #[test]
     fn signature_count_is_capped() {
         let eight = "t=1,v=a,v=b,v=c,v=d,v=e,v=f,v=g,v=h";
         assert_eq!(
-            parse_key_value(eight, "v", Some("t"))
+            parse_key_value(eight.as_bytes(), "v", Some("t"))
                 .unwrap()
                 .signatures
                 .as_slice()
@@ -248,12 +274,12 @@ mod tests {
         );
         let nine = format!("{eight},v=i");
         assert_eq!(
-            parse_key_value(&nine, "v", Some("t")).unwrap_err(),
+            parse_key_value(nine.as_bytes(), "v", Some("t")).unwrap_err(),
             InvalidHeader
         );
         let nine_versioned = "v1,a ".repeat(MAX_SIGNATURES + 1);
         assert_eq!(
-            parse_versioned(&nine_versioned, "v1").unwrap_err(),
+            parse_versioned(nine_versioned.as_bytes(), "v1").unwrap_err(),
             InvalidHeader
         );
     }
@@ -261,36 +287,36 @@ mod tests {
     #[test]
     fn bare_with_optional_and_required_prefix() {
         assert_eq!(
-            parse_bare("sha256=ab", Some("sha256="), false)
+            parse_bare(b"sha256=ab", Some("sha256="), false)
                 .unwrap()
                 .as_slice(),
-            ["ab"]
+            [b"ab"]
         );
         assert_eq!(
-            parse_bare(" ab ", Some("sha256="), false)
+            parse_bare(b" ab ", Some("sha256="), false)
                 .unwrap()
                 .as_slice(),
-            ["ab"]
+            [b"ab"]
         );
         assert_eq!(
-            parse_bare("ab", Some("sha256="), true).unwrap_err(),
+            parse_bare(b"ab", Some("sha256="), true).unwrap_err(),
             InvalidHeader
         );
         assert_eq!(
-            parse_bare("sha256=", Some("sha256="), false).unwrap_err(),
+            parse_bare(b"sha256=", Some("sha256="), false).unwrap_err(),
             InvalidHeader
         );
-        assert_eq!(parse_bare("  ", None, false).unwrap_err(), InvalidHeader);
-        assert_eq!(parse_bare("ab", None, false).unwrap().as_slice(), ["ab"]);
+        assert_eq!(parse_bare(b"  ", None, false).unwrap_err(), InvalidHeader);
+        assert_eq!(parse_bare(b"ab", None, false).unwrap().as_slice(), [b"ab"]);
     }
 
     #[test]
     fn versioned_list_parsing() {
-        let sigs = parse_versioned("v1,aa  v2,zz v1,bb", "v1").unwrap();
-        assert_eq!(sigs.as_slice(), ["aa", "bb"]);
+        let sigs = parse_versioned(b"v1,aa  v2,zz v1,bb", "v1").unwrap();
+        assert_eq!(sigs.as_slice(), [b"aa", b"bb"]);
         for value in ["", "v2,zz", "v1", "v1,", "v1,aa junk"] {
             assert_eq!(
-                parse_versioned(value, "v1").unwrap_err(),
+                parse_versioned(value.as_bytes(), "v1").unwrap_err(),
                 InvalidHeader,
                 "{value:?}"
             );
@@ -299,8 +325,8 @@ mod tests {
 
     #[test]
     fn timestamps_are_plain_digits() {
-        assert_eq!(parse_timestamp("1619201259010"), Ok(1_619_201_259_010));
-        assert_eq!(parse_timestamp("007"), Ok(7));
+        assert_eq!(parse_timestamp(b"1619201259010"), Ok(1_619_201_259_010));
+        assert_eq!(parse_timestamp(b"007"), Ok(7));
         for raw in [
             "",
             "+1",
@@ -312,9 +338,13 @@ mod tests {
             "18446744073709551616",
             "١٢",
         ] {
-            assert_eq!(parse_timestamp(raw), Err(InvalidTimestamp), "{raw:?}");
+            assert_eq!(
+                parse_timestamp(raw.as_bytes()),
+                Err(InvalidTimestamp),
+                "{raw:?}"
+            );
         }
-        assert_eq!(parse_timestamp("18446744073709551615"), Ok(u64::MAX));
+        assert_eq!(parse_timestamp(b"18446744073709551615"), Ok(u64::MAX));
     }
 
     #[test]
@@ -324,7 +354,7 @@ mod tests {
         assert_eq!(single(&headers, &name).unwrap_err().kind(), MissingHeader);
 
         headers.insert(&name, HeaderValue::from_static("abc"));
-        assert_eq!(single(&headers, &name).unwrap(), "abc");
+        assert_eq!(single(&headers, &name).unwrap(), b"abc");
 
         headers.append(&name, HeaderValue::from_static("abc"));
         let err = single(&headers, &name).unwrap_err();

@@ -27,14 +27,15 @@ pub(crate) struct SharedSecretScheme {
 
 impl SharedSecretScheme {
     /// The token part of the header value; `None` when a `Bearer` value lacks the scheme.
-    fn token<'a>(&self, value: &'a str) -> Option<&'a str> {
+    fn token<'a>(&self, value: &'a [u8]) -> Option<&'a [u8]> {
         if !self.bearer {
             return Some(value);
         }
-        let (scheme, token) = value.split_once(' ')?;
+        let space = value.iter().position(|&b| b == b' ')?;
+        let (scheme, token) = value.split_at(space);
         scheme
-            .eq_ignore_ascii_case(BEARER)
-            .then(|| token.trim_start_matches(' '))
+            .eq_ignore_ascii_case(BEARER.as_bytes())
+            .then(|| token.trim_ascii_start())
     }
 
     pub(crate) fn verify(
@@ -51,7 +52,7 @@ impl SharedSecretScheme {
         };
         let value = header::single(headers, &self.header)?;
         let token = self.token(value).ok_or_else(mismatch)?;
-        let presented: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let presented: [u8; 32] = Sha256::digest(token).into();
         let now = keys.needs_clock().then(|| clock.now());
         let matched = keys
             .entries
@@ -90,17 +91,17 @@ mod tests {
             header: http::header::AUTHORIZATION,
             bearer: true,
         };
-        assert_eq!(scheme.token("Bearer abc"), Some("abc"));
-        assert_eq!(scheme.token("bearer  abc"), Some("abc"));
-        assert_eq!(scheme.token("BEARER abc def"), Some("abc def"));
-        assert_eq!(scheme.token("Basic abc"), None);
-        assert_eq!(scheme.token("Bearerabc"), None);
-        assert_eq!(scheme.token("abc"), None);
+        assert_eq!(scheme.token(b"Bearer abc"), Some(&b"abc"[..]));
+        assert_eq!(scheme.token(b"bearer  abc"), Some(&b"abc"[..]));
+        assert_eq!(scheme.token(b"BEARER abc def"), Some(&b"abc def"[..]));
+        assert_eq!(scheme.token(b"Basic abc"), None);
+        assert_eq!(scheme.token(b"Bearerabc"), None);
+        assert_eq!(scheme.token(b"abc"), None);
 
         let plain = SharedSecretScheme {
             header: HeaderName::from_static("api_key"),
             bearer: false,
         };
-        assert_eq!(plain.token("Bearer abc"), Some("Bearer abc"));
+        assert_eq!(plain.token(b"Bearer abc"), Some(&b"Bearer abc"[..]));
     }
 }
