@@ -765,3 +765,61 @@ fn sign_round_trips_for_every_scheme() {
             .unwrap_or_else(|e| panic!("{verifier:?}: {e}"));
     }
 }
+
+// ---- properties ----------------------------------------------------------------------
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn verifiers() -> Vec<Verifier> {
+        let clock = ManualClock::new(at_s(SW_T));
+        vec![
+            railz().with_clock(clock.clone()),
+            Verifier::rootfi(ROOTFI_SECRET).unwrap(),
+            Verifier::hmac(HmacScheme::stripe(), STRIPE_SECRET)
+                .unwrap()
+                .with_clock(clock.clone()),
+            sw_verifier(at_s(SW_T)),
+            Verifier::bearer("tok").unwrap(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any header bytes: an error or (for a forgery that happens to be valid: never)
+        /// success, but never a panic, and never success without the right signature.
+        #[test]
+        fn arbitrary_headers_never_panic_or_pass(
+            value in proptest::collection::vec(any::<u8>(), 0..200),
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let Ok(value) = HeaderValue::from_bytes(&value) else { return Ok(()) };
+            for verifier in verifiers() {
+                let mut map = HeaderMap::new();
+                for name in ["railz-signature", "x-rootfi-signature", "stripe-signature",
+                             "webhook-signature", "webhook-id", "webhook-timestamp",
+                             "authorization"] {
+                    map.insert(HeaderName::from_static(name), value.clone());
+                }
+                prop_assert!(verifier.verify(&map, &body).is_err());
+            }
+        }
+
+        /// Any body round-trips through sign/verify, and any one-bit change is caught.
+        #[test]
+        fn sign_verify_round_trip(
+            body in proptest::collection::vec(any::<u8>(), 1..300),
+            flip in any::<prop::sample::Index>(),
+        ) {
+            for verifier in verifiers().into_iter().take(4) {
+                let signed = verifier.sign(&body, at_s(SW_T));
+                prop_assert!(verifier.verify(&signed, &body).is_ok());
+                let mut altered = body.clone();
+                altered[flip.index(body.len())] ^= 0x80;
+                prop_assert_eq!(kind(verifier.verify(&signed, &altered)), Kind::SignatureMismatch);
+            }
+        }
+    }
+}
