@@ -319,7 +319,8 @@ impl Verifier {
 
     /// The headers a sender would attach to `body` at `now`, signed with the primary key
     /// (for tests and local senders). Timestamps are written in the scheme's unit;
-    /// Standard-Webhooks-style ids are derived from the body and time.
+    /// Standard-Webhooks-style ids are derived from the body and time; an optional
+    /// signature prefix is left out, a required one written; hex is lowercase.
     #[must_use]
     pub fn sign(&self, body: &[u8], now: SystemTime) -> HeaderMap {
         let keys = self.keys.load();
