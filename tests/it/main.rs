@@ -1,0 +1,3 @@
+//! The single integration-test binary.
+
+mod signature;
