@@ -1,0 +1,194 @@
+//! Shared deserialisation plumbing: borrowed keys, field storage, failure-path re-runs.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+use super::ParseError;
+
+/// An object key: borrowed from the input when it has no escapes (the common case), so
+/// matching known keys never allocates.
+pub(crate) enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Borrowed(s) => s,
+            Self::Owned(s) => s,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Self::Borrowed(s) => s.to_owned(),
+            Self::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// Stores a known field; `null` goes to `extra` so that it serialises back as `null`.
+pub(crate) fn store<T, E: de::Error>(
+    slot: &mut Option<T>,
+    extra: &mut Map<String, Value>,
+    wire: &'static str,
+    value: Option<T>,
+) -> Result<(), E> {
+    if slot.is_some() || extra.contains_key(wire) {
+        return Err(E::duplicate_field(wire));
+    }
+    match value {
+        Some(v) => *slot = Some(v),
+        None => {
+            extra.insert(wire.to_owned(), Value::Null);
+        }
+    }
+    Ok(())
+}
+
+/// Stores an unknown field's value in `extra`.
+pub(crate) fn store_extra<'de, A: MapAccess<'de>>(
+    extra: &mut Map<String, Value>,
+    key: Key<'de>,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    let value: Value = map.next_value()?;
+    let key = key.into_string();
+    if extra.contains_key(&key) {
+        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+    }
+    extra.insert(key, value);
+    Ok(())
+}
+
+/// Converts a typed field back to JSON (only for fields a variant does not use).
+pub(crate) fn to_value<T: Serialize>(v: &T) -> Value {
+    // Every model type serialises to JSON with string keys, so this cannot fail.
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Writes a model's wire fields (and its `extra`) into an open JSON object.
+pub(crate) trait Fields {
+    fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+}
+
+/// A model serialised with its tag entry first: `{"webhook_type": "...", ...fields}`.
+pub(crate) struct Tagged<'a, F> {
+    pub(crate) key: &'static str,
+    pub(crate) tag: &'a str,
+    pub(crate) fields: &'a F,
+}
+
+impl<F: Fields> Serialize for Tagged<'_, F> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry(self.key, self.tag)?;
+        self.fields.serialize_fields(&mut map)?;
+        map.end()
+    }
+}
+
+/// Re-runs a failed parse under `serde_path_to_error` to learn where it failed.
+///
+/// Only called after the fast parse failed, so the success path never pays for paths.
+pub(crate) fn error_with_path<T>(body: &[u8], first: &serde_json::Error) -> ParseError
+where
+    T: for<'de> Deserialize<'de>,
+{
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            ParseError::from_json(e.inner(), path)
+        }
+        Ok(_) => match de.end() {
+            Err(e) => ParseError::from_json(&e, String::new()),
+            Ok(()) => ParseError::from_json(first, String::new()),
+        },
+    }
+}
+
+/// Parses a part of the body (already known to be valid JSON) that sits at `prefix`.
+pub(crate) fn parse_part<T>(json: &str, prefix: &str) -> Result<T, ParseError>
+where
+    T: for<'de> Deserialize<'de>,
+{
+    serde_json::from_str(json)
+        .map_err(|e| error_with_path::<T>(json.as_bytes(), &e).prefixed(prefix))
+}
+
+/// Parses the whole body into a `Value` (the rare unknown-event path).
+pub(crate) fn whole_value(body: &[u8]) -> Result<Value, ParseError> {
+    serde_json::from_slice(body).map_err(|e| error_with_path::<Value>(body, &e))
+}
+
+/// The first key of the top-level object, if it can be read without unescaping.
+///
+/// A cheap hint for provider detection; a wrong guess only costs a second parse.
+pub(crate) fn first_key(body: &[u8]) -> Option<&[u8]> {
+    let is_ws = |b: &u8| matches!(b, b' ' | b'\n' | b'\r' | b'\t');
+    let mut i = body.iter().position(|b| !is_ws(b))?;
+    if body.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1 + body.get(i + 1..)?.iter().position(|b| !is_ws(b))?;
+    if body.get(i) != Some(&b'"') {
+        return None;
+    }
+    let rest = body.get(i + 1..)?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    (rest.get(end) == Some(&b'"')).then(|| rest.get(..end)).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_key_reads_plain_keys_only() {
+        assert_eq!(first_key(b" {\n \"data\": {}}"), Some(&b"data"[..]));
+        assert_eq!(first_key(b"{\"\"}"), Some(&b""[..]));
+        assert_eq!(first_key(b"{\"da\\u0074a\": 1}"), None);
+        assert_eq!(first_key(b"[1]"), None);
+        assert_eq!(first_key(b"{"), None);
+        assert_eq!(first_key(b"{\"dat"), None);
+        assert_eq!(first_key(b""), None);
+        assert_eq!(first_key(b"{}"), None);
+    }
+
+    #[test]
+    fn escaped_keys_are_owned_and_still_match() {
+        let k: Key<'_> = serde_json::from_str("\"a\\u0062\"").unwrap();
+        assert!(matches!(k, Key::Owned(_)));
+        assert_eq!(k.as_str(), "ab");
+        let k: Key<'_> = serde_json::from_str("\"ab\"").unwrap();
+        assert!(matches!(k, Key::Borrowed("ab")));
+    }
+}
