@@ -117,10 +117,19 @@ impl<F: Fields> Serialize for Tagged<'_, F> {
 /// Re-runs a failed parse under `serde_path_to_error` to learn where it failed.
 ///
 /// Only called after the fast parse failed, so the success path never pays for paths.
+///
+/// A streaming parse can meet a wrong type before it meets the end of a truncated body,
+/// so a data error is first checked against a plain syntax pass: a body that is not
+/// JSON is always a syntax error, whatever the typed parse saw first.
 pub(crate) fn error_with_path<T>(body: &[u8], first: &serde_json::Error) -> ParseError
 where
     T: for<'de> Deserialize<'de>,
 {
+    if first.is_data() {
+        if let Err(e) = serde_json::from_slice::<de::IgnoredAny>(body) {
+            return ParseError::from_json(&e, String::new());
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(e) => {

@@ -1,0 +1,3 @@
+//! The single integration-test binary; each module covers one area.
+
+mod events;
