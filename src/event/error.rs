@@ -100,13 +100,25 @@ impl ParseError {
 
     /// A data error (valid JSON of the wrong shape) at `path` ("" for the whole body).
     pub(crate) fn data(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind: ParseErrorKind::Data, message: message.into(), path: path.into() }
+        Self {
+            kind: ParseErrorKind::Data,
+            message: message.into(),
+            path: path.into(),
+        }
     }
 
     /// Classifies a serde_json error and attaches a path.
     pub(crate) fn from_json(e: &serde_json::Error, path: String) -> Self {
-        let kind = if e.is_data() { ParseErrorKind::Data } else { ParseErrorKind::Syntax };
-        Self { kind, message: e.to_string(), path }
+        let kind = if e.is_data() {
+            ParseErrorKind::Data
+        } else {
+            ParseErrorKind::Syntax
+        };
+        Self {
+            kind,
+            message: e.to_string(),
+            path,
+        }
     }
 
     /// Puts `prefix` in front of the path, for errors found while parsing a part of the
@@ -147,7 +159,9 @@ mod tests {
 
     #[test]
     fn syntax_maps_to_400_and_data_to_422() {
-        let syntax: ParseError = serde_json::from_slice::<serde_json::Value>(b"{").unwrap_err().into();
+        let syntax: ParseError = serde_json::from_slice::<serde_json::Value>(b"{")
+            .unwrap_err()
+            .into();
         assert_eq!(syntax.kind(), ParseErrorKind::Syntax);
         assert_eq!(syntax.status(), 400);
         let data: ParseError = serde_json::from_slice::<u8>(b"\"x\"").unwrap_err().into();
@@ -161,7 +175,10 @@ mod tests {
         let e = ParseError::data("status", "bad");
         assert_eq!(e.prefixed("data").path(), Some("data.status"));
         let e = ParseError::data("[2].status", "bad");
-        assert_eq!(e.prefixed("data.requests").path(), Some("data.requests[2].status"));
+        assert_eq!(
+            e.prefixed("data.requests").path(),
+            Some("data.requests[2].status")
+        );
         let e = ParseError::data("", "bad");
         assert_eq!(e.prefixed("data").to_string(), "data: bad");
         let e = ParseError::data("x", "bad");

@@ -166,13 +166,22 @@ macro_rules! model {
             }
 
             /// Moves every field still set into `extra` (for fields a variant does not use).
-            pub(crate) fn spill_into(self, extra: &mut serde_json::Map<String, serde_json::Value>) {
+            pub(crate) fn spill_into(&mut self, extra: &mut serde_json::Map<String, serde_json::Value>) {
                 $(
-                    if let Some(v) = self.$field {
+                    if let Some(v) = self.$field.take() {
                         extra.insert($wire.to_owned(), $crate::event::de::to_value(&v));
                     }
                 )*
-                extra.extend(self.extra);
+                extra.append(&mut self.extra);
+            }
+        }
+
+        impl $crate::event::de::FillMap for $name {
+            fn fill<'de, A: serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+                while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
+                    self.read_entry(key, &mut map)?;
+                }
+                Ok(())
             }
         }
 
@@ -201,21 +210,9 @@ macro_rules! model {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct V;
-                impl<'de> serde::de::Visitor<'de> for V {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str("a JSON object")
-                    }
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
-                        let mut out = $name::default();
-                        while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
-                            out.read_entry(key, &mut map)?;
-                        }
-                        Ok(out)
-                    }
-                }
-                deserializer.deserialize_map(V)
+                let mut out = Self::default();
+                deserializer.deserialize_map($crate::event::de::FillVisitor(&mut out))?;
+                Ok(out)
             }
         }
     };

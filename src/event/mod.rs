@@ -45,8 +45,8 @@ use serde::{Deserialize, Serialize, Serializer};
 mod macros;
 mod de;
 mod error;
-mod raw;
 pub mod railz;
+mod raw;
 pub mod rootfi;
 
 pub use error::{ParseError, ParseErrorKind};
@@ -237,7 +237,10 @@ mod tests {
             (r#"{"requestId":"r","data":{"event":"login"}}"#, false),
             (r#"{"data":{"event":"login"},"webhook_type":"X"}"#, true),
             (r#"{"data":[],"webhook_type":"DATA_MODEL_CHANGES"}"#, true),
-            (r#"{"data":{},"data_model":"ACCOUNTS","type":"UPDATE"}"#, true),
+            (
+                r#"{"data":{},"data_model":"ACCOUNTS","type":"UPDATE"}"#,
+                true,
+            ),
             (r#"{"event":"connection.changed","company_id":496}"#, true),
             (r#"{"da\u0074a":{"event":"auth"}}"#, false),
         ];

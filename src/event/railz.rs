@@ -50,7 +50,7 @@
 
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -62,7 +62,10 @@ pub use enums::{
 };
 
 use super::ParseError;
-use super::de::{Tagged, error_with_path, whole_value};
+use super::de::{
+    Fill, FillMap, Filled, Key, Tagged, error_with_path, fill_from_slice, store, store_extra,
+    whole_value,
+};
 
 model! {
     /// The account at the service (`serviceAccountRef`).
@@ -417,11 +420,34 @@ model! {
     }
 }
 
-model! {
-    /// The envelope.
-    pub(crate) struct Body {
-        data: Union = "data",
-        request_id: String = "requestId",
+/// The envelope, filled in place: `data` goes straight into the (large) union.
+#[derive(Default)]
+struct Body {
+    data: Union,
+    /// `Some(true)` for an object, `Some(false)` for `null`, `None` when absent.
+    data_seen: Option<bool>,
+    request_id: Option<String>,
+    extra: Map<String, Value>,
+}
+
+impl FillMap for Body {
+    fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            match key.as_str() {
+                "data" => {
+                    if self.data_seen.is_some() {
+                        return Err(de::Error::duplicate_field("data"));
+                    }
+                    self.data_seen = Some(map.next_value_seed(Fill(&mut self.data))?);
+                }
+                "requestId" => {
+                    let value: Option<String> = map.next_value()?;
+                    store(&mut self.request_id, &mut self.extra, "requestId", value)?;
+                }
+                _ => store_extra(&mut self.extra, key, &mut map)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -476,8 +502,9 @@ impl Event {
     /// [`ParseError`]: `Syntax` when the body is not JSON, `Data` when it is JSON of the
     /// wrong shape (see the [module docs](self)).
     pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
-        match serde_json::from_slice::<Body>(body) {
-            Ok(env) => build(env, body),
+        let mut env = Body::default();
+        match fill_from_slice(body, &mut env) {
+            Ok(()) => build(&mut env, body),
             Err(e) => recover(body, &e),
         }
     }
@@ -485,11 +512,15 @@ impl Event {
     /// Parses only if the body is a Railz event and has no RootFi tag beside `data`
     /// (used by provider detection).
     pub(crate) fn try_fast(body: &[u8]) -> Option<Self> {
-        let env = serde_json::from_slice::<Body>(body).ok()?;
-        if ["webhook_type", "event", "data_model"].iter().any(|k| env.extra.contains_key(*k)) {
+        let mut env = Body::default();
+        fill_from_slice(body, &mut env).ok()?;
+        if ["webhook_type", "event", "data_model"]
+            .iter()
+            .any(|k| env.extra.contains_key(*k))
+        {
             return None;
         }
-        build(env, body).ok()
+        build(&mut env, body).ok()
     }
 
     /// The tag exactly as on the wire (`data.event`).
@@ -544,7 +575,10 @@ impl Event {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Self::Unknown { raw, .. } => raw.get("requestId").and_then(Value::as_str),
-            _ => self.envelope().map(Envelope::request_id).unwrap_or_default(),
+            _ => self
+                .envelope()
+                .map(Envelope::request_id)
+                .unwrap_or_default(),
         }
     }
 
@@ -560,9 +594,10 @@ impl Event {
             Self::Push(e) => e.connection_id.as_deref(),
             Self::BatchPush(e) => e.connection_id.as_deref(),
             Self::Delete(e) => e.connection_id.as_deref(),
-            Self::Unknown { raw, .. } => {
-                raw.get("data").and_then(|d| d.get("connectionId")).and_then(Value::as_str)
-            }
+            Self::Unknown { raw, .. } => raw
+                .get("data")
+                .and_then(|d| d.get("connectionId"))
+                .and_then(Value::as_str),
         }
     }
 
@@ -582,19 +617,24 @@ impl Event {
 }
 
 /// Picks the variant from `data.event` and moves the fields into it.
-fn build(env: Body, body: &[u8]) -> Result<Event, ParseError> {
-    let Body { data, request_id, extra: envelope_extra } = env;
-    let Some(mut u) = data else {
-        return Err(if envelope_extra.contains_key("data") {
-            ParseError::data("data", "expected a Railz `data` object, found null")
-        } else {
-            ParseError::data("", "not a Railz event: missing the `data` object")
-        });
-    };
+fn build(env: &mut Body, body: &[u8]) -> Result<Event, ParseError> {
+    match env.data_seen {
+        Some(true) => {}
+        Some(false) => return Err(ParseError::data("data", "expected a Railz `data` object, found null")),
+        None => return Err(ParseError::data("", "not a Railz event: missing the `data` object")),
+    }
+    let u = &mut env.data;
+    let request_id = env.request_id.take();
+    let envelope_extra = std::mem::take(&mut env.extra);
     let tag = match u.event.take() {
         Some(EventType::Other(tag)) => return unknown(tag, body),
         Some(tag) => tag,
-        None => return Err(ParseError::data("data.event", "missing the event tag `event`")),
+        None => {
+            return Err(ParseError::data(
+                "data.event",
+                "missing the event tag `event`",
+            ));
+        }
     };
     let extra = std::mem::take(&mut u.extra);
 
@@ -659,7 +699,10 @@ fn build(env: Body, body: &[u8]) -> Result<Event, ParseError> {
             response_code: response_code,
             validation: validation,
         })),
-        EventType::BatchPush => Event::BatchPush(take!(BatchPush { batch_id: batch_id, batch: batch })),
+        EventType::BatchPush => Event::BatchPush(take!(BatchPush {
+            batch_id: batch_id,
+            batch: batch
+        })),
         EventType::Delete => Event::Delete(take!(Delete {
             delete_communication_id: delete_communication_id,
             data_type: data_type,
@@ -674,7 +717,10 @@ fn build(env: Body, body: &[u8]) -> Result<Event, ParseError> {
 }
 
 fn unknown(tag: String, body: &[u8]) -> Result<Event, ParseError> {
-    Ok(Event::Unknown { tag, raw: whole_value(body)? })
+    Ok(Event::Unknown {
+        tag,
+        raw: whole_value(body)?,
+    })
 }
 
 /// The failure path: an unknown `data.event` is never an error, whatever the other
@@ -689,13 +735,16 @@ fn recover(body: &[u8], e: &serde_json::Error) -> Result<Event, ParseError> {
         event: Option<EventType>,
     }
     if e.is_data() {
-        if let Ok(Peek { data: Some(PeekData { event: Some(EventType::Other(tag)) }) }) =
-            serde_json::from_slice(body)
+        if let Ok(Peek {
+            data: Some(PeekData {
+                event: Some(EventType::Other(tag)),
+            }),
+        }) = serde_json::from_slice(body)
         {
             return unknown(tag, body);
         }
     }
-    Err(error_with_path::<Body>(body, e))
+    Err(error_with_path::<Filled<Body>>(body, e))
 }
 
 /// `{"data": {"event": tag, ...fields}, "requestId": ..., ...envelope extras}`.
@@ -705,7 +754,14 @@ where
     T: Envelope + super::de::Fields,
 {
     let mut map = serializer.serialize_map(None)?;
-    map.serialize_entry("data", &Tagged { key: "event", tag, fields: event })?;
+    map.serialize_entry(
+        "data",
+        &Tagged {
+            key: "event",
+            tag,
+            fields: event,
+        },
+    )?;
     if let Some(id) = event.request_id() {
         map.serialize_entry("requestId", id)?;
     }
@@ -790,10 +846,22 @@ mod tests {
             (r#"{"data":"login"}"#, Some("data")),
             (r#"{"data":{"connectionId":"c"}}"#, Some("data.event")),
             (r#"{"data":{"event":3}}"#, Some("data.event")),
-            (r#"{"data":{"event":"data","requests":5}}"#, Some("data.requests")),
-            (r#"{"data":{"event":"data","requests":{"bills":{"success":-1}}}}"#, Some("data.requests.bills.success")),
-            (r#"{"data":{"event":"push","responseCode":"400"}}"#, Some("data.responseCode")),
-            (r#"{"data":{"event":"batchPush","batch":[{},{"status":false}]}}"#, Some("data.batch[1].status")),
+            (
+                r#"{"data":{"event":"data","requests":5}}"#,
+                Some("data.requests"),
+            ),
+            (
+                r#"{"data":{"event":"data","requests":{"bills":{"success":-1}}}}"#,
+                Some("data.requests.bills.success"),
+            ),
+            (
+                r#"{"data":{"event":"push","responseCode":"400"}}"#,
+                Some("data.responseCode"),
+            ),
+            (
+                r#"{"data":{"event":"batchPush","batch":[{},{"status":false}]}}"#,
+                Some("data.batch[1].status"),
+            ),
         ];
         for (body, path) in cases {
             let err = Event::from_slice(body.as_bytes()).unwrap_err();
@@ -804,7 +872,9 @@ mod tests {
 
     #[test]
     fn unknown_event_with_odd_fields_is_still_unknown() {
-        let e = round_trip(r#"{"data":{"event":"refund","requests":5,"sandbox":"yes"},"requestId":"r"}"#);
+        let e = round_trip(
+            r#"{"data":{"event":"refund","requests":5,"sandbox":"yes"},"requestId":"r"}"#,
+        );
         assert_eq!(e.tag(), "refund");
         assert_eq!(e.request_id(), Some("r"));
         assert_eq!(e.connection_id(), None);

@@ -47,9 +47,7 @@
 //! # Ok::<(), ledgerhook::ParseError>(())
 //! ```
 
-use std::fmt;
-
-use serde::de::{self, Deserializer, MapAccess, Unexpected, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Unexpected};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -60,7 +58,10 @@ pub use enums::{
     WebhookType,
 };
 
-use super::de::{Key, Tagged, error_with_path, parse_part, to_value, whole_value};
+use super::de::{
+    FillMap, Filled, Key, Tagged, error_with_path, fill_from_slice, parse_part, to_value,
+    whole_value,
+};
 use super::{ParseError, RawJson};
 
 /// What [`Event::tag`] returns for a pre-v3 body, which carries no tag on the wire.
@@ -320,49 +321,39 @@ enum DataSlot {
     Sync(SyncData),
 }
 
+#[derive(Default)]
 struct Parts {
     fields: Union,
     data: Option<DataSlot>,
 }
 
-impl<'de> Deserialize<'de> for Parts {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Parts;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a RootFi webhook object")
+impl FillMap for Parts {
+    fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            if key.as_str() != "data" {
+                self.fields.read_entry(key, &mut map)?;
+                continue;
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parts, A::Error> {
-                let mut parts = Parts { fields: Union::default(), data: None };
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    if key.as_str() != "data" {
-                        parts.fields.read_entry(key, &mut map)?;
-                        continue;
-                    }
-                    if parts.data.is_some() || parts.fields.extra.contains_key("data") {
-                        return Err(de::Error::duplicate_field("data"));
-                    }
-                    let slot = match parts.fields.webhook_type {
-                        Some(WebhookType::SyncStarted | WebhookType::SyncCompleted) => {
-                            map.next_value::<Option<SyncData>>()?.map(DataSlot::Sync)
-                        }
-                        Some(WebhookType::DataModelChanges) => {
-                            map.next_value::<Option<Records>>()?.map(DataSlot::Records)
-                        }
-                        _ => map.next_value::<Option<RawJson>>()?.map(DataSlot::Raw),
-                    };
-                    match slot {
-                        Some(slot) => parts.data = Some(slot),
-                        None => {
-                            parts.fields.extra.insert("data".to_owned(), Value::Null);
-                        }
-                    }
+            if self.data.is_some() || self.fields.extra.contains_key("data") {
+                return Err(de::Error::duplicate_field("data"));
+            }
+            let slot = match self.fields.webhook_type {
+                Some(WebhookType::SyncStarted | WebhookType::SyncCompleted) => {
+                    map.next_value::<Option<SyncData>>()?.map(DataSlot::Sync)
                 }
-                Ok(parts)
+                Some(WebhookType::DataModelChanges) => {
+                    map.next_value::<Option<Records>>()?.map(DataSlot::Records)
+                }
+                _ => map.next_value::<Option<RawJson>>()?.map(DataSlot::Raw),
+            };
+            match slot {
+                Some(slot) => self.data = Some(slot),
+                None => {
+                    self.fields.extra.insert("data".to_owned(), Value::Null);
+                }
             }
         }
-        deserializer.deserialize_map(V)
+        Ok(())
     }
 }
 
@@ -453,8 +444,9 @@ impl Event {
     /// [`ParseError`]: `Syntax` when the body is not JSON, `Data` when it is JSON of the
     /// wrong shape (see the [module docs](self)).
     pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
-        match serde_json::from_slice::<Parts>(body) {
-            Ok(parts) => build(parts, body),
+        let mut parts = Parts::default();
+        match fill_from_slice(body, &mut parts) {
+            Ok(()) => build(&mut parts, body),
             Err(e) => recover(body, &e),
         }
     }
@@ -462,12 +454,13 @@ impl Event {
     /// Parses only if the body is a RootFi event (used by provider detection): `None`
     /// when the fast pass fails or finds no RootFi tag.
     pub(crate) fn try_fast(body: &[u8]) -> Option<Self> {
-        let parts = serde_json::from_slice::<Parts>(body).ok()?;
+        let mut parts = Parts::default();
+        fill_from_slice(body, &mut parts).ok()?;
         let f = &parts.fields;
         if f.webhook_type.is_none() && f.event.is_none() && f.data_model.is_none() {
             return None;
         }
-        build(parts, body).ok()
+        build(&mut parts, body).ok()
     }
 
     /// The tag exactly as on the wire: `webhook_type` (`DATA_MODEL_CHANGES`, ...), or the
@@ -536,8 +529,9 @@ impl Event {
 }
 
 /// Picks the variant from the tag and moves the fields into it.
-fn build(parts: Parts, body: &[u8]) -> Result<Event, ParseError> {
-    let Parts { fields: mut f, data } = parts;
+fn build(parts: &mut Parts, body: &[u8]) -> Result<Event, ParseError> {
+    let f = &mut parts.fields;
+    let data = parts.data.take();
     let extra = std::mem::take(&mut f.extra);
     let tag = match f.webhook_type.take() {
         Some(WebhookType::Other(tag)) => return unknown(tag, body),
@@ -620,7 +614,7 @@ fn build(parts: Parts, body: &[u8]) -> Result<Event, ParseError> {
 
 /// Moves the fields the variant did not take (and an unused `data`) into `extra`.
 fn finish(
-    f: Union,
+    f: &mut Union,
     data: Option<DataSlot>,
     mut extra: serde_json::Map<String, Value>,
 ) -> serde_json::Map<String, Value> {
@@ -637,7 +631,10 @@ fn finish(
 }
 
 fn unknown(tag: String, body: &[u8]) -> Result<Event, ParseError> {
-    Ok(Event::Unknown { tag, raw: whole_value(body)? })
+    Ok(Event::Unknown {
+        tag,
+        raw: whole_value(body)?,
+    })
 }
 
 /// The failure path: an unknown tag is never an error, whatever its fields look like;
@@ -657,7 +654,7 @@ fn recover(body: &[u8], e: &serde_json::Error) -> Result<Event, ParseError> {
             }
         }
     }
-    Err(error_with_path::<Parts>(body, e))
+    Err(error_with_path::<Filled<Parts>>(body, e))
 }
 
 impl Serialize for Event {
@@ -665,18 +662,36 @@ impl Serialize for Event {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         const KEY: &str = "webhook_type";
         match self {
-            Self::DataModelChanges(e) => Tagged { key: KEY, tag: self.tag(), fields: e }.serialize(serializer),
+            Self::DataModelChanges(e) => Tagged {
+                key: KEY,
+                tag: self.tag(),
+                fields: e,
+            }
+            .serialize(serializer),
             Self::ConnectionChanged(e) => {
                 let key = match e.tag_style {
                     TagStyle::WebhookType => KEY,
                     TagStyle::Event => "event",
                 };
-                Tagged { key, tag: self.tag(), fields: e }.serialize(serializer)
+                Tagged {
+                    key,
+                    tag: self.tag(),
+                    fields: e,
+                }
+                .serialize(serializer)
             }
-            Self::SyncStarted(e) | Self::SyncCompleted(e) => {
-                Tagged { key: KEY, tag: self.tag(), fields: e }.serialize(serializer)
+            Self::SyncStarted(e) | Self::SyncCompleted(e) => Tagged {
+                key: KEY,
+                tag: self.tag(),
+                fields: e,
             }
-            Self::Integration(e) => Tagged { key: KEY, tag: self.tag(), fields: e }.serialize(serializer),
+            .serialize(serializer),
+            Self::Integration(e) => Tagged {
+                key: KEY,
+                tag: self.tag(),
+                fields: e,
+            }
+            .serialize(serializer),
             Self::Legacy(e) => e.serialize(serializer),
             Self::Unknown { raw, .. } => raw.serialize(serializer),
         }
@@ -703,8 +718,12 @@ mod tests {
 
     #[test]
     fn data_before_tag_is_parsed_from_the_raw_slice() {
-        let e = round_trip(r#"{"data":{"id":"s1","status":"RUNNING","jobs":[]},"webhook_type":"SYNC_STARTED"}"#);
-        let Event::SyncStarted(s) = e else { panic!("{e:?}") };
+        let e = round_trip(
+            r#"{"data":{"id":"s1","status":"RUNNING","jobs":[]},"webhook_type":"SYNC_STARTED"}"#,
+        );
+        let Event::SyncStarted(s) = e else {
+            panic!("{e:?}")
+        };
         let data = s.data.unwrap();
         assert_eq!(data.status, Some(SyncStatus::Running));
         assert_eq!(data.jobs, Some(vec![]));
@@ -712,13 +731,17 @@ mod tests {
 
     #[test]
     fn data_before_tag_keeps_the_path_in_errors() {
-        let err = Event::from_slice(br#"{"data":{"jobs":[{"status":1}]},"webhook_type":"SYNC_COMPLETED"}"#)
-            .unwrap_err();
+        let err = Event::from_slice(
+            br#"{"data":{"jobs":[{"status":1}]},"webhook_type":"SYNC_COMPLETED"}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ParseErrorKind::Data);
         assert_eq!(err.path(), Some("data.jobs[0].status"));
-        let err = Event::from_slice(br#"{"data":{},"webhook_type":"DATA_MODEL_CHANGES"}"#).unwrap_err();
+        let err =
+            Event::from_slice(br#"{"data":{},"webhook_type":"DATA_MODEL_CHANGES"}"#).unwrap_err();
         assert_eq!(err.path(), Some("data"));
-        let err = Event::from_slice(br#"{"webhook_type":"DATA_MODEL_CHANGES","data":{}}"#).unwrap_err();
+        let err =
+            Event::from_slice(br#"{"webhook_type":"DATA_MODEL_CHANGES","data":{}}"#).unwrap_err();
         assert_eq!(err.path(), Some("data"));
         assert!(err.message().contains("array of records"), "{err}");
     }
@@ -728,7 +751,9 @@ mod tests {
         let e = round_trip(
             r#"{"webhook_type":"CONNECTION_CHANGED","data_model":"BILLS","type":"CREATE","data":[1],"event":"x"}"#,
         );
-        let Event::ConnectionChanged(c) = e else { panic!() };
+        let Event::ConnectionChanged(c) = e else {
+            panic!()
+        };
         assert_eq!(c.extra["data_model"], "BILLS");
         assert_eq!(c.extra["data"], serde_json::json!([1]));
         assert_eq!(c.extra["event"], "x");
@@ -741,11 +766,17 @@ mod tests {
         let Event::SyncCompleted(s) = e else { panic!() };
         assert_eq!(s.company_id, None);
         assert_eq!(s.extra["company_id"], Value::Null);
-        let err = Event::from_slice(br#"{"webhook_type":"SYNC_COMPLETED","company_id":1,"company_id":2}"#)
-            .unwrap_err();
+        let err = Event::from_slice(
+            br#"{"webhook_type":"SYNC_COMPLETED","company_id":1,"company_id":2}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.kind(), ParseErrorKind::Data);
-        assert!(err.message().contains("duplicate field `company_id`"), "{err}");
-        let err = Event::from_slice(br#"{"webhook_type":"SYNC_COMPLETED","x":1,"x":2}"#).unwrap_err();
+        assert!(
+            err.message().contains("duplicate field `company_id`"),
+            "{err}"
+        );
+        let err =
+            Event::from_slice(br#"{"webhook_type":"SYNC_COMPLETED","x":1,"x":2}"#).unwrap_err();
         assert!(err.message().contains("duplicate field `x`"), "{err}");
     }
 
@@ -761,7 +792,13 @@ mod tests {
 
     #[test]
     fn missing_tag_and_wrong_tag_type_are_data_errors() {
-        for body in [r#"{"company_id":1}"#, r#"{"webhook_type":5}"#, "[]", "3", r#"{"event":null}"#] {
+        for body in [
+            r#"{"company_id":1}"#,
+            r#"{"webhook_type":5}"#,
+            "[]",
+            "3",
+            r#"{"event":null}"#,
+        ] {
             let err = Event::from_slice(body.as_bytes()).unwrap_err();
             assert_eq!(err.kind(), ParseErrorKind::Data, "{body}: {err}");
         }

@@ -7,8 +7,8 @@ use ledgerhook::railz::{
     DisconnectReason, PushStatus, ReportFrequency, RequestStatus, Requests, ServiceName,
 };
 use ledgerhook::rootfi::{
-    self, ConnectionStatus, DataModel, IntegrationType, JobStatus, JobType, Operation,
-    SyncStatus, TagStyle,
+    self, ConnectionStatus, DataModel, IntegrationType, JobStatus, JobType, Operation, SyncStatus,
+    TagStyle,
 };
 use ledgerhook::{Event, ParseErrorKind, WebhookPayload};
 use proptest::prelude::*;
@@ -27,7 +27,12 @@ fn all_fixtures() -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
         .collect();
     out.sort();
     assert!(out.len() >= 23, "fixtures missing: {}", out.len());
@@ -50,7 +55,11 @@ fn fixture_copies_match_the_shared_samples() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "json") {
             let name = path.file_name().unwrap();
-            assert_eq!(std::fs::read(&path).unwrap(), fixture(&name.to_string_lossy()), "{name:?}");
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                fixture(&name.to_string_lossy()),
+                "{name:?}"
+            );
             compared += 1;
         }
     }
@@ -71,17 +80,49 @@ const EXPECTED: &[(&str, bool, &str)] = &[
     ("railz_delete.json", false, "delete"),
     ("railz_login.json", false, "login"),
     ("railz_push_validation_errors.json", false, "push"),
-    ("rootfi_connection_changed_v3.json", true, "CONNECTION_CHANGED"),
-    ("rootfi_data_model_changes_create.json", true, "DATA_MODEL_CHANGES"),
-    ("rootfi_data_model_changes_delete_payment.json", true, "DATA_MODEL_CHANGES"),
-    ("rootfi_data_model_changes_update_crm.json", true, "DATA_MODEL_CHANGES"),
+    (
+        "rootfi_connection_changed_v3.json",
+        true,
+        "CONNECTION_CHANGED",
+    ),
+    (
+        "rootfi_data_model_changes_create.json",
+        true,
+        "DATA_MODEL_CHANGES",
+    ),
+    (
+        "rootfi_data_model_changes_delete_payment.json",
+        true,
+        "DATA_MODEL_CHANGES",
+    ),
+    (
+        "rootfi_data_model_changes_update_crm.json",
+        true,
+        "DATA_MODEL_CHANGES",
+    ),
     ("rootfi_integration.json", true, "INTEGRATION"),
-    ("rootfi_legacy_data_model_changes.json", true, "DATA_MODEL_CHANGES"),
+    (
+        "rootfi_legacy_data_model_changes.json",
+        true,
+        "DATA_MODEL_CHANGES",
+    ),
     ("rootfi_sync_completed.json", true, "SYNC_COMPLETED"),
     ("rootfi_sync_started.json", true, "SYNC_STARTED"),
-    ("rootfi_v4_connection_changed.json", true, "connection.changed"),
-    ("rootfi_v4_data_model_changes_singular.json", true, "DATA_MODEL_CHANGES"),
-    ("rootfi_v4_sync_completed_event.json", true, "sync.completed"),
+    (
+        "rootfi_v4_connection_changed.json",
+        true,
+        "connection.changed",
+    ),
+    (
+        "rootfi_v4_data_model_changes_singular.json",
+        true,
+        "DATA_MODEL_CHANGES",
+    ),
+    (
+        "rootfi_v4_sync_completed_event.json",
+        true,
+        "sync.completed",
+    ),
 ];
 
 #[test]
@@ -132,14 +173,23 @@ fn rootfi_data_model_changes_create() {
     assert_eq!(accounts.len(), 2);
     assert_eq!(accounts[1].platform_id, "3147384833");
     assert_eq!(accounts[1].name, "Revenue Account");
-    assert_eq!(records.to_values().unwrap()[0], json!({"platform_id": "3124930487", "name": "Cost of Good sold"}));
-    assert_eq!(records.raw_records().unwrap()[0].get().split_whitespace().collect::<String>(),
-        r#"{"platform_id":"3124930487","name":"CostofGoodsold"}"#);
+    assert_eq!(
+        records.to_values().unwrap()[0],
+        json!({"platform_id": "3124930487", "name": "Cost of Good sold"})
+    );
+    assert_eq!(
+        records.raw_records().unwrap()[0]
+            .get()
+            .split_whitespace()
+            .collect::<String>(),
+        r#"{"platform_id":"3124930487","name":"CostofGoodsold"}"#
+    );
 }
 
 #[test]
 fn rootfi_record_type_mismatch_reports_the_record_index() {
-    let rootfi::Event::DataModelChanges(e) = rootfi("rootfi_data_model_changes_update_crm.json") else {
+    let rootfi::Event::DataModelChanges(e) = rootfi("rootfi_data_model_changes_update_crm.json")
+    else {
         panic!()
     };
     #[derive(Debug, serde::Deserialize)]
@@ -154,7 +204,8 @@ fn rootfi_record_type_mismatch_reports_the_record_index() {
 
 #[test]
 fn rootfi_update_on_crm_and_delete_on_payment_models() {
-    let rootfi::Event::DataModelChanges(crm) = rootfi("rootfi_data_model_changes_update_crm.json") else {
+    let rootfi::Event::DataModelChanges(crm) = rootfi("rootfi_data_model_changes_update_crm.json")
+    else {
         panic!()
     };
     assert_eq!(crm.integration_type, Some(IntegrationType::Hubspot));
@@ -164,7 +215,9 @@ fn rootfi_update_on_crm_and_delete_on_payment_models() {
     assert_eq!(deals[0]["amount"], 48000);
     assert_eq!(deals[1].get("name"), None, "partial record stays partial");
 
-    let rootfi::Event::DataModelChanges(pay) = rootfi("rootfi_data_model_changes_delete_payment.json") else {
+    let rootfi::Event::DataModelChanges(pay) =
+        rootfi("rootfi_data_model_changes_delete_payment.json")
+    else {
         panic!()
     };
     assert_eq!(pay.integration_type, Some(IntegrationType::Razorpay));
@@ -175,7 +228,8 @@ fn rootfi_update_on_crm_and_delete_on_payment_models() {
 
 #[test]
 fn rootfi_v4_singular_model_and_oodoo() {
-    let rootfi::Event::DataModelChanges(e) = rootfi("rootfi_v4_data_model_changes_singular.json") else {
+    let rootfi::Event::DataModelChanges(e) = rootfi("rootfi_v4_data_model_changes_singular.json")
+    else {
         panic!()
     };
     assert_eq!(e.data_model, Some(DataModel::Invoice));
@@ -194,7 +248,9 @@ fn rootfi_connection_changed_v3_and_v4() {
 
     let event = rootfi("rootfi_v4_connection_changed.json");
     assert_eq!(event.company_id(), Some(496));
-    let rootfi::Event::ConnectionChanged(v4) = event else { panic!() };
+    let rootfi::Event::ConnectionChanged(v4) = event else {
+        panic!()
+    };
     assert_eq!(v4.tag_style, TagStyle::Event);
     assert_eq!(v4.connection_status, None);
     assert!(v4.extra.is_empty());
@@ -202,7 +258,9 @@ fn rootfi_connection_changed_v3_and_v4() {
 
 #[test]
 fn rootfi_sync_completed() {
-    let rootfi::Event::SyncCompleted(e) = rootfi("rootfi_sync_completed.json") else { panic!() };
+    let rootfi::Event::SyncCompleted(e) = rootfi("rootfi_sync_completed.json") else {
+        panic!()
+    };
     assert_eq!(e.company_id, Some(1244));
     assert_eq!(e.integration_type, Some(IntegrationType::MsDynamics365));
     let d = e.data.unwrap();
@@ -210,7 +268,13 @@ fn rootfi_sync_completed() {
     assert_eq!(d.status, Some(SyncStatus::Success));
     assert_eq!(d.sync_type, Some(JobType::Pull));
     assert_eq!(
-        (d.total_jobs_count, d.success_jobs_count, d.failed_jobs_count, d.running_jobs_count, d.created_jobs_count),
+        (
+            d.total_jobs_count,
+            d.success_jobs_count,
+            d.failed_jobs_count,
+            d.running_jobs_count,
+            d.created_jobs_count
+        ),
         (Some(1), Some(1), Some(0), Some(0), Some(0))
     );
     assert_eq!(d.end_time.as_deref(), Some("2023-10-18T03:01:16.512Z"));
@@ -226,26 +290,38 @@ fn rootfi_sync_completed() {
 
 #[test]
 fn rootfi_sync_started_keeps_null_times() {
-    let rootfi::Event::SyncStarted(e) = rootfi("rootfi_sync_started.json") else { panic!() };
+    let rootfi::Event::SyncStarted(e) = rootfi("rootfi_sync_started.json") else {
+        panic!()
+    };
     let d = e.data.unwrap();
     assert_eq!(d.status, Some(SyncStatus::Running));
     assert_eq!(d.end_time, None);
     assert_eq!(d.extra["end_time"], Value::Null);
     let jobs = d.jobs.unwrap();
     let statuses: Vec<_> = jobs.iter().map(|j| j.status.clone().unwrap()).collect();
-    assert_eq!(statuses, [JobStatus::Running, JobStatus::Created, JobStatus::Created]);
+    assert_eq!(
+        statuses,
+        [JobStatus::Running, JobStatus::Created, JobStatus::Created]
+    );
     assert_eq!(jobs[2].data_model, Some(DataModel::Contacts));
 }
 
 #[test]
 fn rootfi_integration_and_legacy_keep_data_raw() {
-    let rootfi::Event::Integration(e) = rootfi("rootfi_integration.json") else { panic!() };
+    let rootfi::Event::Integration(e) = rootfi("rootfi_integration.json") else {
+        panic!()
+    };
     assert_eq!(e.integration_type, Some(IntegrationType::Stripe));
-    assert_eq!(e.data.unwrap().to_value().unwrap()["platform_event"], "invoice.paid");
+    assert_eq!(
+        e.data.unwrap().to_value().unwrap()["platform_event"],
+        "invoice.paid"
+    );
 
     let event = rootfi("rootfi_legacy_data_model_changes.json");
     assert_eq!(event.tag(), rootfi::LEGACY_TAG);
-    let rootfi::Event::Legacy(e) = event else { panic!() };
+    let rootfi::Event::Legacy(e) = event else {
+        panic!()
+    };
     assert_eq!(e.company_id, Some(12));
     assert_eq!(e.created_at.as_deref(), Some("2022-01-23"));
     assert_eq!(e.data_model, Some(DataModel::Accounts));
@@ -257,7 +333,9 @@ fn rootfi_integration_and_legacy_keep_data_raw() {
 #[test]
 fn rootfi_undocumented_v4_event_is_unknown_and_lossless() {
     let event = rootfi("rootfi_v4_sync_completed_event.json");
-    let rootfi::Event::Unknown { tag, raw } = &event else { panic!() };
+    let rootfi::Event::Unknown { tag, raw } = &event else {
+        panic!()
+    };
     assert_eq!(tag, "sync.completed");
     assert_eq!(raw["sync_id"], "b1f0c8e2-4d7a-4e19-9c3b-7a5d2e1f0c84");
     assert_eq!(event.company_id(), Some(496));
@@ -273,27 +351,46 @@ fn railz_connection_events() {
             railz::Event::Auth(e) if !is_login => e,
             other => panic!("{name}: {other:?}"),
         };
-        assert_eq!(e.connection_id.as_deref(), Some("CON-0a4e97aa-7a77-bbbb-00aa-b1b1001aa00"));
-        assert_eq!(e.business_name.as_deref(), Some("BIZ-d6b1c7d3-fe41-4447-ae72-3814b78b5142"));
+        assert_eq!(
+            e.connection_id.as_deref(),
+            Some("CON-0a4e97aa-7a77-bbbb-00aa-b1b1001aa00")
+        );
+        assert_eq!(
+            e.business_name.as_deref(),
+            Some("BIZ-d6b1c7d3-fe41-4447-ae72-3814b78b5142")
+        );
         assert_eq!(e.service_name, Some(ServiceName::Quickbooks));
         assert_eq!(e.request_id, None);
     }
 
-    let railz::Event::ConnectionStatus(e) = railz("railz_connection_status.json") else { panic!() };
+    let railz::Event::ConnectionStatus(e) = railz("railz_connection_status.json") else {
+        panic!()
+    };
     assert_eq!(e.old_status, Some(RailzStatus::Active));
     assert_eq!(e.new_status, Some(RailzStatus::Disconnected));
-    assert_eq!(e.disconnect_reason, Some(DisconnectReason::ExpiredCredentials));
+    assert_eq!(
+        e.disconnect_reason,
+        Some(DisconnectReason::ExpiredCredentials)
+    );
     assert_eq!(e.effective_on.as_deref(), Some("2021-05-07T10:18:29.985Z"));
     assert!(e.message.unwrap().starts_with("Refresh token expired"));
 }
 
 #[test]
 fn railz_customer_request() {
-    let railz::Event::CustomerRequest(e) = railz("railz_customer_request.json") else { panic!() };
-    assert_eq!(e.request_type, Some(CustomerRequestType::CustomersDataRequest));
+    let railz::Event::CustomerRequest(e) = railz("railz_customer_request.json") else {
+        panic!()
+    };
+    assert_eq!(
+        e.request_type,
+        Some(CustomerRequestType::CustomersDataRequest)
+    );
     assert_eq!(e.service_name, Some(ServiceName::Shopify));
     assert_eq!(e.business_name.as_deref(), Some("smb8-sh"));
-    assert_eq!(e.request_id.as_deref(), Some("a3b4fc83-3e24-41aa-ba99-13cab09b0b7a"));
+    assert_eq!(
+        e.request_id.as_deref(),
+        Some("a3b4fc83-3e24-41aa-ba99-13cab09b0b7a")
+    );
     let payload = e.received_payload.unwrap();
     assert_eq!(payload["orders_requested"], json!([299938, 280263, 220458]));
     assert_eq!(payload["customer"]["email"], "customer@example.com");
@@ -301,12 +398,16 @@ fn railz_customer_request() {
 
 #[test]
 fn railz_data_full() {
-    let railz::Event::Data(e) = railz("railz_data_full.json") else { panic!() };
+    let railz::Event::Data(e) = railz("railz_data_full.json") else {
+        panic!()
+    };
     assert_eq!(e.data_sync_type, Some(DataSyncType::ManualSync));
     let sar = e.service_account_ref.unwrap();
     assert_eq!(sar.id.as_deref(), Some("DEV"));
     assert_eq!(sar.entity_ref.unwrap().id.as_deref(), Some("100"));
-    let Some(Requests::Full(reqs)) = e.requests else { panic!() };
+    let Some(Requests::Full(reqs)) = e.requests else {
+        panic!()
+    };
     assert_eq!(reqs.len(), 5);
     assert_eq!(reqs[0].request, Some(DataType::Accounts));
     assert_eq!(reqs[0].start_date, None);
@@ -317,7 +418,9 @@ fn railz_data_full() {
     assert_eq!(reqs[4].request, Some(DataType::CashflowStatements));
     assert_eq!(reqs[4].end_date.as_deref(), Some("2020-03-31"));
 
-    let railz::Event::Data(old) = railz("railz_data_full_no_envelope_extras.json") else { panic!() };
+    let railz::Event::Data(old) = railz("railz_data_full_no_envelope_extras.json") else {
+        panic!()
+    };
     assert_eq!(old.data_sync_type, None);
     assert_eq!(old.sandbox, None);
     assert_eq!(old.requests, Some(Requests::Full(reqs)));
@@ -325,39 +428,73 @@ fn railz_data_full() {
 
 #[test]
 fn railz_data_simple() {
-    let railz::Event::Data(e) = railz("railz_data_simple.json") else { panic!() };
+    let railz::Event::Data(e) = railz("railz_data_simple.json") else {
+        panic!()
+    };
     assert_eq!(e.service_name, Some(ServiceName::SageIntacct));
     assert_eq!(e.sandbox, Some(false));
     assert_eq!(e.data_sync_type, Some(DataSyncType::FullSync));
     assert_eq!(e.extra["id"], 26243, "undocumented field kept");
-    let Some(Requests::Simple(counts)) = e.requests else { panic!() };
+    let Some(Requests::Simple(counts)) = e.requests else {
+        panic!()
+    };
     let types: Vec<_> = counts.iter().map(|(t, _)| t.clone()).collect();
-    assert_eq!(types, [DataType::Bills, DataType::BillPaymentRequests, DataType::BusinessInfo, DataType::TaxRates]);
-    assert_eq!((counts[0].1.success, counts[0].1.empty, counts[0].1.failed), (Some(5), Some(3), Some(0)));
+    assert_eq!(
+        types,
+        [
+            DataType::Bills,
+            DataType::BillPaymentRequests,
+            DataType::BusinessInfo,
+            DataType::TaxRates
+        ]
+    );
+    assert_eq!(
+        (counts[0].1.success, counts[0].1.empty, counts[0].1.failed),
+        (Some(5), Some(3), Some(0))
+    );
 }
 
 #[test]
 fn railz_data_per_type() {
-    let railz::Event::DataPerType(e) = railz("railz_data_per_type.json") else { panic!() };
+    let railz::Event::DataPerType(e) = railz("railz_data_per_type.json") else {
+        panic!()
+    };
     assert_eq!(e.request_type.as_deref(), Some("billPaymentRequests"));
-    assert_eq!(e.connection_uuid.as_deref(), Some("CON-8ed8f748-0e52-42f8-b7d9-50b121d57d20"));
-    assert_eq!(e.business_uuid.as_deref(), Some("BIZ-d6b1c7d3-fe41-4447-ae72-3814b78b5142"));
-    let Some(Requests::Full(reqs)) = e.requests else { panic!() };
+    assert_eq!(
+        e.connection_uuid.as_deref(),
+        Some("CON-8ed8f748-0e52-42f8-b7d9-50b121d57d20")
+    );
+    assert_eq!(
+        e.business_uuid.as_deref(),
+        Some("BIZ-d6b1c7d3-fe41-4447-ae72-3814b78b5142")
+    );
+    let Some(Requests::Full(reqs)) = e.requests else {
+        panic!()
+    };
     assert_eq!(reqs.len(), 2);
-    assert!(reqs.iter().all(|r| r.request == Some(DataType::BillPaymentRequests)));
+    assert!(
+        reqs.iter()
+            .all(|r| r.request == Some(DataType::BillPaymentRequests))
+    );
 
-    let railz::Event::DataPerType(s) = railz("railz_data_per_type_simple.json") else { panic!() };
+    let railz::Event::DataPerType(s) = railz("railz_data_per_type_simple.json") else {
+        panic!()
+    };
     assert_eq!(s.request_type.as_deref(), Some("INVOICES"));
     assert_eq!(s.sandbox, Some(true));
     assert_eq!(s.service_name, Some(ServiceName::DynamicsBusinessCentral));
-    let Some(Requests::Simple(counts)) = s.requests else { panic!() };
+    let Some(Requests::Simple(counts)) = s.requests else {
+        panic!()
+    };
     assert_eq!(counts[0].0, DataType::Invoices);
     assert_eq!(counts[0].1.failed, Some(1));
 }
 
 #[test]
 fn railz_push_with_validation_errors() {
-    let railz::Event::Push(e) = railz("railz_push_validation_errors.json") else { panic!() };
+    let railz::Event::Push(e) = railz("railz_push_validation_errors.json") else {
+        panic!()
+    };
     assert_eq!(e.status, Some(PushStatus::Failed));
     assert_eq!(e.response_code, Some(400));
     assert_eq!(e.data_type, Some(DataType::Invoices));
@@ -368,25 +505,51 @@ fn railz_push_with_validation_errors() {
     let errors = e.validation.unwrap().errors.unwrap();
     assert_eq!(errors.len(), 3);
     assert_eq!(errors[1].field.as_deref(), Some("lines[0].accountRef.id"));
-    assert_eq!(errors[2].message.as_deref(), Some("Currency EUR is not enabled for this organisation"));
+    assert_eq!(
+        errors[2].message.as_deref(),
+        Some("Currency EUR is not enabled for this organisation")
+    );
 }
 
 #[test]
 fn railz_batch_push_and_delete() {
     let event = railz("railz_batch_push.json");
-    assert_eq!(event.connection_id(), Some("CON-8ed8f748-0e52-42f8-b7d9-50b121d57d20"));
-    let railz::Event::BatchPush(e) = event else { panic!() };
-    assert_eq!(e.batch_id.as_deref(), Some("b2c4e6f8-1a3b-4c5d-8e9f-0a1b2c3d4e5f"));
+    assert_eq!(
+        event.connection_id(),
+        Some("CON-8ed8f748-0e52-42f8-b7d9-50b121d57d20")
+    );
+    let railz::Event::BatchPush(e) = event else {
+        panic!()
+    };
+    assert_eq!(
+        e.batch_id.as_deref(),
+        Some("b2c4e6f8-1a3b-4c5d-8e9f-0a1b2c3d4e5f")
+    );
     let batch = e.batch.unwrap();
     assert_eq!(batch.len(), 2);
     assert_eq!(batch[0].status, Some(PushStatus::Success));
     assert_eq!(batch[0].source_object_ids, Some(vec!["146".to_owned()]));
     assert_eq!(batch[1].status, Some(PushStatus::Failed));
-    assert_eq!(batch[1].validation.as_ref().unwrap().errors.as_ref().unwrap()[0].message.as_deref(),
-        Some("Vendor 77 is inactive"));
+    assert_eq!(
+        batch[1]
+            .validation
+            .as_ref()
+            .unwrap()
+            .errors
+            .as_ref()
+            .unwrap()[0]
+            .message
+            .as_deref(),
+        Some("Vendor 77 is inactive")
+    );
 
-    let railz::Event::Delete(d) = railz("railz_delete.json") else { panic!() };
-    assert_eq!(d.delete_communication_id.as_deref(), Some("5b0e8c3a-9d21-4f6e-b7a4-2c8d1e0f3a96"));
+    let railz::Event::Delete(d) = railz("railz_delete.json") else {
+        panic!()
+    };
+    assert_eq!(
+        d.delete_communication_id.as_deref(),
+        Some("5b0e8c3a-9d21-4f6e-b7a4-2c8d1e0f3a96")
+    );
     assert_eq!(d.service_name, Some(ServiceName::OracleNetsuite));
     assert_eq!(d.data_type, Some(DataType::JournalEntries));
     assert_eq!(d.response_code, Some(204));
@@ -429,8 +592,11 @@ fn unknown_enum_values_round_trip() {
         assert!(event.is_known(), "{body}");
         assert_eq!(serde_json::to_value(&event).unwrap(), body);
     }
-    let event = Event::from_slice(br#"{"data":{"event":"auth","serviceName":"sapByDesign"}}"#).unwrap();
-    let Event::Railz(railz::Event::Auth(a)) = event else { panic!() };
+    let event =
+        Event::from_slice(br#"{"data":{"event":"auth","serviceName":"sapByDesign"}}"#).unwrap();
+    let Event::Railz(railz::Event::Auth(a)) = event else {
+        panic!()
+    };
     let name = a.service_name.unwrap();
     assert_eq!(name, ServiceName::Other("sapByDesign".into()));
     assert!(!name.is_known());
@@ -458,19 +624,55 @@ fn truncated_bodies_are_syntax_errors() {
 #[test]
 fn wrong_types_are_data_errors_with_paths() {
     let cases: &[(&str, &str)] = &[
-        (r#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":"285"}"#, "company_id"),
-        (r#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":-1}"#, "company_id"),
-        (r#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":1.5}"#, "company_id"),
-        (r#"{"webhook_type":"DATA_MODEL_CHANGES","data_model":["ACCOUNTS"]}"#, "data_model"),
-        (r#"{"webhook_type":"DATA_MODEL_CHANGES","data":"records"}"#, "data"),
+        (
+            r#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":"285"}"#,
+            "company_id",
+        ),
+        (
+            r#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":-1}"#,
+            "company_id",
+        ),
+        (
+            r#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":1.5}"#,
+            "company_id",
+        ),
+        (
+            r#"{"webhook_type":"DATA_MODEL_CHANGES","data_model":["ACCOUNTS"]}"#,
+            "data_model",
+        ),
+        (
+            r#"{"webhook_type":"DATA_MODEL_CHANGES","data":"records"}"#,
+            "data",
+        ),
         (r#"{"webhook_type":"SYNC_COMPLETED","data":[]}"#, "data"),
-        (r#"{"webhook_type":"SYNC_COMPLETED","data":{"jobs":[{},{"error":{},"status":{}}]}}"#, "data.jobs[1].status"),
-        (r#"{"webhook_type":"SYNC_COMPLETED","data":{"total_jobs_count":"1"}}"#, "data.total_jobs_count"),
-        (r#"{"data":{"event":"data","requests":[{"id":"1"},{"id":"2"},{"status":7}]}}"#, "data.requests[2].status"),
-        (r#"{"data":{"event":"data","sandbox":"false"}}"#, "data.sandbox"),
-        (r#"{"data":{"event":"push","sourceObjectIds":"146"}}"#, "data.sourceObjectIds"),
-        (r#"{"data":{"event":"push","validation":{"errors":[{"field":1}]}}}"#, "data.validation.errors[0].field"),
-        (r#"{"data":{"event":"auth","serviceAccountRef":"DEV"}}"#, "data.serviceAccountRef"),
+        (
+            r#"{"webhook_type":"SYNC_COMPLETED","data":{"jobs":[{},{"error":{},"status":{}}]}}"#,
+            "data.jobs[1].status",
+        ),
+        (
+            r#"{"webhook_type":"SYNC_COMPLETED","data":{"total_jobs_count":"1"}}"#,
+            "data.total_jobs_count",
+        ),
+        (
+            r#"{"data":{"event":"data","requests":[{"id":"1"},{"id":"2"},{"status":7}]}}"#,
+            "data.requests[2].status",
+        ),
+        (
+            r#"{"data":{"event":"data","sandbox":"false"}}"#,
+            "data.sandbox",
+        ),
+        (
+            r#"{"data":{"event":"push","sourceObjectIds":"146"}}"#,
+            "data.sourceObjectIds",
+        ),
+        (
+            r#"{"data":{"event":"push","validation":{"errors":[{"field":1}]}}}"#,
+            "data.validation.errors[0].field",
+        ),
+        (
+            r#"{"data":{"event":"auth","serviceAccountRef":"DEV"}}"#,
+            "data.serviceAccountRef",
+        ),
         (r#"{"data":{"event":"auth"},"requestId":42}"#, "requestId"),
     ];
     for (body, path) in cases {
@@ -479,7 +681,14 @@ fn wrong_types_are_data_errors_with_paths() {
         assert_eq!(err.status(), 422);
         assert_eq!(err.path(), Some(*path), "{body}: {err}");
     }
-    for body in ["null", "true", "\"x\"", "[]", "{}", r#"{"company_id":1,"created_at":"x"}"#] {
+    for body in [
+        "null",
+        "true",
+        "\"x\"",
+        "[]",
+        "{}",
+        r#"{"company_id":1,"created_at":"x"}"#,
+    ] {
         let err = Event::from_slice(body.as_bytes()).unwrap_err();
         assert_eq!(err.kind(), ParseErrorKind::Data, "{body}: {err}");
     }
@@ -499,11 +708,28 @@ fn deep_nesting_is_rejected_without_overflowing_the_stack() {
         ("[".repeat(depth), Syntax),
         // Inside a value the crate keeps (`extra`, `data`, unknown events), serde_json's
         // recursion limit (128) stops it: reported as syntax, as serde_json classifies it.
-        (format!(r#"{{"webhook_type":"DATA_MODEL_CHANGES","x":{arrays}}}"#), Syntax),
-        (format!(r#"{{"webhook_type":"NEW_TYPE","x":{objects}}}"#), Syntax),
-        (format!(r#"{{"webhook_type":"SYNC_COMPLETED","data":{{"jobs":[{{"error":{arrays}}}]}}}}"#), Syntax),
-        (format!(r#"{{"data":{{"event":"auth","x":{arrays}}}}}"#), Syntax),
-        (format!(r#"{{"data":{{"event":"brandNew","x":{arrays}}}}}"#), Syntax),
+        (
+            format!(r#"{{"webhook_type":"DATA_MODEL_CHANGES","x":{arrays}}}"#),
+            Syntax,
+        ),
+        (
+            format!(r#"{{"webhook_type":"NEW_TYPE","x":{objects}}}"#),
+            Syntax,
+        ),
+        (
+            format!(
+                r#"{{"webhook_type":"SYNC_COMPLETED","data":{{"jobs":[{{"error":{arrays}}}]}}}}"#
+            ),
+            Syntax,
+        ),
+        (
+            format!(r#"{{"data":{{"event":"auth","x":{arrays}}}}}"#),
+            Syntax,
+        ),
+        (
+            format!(r#"{{"data":{{"event":"brandNew","x":{arrays}}}}}"#),
+            Syntax,
+        ),
     ];
     for (body, kind) in &cases {
         let err = Event::from_slice(body.as_bytes()).unwrap_err();
@@ -511,17 +737,26 @@ fn deep_nesting_is_rejected_without_overflowing_the_stack() {
         let _ = rootfi::Event::from_slice(body.as_bytes()).unwrap_err();
         let _ = railz::Event::from_slice(body.as_bytes()).unwrap_err();
         if *kind == Syntax {
-            assert!(err.message().contains("recursion limit") || err.message().contains("EOF"), "{err}");
+            assert!(
+                err.message().contains("recursion limit") || err.message().contains("EOF"),
+                "{err}"
+            );
         }
     }
     // Records are kept raw, so deep nesting inside them is accepted and kept verbatim.
     let body = format!(r#"{{"webhook_type":"DATA_MODEL_CHANGES","data":[{arrays}]}}"#);
-    let Event::RootFi(rootfi::Event::DataModelChanges(e)) = Event::from_slice(body.as_bytes()).unwrap() else {
+    let Event::RootFi(rootfi::Event::DataModelChanges(e)) =
+        Event::from_slice(body.as_bytes()).unwrap()
+    else {
         panic!()
     };
     assert_eq!(e.data.unwrap().as_raw().get().len(), arrays.len() + 2);
     // Nesting within serde_json's limit is fine and kept.
-    let ok = format!(r#"{{"data":{{"event":"auth","x":{}{}}}}}"#, "[".repeat(100), "]".repeat(100));
+    let ok = format!(
+        r#"{{"data":{{"event":"auth","x":{}{}}}}}"#,
+        "[".repeat(100),
+        "]".repeat(100)
+    );
     assert!(Event::from_slice(ok.as_bytes()).is_ok());
 }
 
@@ -529,24 +764,42 @@ fn deep_nesting_is_rejected_without_overflowing_the_stack() {
 fn huge_numbers() {
     let big_int = "123456789012345678901234567890";
     // Too big for company_id's u64: valid JSON of the wrong shape.
-    let err = Event::from_slice(format!(r#"{{"webhook_type":"SYNC_STARTED","company_id":{big_int}}}"#).as_bytes())
-        .unwrap_err();
-    assert_eq!((err.kind(), err.path()), (ParseErrorKind::Data, Some("company_id")));
+    let err = Event::from_slice(
+        format!(r#"{{"webhook_type":"SYNC_STARTED","company_id":{big_int}}}"#).as_bytes(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.kind(), err.path()),
+        (ParseErrorKind::Data, Some("company_id"))
+    );
     // Beyond f64: serde_json rejects the number itself.
-    let err = Event::from_slice(br#"{"webhook_type":"SYNC_STARTED","company_id":1e400}"#).unwrap_err();
+    let err =
+        Event::from_slice(br#"{"webhook_type":"SYNC_STARTED","company_id":1e400}"#).unwrap_err();
     assert_eq!(err.kind(), ParseErrorKind::Syntax, "{err}");
     // In an unknown field, a big integer is kept (as serde_json's f64).
     let body = format!(r#"{{"data":{{"event":"auth","n":{big_int}}}}}"#);
-    let Event::Railz(railz::Event::Auth(a)) = Event::from_slice(body.as_bytes()).unwrap() else { panic!() };
+    let Event::Railz(railz::Event::Auth(a)) = Event::from_slice(body.as_bytes()).unwrap() else {
+        panic!()
+    };
     assert!(a.extra["n"].is_f64());
     // A 100 000-digit number is beyond f64 too, and never panics.
     let digits = "9".repeat(100_000);
     let body = format!(r#"{{"data":{{"event":"push","responseCode":{digits}}}}}"#);
-    assert_eq!(Event::from_slice(body.as_bytes()).unwrap_err().kind(), ParseErrorKind::Syntax);
+    assert_eq!(
+        Event::from_slice(body.as_bytes()).unwrap_err().kind(),
+        ParseErrorKind::Syntax
+    );
     // A 400-digit integer in a u32 field is out of range for the field: data.
-    let body = format!(r#"{{"data":{{"event":"push","responseCode":{}}}}}"#, "9".repeat(300));
+    let body = format!(
+        r#"{{"data":{{"event":"push","responseCode":{}}}}}"#,
+        "9".repeat(300)
+    );
     let err = Event::from_slice(body.as_bytes()).unwrap_err();
-    assert_eq!((err.kind(), err.path()), (ParseErrorKind::Data, Some("data.responseCode")), "{err}");
+    assert_eq!(
+        (err.kind(), err.path()),
+        (ParseErrorKind::Data, Some("data.responseCode")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -557,7 +810,15 @@ fn invalid_utf8_and_empty_bodies_are_syntax_errors() {
     let mut in_key = br#"{"webhook_type":"SYNC_STARTED",""#.to_vec();
     in_key.extend_from_slice(&[0xFF, 0xFE]);
     in_key.extend_from_slice(br#"":1}"#);
-    let bodies: [&[u8]; 7] = [&in_string, &in_key, b"", b"   \n", b"\xEF\xBB\xBF{}", b"{\"a\":1}x", b"nul"];
+    let bodies: [&[u8]; 7] = [
+        &in_string,
+        &in_key,
+        b"",
+        b"   \n",
+        b"\xEF\xBB\xBF{}",
+        b"{\"a\":1}x",
+        b"nul",
+    ];
     for body in bodies {
         for err in [
             Event::from_slice(body).unwrap_err(),
@@ -569,7 +830,9 @@ fn invalid_utf8_and_empty_bodies_are_syntax_errors() {
     }
     // Escapes that decode to valid text are fine, in keys and values.
     let body = br#"{"data":{"ev\u0065nt":"auth","businessName":"caf\u00e9"}}"#;
-    let Event::Railz(railz::Event::Auth(a)) = Event::from_slice(body).unwrap() else { panic!() };
+    let Event::Railz(railz::Event::Auth(a)) = Event::from_slice(body).unwrap() else {
+        panic!()
+    };
     assert_eq!(a.business_name.as_deref(), Some("café"));
 }
 
