@@ -48,15 +48,15 @@ const FIXTURES: &[(&str, &[u8])] = fixtures![
 ];
 
 /// The straightforward serde model: internally tagged enums, owned strings.
-#[allow(dead_code, non_camel_case_types)]
+#[allow(dead_code)]
 mod derived {
     use serde::Deserialize;
     use serde_json::Value;
 
     #[derive(Deserialize)]
-    #[serde(tag = "webhook_type")]
+    #[serde(tag = "webhook_type", rename_all = "SCREAMING_SNAKE_CASE")]
     pub(crate) enum RootFi {
-        DATA_MODEL_CHANGES {
+        DataModelChanges {
             company_id: Option<u64>,
             integration_type: Option<String>,
             data_model: Option<String>,
@@ -65,15 +65,15 @@ mod derived {
             created_at: Option<String>,
             data: Option<Vec<Value>>,
         },
-        CONNECTION_CHANGED {
+        ConnectionChanged {
             company_id: Option<u64>,
             integration_type: Option<String>,
             connection_status: Option<String>,
             created_at: Option<String>,
         },
-        SYNC_STARTED(Sync),
-        SYNC_COMPLETED(Sync),
-        INTEGRATION {
+        SyncStarted(Sync),
+        SyncCompleted(Sync),
+        Integration {
             company_id: Option<u64>,
             integration_type: Option<String>,
             created_at: Option<String>,

@@ -146,7 +146,10 @@ impl<'de, T: FillMap> DeserializeSeed<'de> for Fill<'_, T> {
 /// The body is checked for UTF-8 once, up front, and then parsed as `str`: one
 /// vectorised pass is cheaper than serde_json checking every string on its own. A body
 /// that is not UTF-8 is parsed as bytes so that serde_json reports where it fails.
-pub(crate) fn fill_from_slice<T: FillMap>(body: &[u8], out: &mut T) -> Result<(), serde_json::Error> {
+pub(crate) fn fill_from_slice<T: FillMap>(
+    body: &[u8],
+    out: &mut T,
+) -> Result<(), serde_json::Error> {
     fn run<'de, R: serde_json::de::Read<'de>, T: FillMap>(
         mut de: serde_json::Deserializer<R>,
         out: &mut T,
@@ -198,10 +201,10 @@ pub(crate) fn error_with_path<T>(body: &[u8], first: &serde_json::Error) -> Pars
 where
     T: for<'de> Deserialize<'de>,
 {
-    if first.is_data() {
-        if let Err(e) = serde_json::from_slice::<de::IgnoredAny>(body) {
-            return ParseError::from_json(&e, String::new());
-        }
+    if first.is_data()
+        && let Err(e) = serde_json::from_slice::<de::IgnoredAny>(body)
+    {
+        return ParseError::from_json(&e, String::new());
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {

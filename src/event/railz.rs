@@ -620,8 +620,18 @@ impl Event {
 fn build(env: &mut Body, body: &[u8]) -> Result<Event, ParseError> {
     match env.data_seen {
         Some(true) => {}
-        Some(false) => return Err(ParseError::data("data", "expected a Railz `data` object, found null")),
-        None => return Err(ParseError::data("", "not a Railz event: missing the `data` object")),
+        Some(false) => {
+            return Err(ParseError::data(
+                "data",
+                "expected a Railz `data` object, found null",
+            ));
+        }
+        None => {
+            return Err(ParseError::data(
+                "",
+                "not a Railz event: missing the `data` object",
+            ));
+        }
     }
     let u = &mut env.data;
     let request_id = env.request_id.take();
@@ -734,15 +744,14 @@ fn recover(body: &[u8], e: &serde_json::Error) -> Result<Event, ParseError> {
     struct PeekData {
         event: Option<EventType>,
     }
-    if e.is_data() {
-        if let Ok(Peek {
+    if e.is_data()
+        && let Ok(Peek {
             data: Some(PeekData {
                 event: Some(EventType::Other(tag)),
             }),
         }) = serde_json::from_slice(body)
-        {
-            return unknown(tag, body);
-        }
+    {
+        return unknown(tag, body);
     }
     Err(error_with_path::<Filled<Body>>(body, e))
 }

@@ -315,6 +315,8 @@ model! {
 
 /// `data`, whose shape depends on the tag: parsed straight into its type when the tag
 /// came first (as in every sample), captured raw otherwise.
+// Short-lived on the stack; boxing the sync object would cost an allocation per event.
+#[allow(clippy::large_enum_variant)]
 enum DataSlot {
     Raw(RawJson),
     Records(Records),
@@ -645,13 +647,13 @@ fn recover(body: &[u8], e: &serde_json::Error) -> Result<Event, ParseError> {
         webhook_type: Option<WebhookType>,
         event: Option<String>,
     }
-    if e.is_data() {
-        if let Ok(peek) = serde_json::from_slice::<Peek>(body) {
-            match (peek.webhook_type, peek.event) {
-                (Some(WebhookType::Other(tag)), _) => return unknown(tag, body),
-                (None, Some(ev)) if ev != V4_CONNECTION_CHANGED => return unknown(ev, body),
-                _ => {}
-            }
+    if e.is_data()
+        && let Ok(peek) = serde_json::from_slice::<Peek>(body)
+    {
+        match (peek.webhook_type, peek.event) {
+            (Some(WebhookType::Other(tag)), _) => return unknown(tag, body),
+            (None, Some(ev)) if ev != V4_CONNECTION_CHANGED => return unknown(ev, body),
+            _ => {}
         }
     }
     Err(error_with_path::<Filled<Parts>>(body, e))
