@@ -1,3 +1,4 @@
-//! The single integration-test binary.
+//! Integration tests, one binary.
 
+mod events;
 mod signature;
