@@ -3,13 +3,13 @@
 //!
 //! After a request passes [`VerifyWebhookLayer`](crate::layer::VerifyWebhookLayer), its
 //! extensions hold a [`WebhookEvent<E>`] (the parsed event) and a
-//! [`VerifiedBytes`] (the exact bytes that were verified). Plain hyper or tower services read
+//! [`VerifiedBytes`](crate::VerifiedBytes) (the exact bytes that were verified). Plain hyper or tower services read
 //! them with `req.extensions()`; axum handlers take them as extractors:
 //!
 //! | extractor | gives | on failure |
 //! |---|---|---|
 //! | [`WebhookEvent<E>`] | the event the layer parsed | 500 if the layer is missing or parses another type |
-//! | [`VerifiedBytes`] | the verified raw body | 500 if the layer is missing |
+//! | [`VerifiedBytes`](crate::VerifiedBytes) | the verified raw body | 500 if the layer is missing |
 //! | `VerifiedJson<T>` | your own `T: DeserializeOwned` from the verified body | 400 not JSON, 422 wrong shape, 500 layer missing |
 //!
 //! None of them reads the body: they can be combined with each other in one handler.
