@@ -156,21 +156,12 @@ impl Rejection {
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.reason {
-            Reason::Verification(e) => write!(f, "webhook rejected: {e}"),
-            Reason::BodyTooLarge { limit } => {
-                write!(
-                    f,
-                    "webhook rejected: body larger than the {limit} byte limit"
-                )
-            }
-            Reason::BodyTimeout { after } => {
-                write!(f, "webhook rejected: body not received within {after:?}")
-            }
-            Reason::BodyRead(e) => write!(f, "webhook rejected: failed to read the body: {e}"),
-            Reason::UnsupportedMediaType => {
-                f.write_str("webhook rejected: content type is not JSON")
-            }
-            Reason::Payload(e) => write!(f, "webhook rejected: invalid payload: {e}"),
+            Reason::Verification(e) => e.fmt(f),
+            Reason::BodyTooLarge { limit } => write!(f, "body larger than the {limit} byte limit"),
+            Reason::BodyTimeout { after } => write!(f, "body not received within {after:?}"),
+            Reason::BodyRead(e) => write!(f, "failed to read the body: {e}"),
+            Reason::UnsupportedMediaType => f.write_str("content type is not JSON"),
+            Reason::Payload(e) => write!(f, "invalid payload: {e}"),
         }
     }
 }
@@ -244,7 +235,7 @@ pub(crate) fn log_rejection(rejection: &Rejection, path: &str) {
         target: "ledgerhook",
         status = rejection.status().as_u16(),
         kind = ?rejection.kind(),
-        path,
+        path = %path,
         reason = %rejection,
         "webhook rejected",
     );

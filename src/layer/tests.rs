@@ -491,3 +491,46 @@ fn presets_reject_bad_configuration() {
     assert!(VerifyWebhookLayer::rootfi_v3("bad header\n", "token").is_err());
     assert!(VerifyWebhookLayer::rootfi_v3("api_key", "token").is_ok());
 }
+
+/// Collects formatted `tracing` output.
+#[cfg(feature = "tracing")]
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(feature = "tracing")]
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "tracing")]
+#[tokio::test]
+async fn rejection_is_logged_with_its_reason_and_without_the_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let forged = Verifier::railz("not-the-secret")
+        .unwrap()
+        .sign(AUTH, SystemTime::now());
+    let (response, _) = send(railz_layer(), request(AUTH, forged)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("WARN ledgerhook: webhook rejected"), "{log}");
+    assert!(log.contains("status=401"), "{log}");
+    assert!(log.contains("SignatureMismatch"), "{log}");
+    assert!(log.contains("path=/webhooks/railz"), "{log}");
+    assert!(!log.contains(SECRET), "{log}");
+}
