@@ -155,7 +155,9 @@ impl<E, R> VerifyWebhookLayer<E, R> {
         }
     }
 
-    /// The verifier in use.
+    /// The verifier in use. It shares its key ring with every clone, so secrets can be
+    /// rotated at runtime through `layer.verifier().keys()` (or through a clone of the
+    /// verifier kept before building the layer).
     #[must_use]
     pub fn verifier(&self) -> &Verifier {
         &self.config.verifier

@@ -543,3 +543,44 @@ async fn rejection_is_logged_with_its_reason_and_without_the_secret() {
     assert!(log.contains("path=/webhooks/railz"), "{log}");
     assert!(!log.contains(SECRET), "{log}");
 }
+
+#[tokio::test]
+async fn secrets_rotated_through_the_layer_reach_built_services() {
+    let layer = railz_layer();
+    let seen = Arc::new(Seen::default());
+    let mut svc = ServiceBuilder::new()
+        .layer(layer.clone())
+        .service(inner(Arc::clone(&seen)));
+    // Accept both for an hour: the old signature still passes, so does the new one.
+    layer
+        .verifier()
+        .keys()
+        .rotate("railz-rotated-secret", Duration::from_secs(3600))
+        .unwrap();
+    let new_headers = Verifier::railz("railz-rotated-secret")
+        .unwrap()
+        .sign(AUTH, SystemTime::now());
+    for req in [signed(AUTH), request(AUTH, new_headers)] {
+        let response = ServiceExt::<Req>::ready(&mut svc)
+            .await
+            .unwrap()
+            .call(req)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    }
+    // Replaced outright: the old secret is refused.
+    layer
+        .verifier()
+        .keys()
+        .replace("railz-rotated-secret")
+        .unwrap();
+    let response = ServiceExt::<Req>::ready(&mut svc)
+        .await
+        .unwrap()
+        .call(signed(AUTH))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 2);
+}
