@@ -9,7 +9,11 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod body;
 pub mod event;
+pub mod extract;
+pub mod layer;
+pub mod rejection;
 pub mod signature;
 
 mod config;
@@ -21,3 +25,11 @@ pub use event::{Event, ParseError, ParseErrorKind, WebhookPayload, railz, rootfi
 pub use secret::Secret;
 pub use signature::{VerificationError, VerificationErrorKind, Verifier};
 pub use verified::VerifiedBytes;
+
+pub use extract::WebhookEvent;
+pub use layer::VerifyWebhookLayer;
+pub use rejection::Rejection;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

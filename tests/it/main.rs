@@ -1,4 +1,5 @@
 //! Integration tests, one binary.
 
+mod e2e;
 mod events;
 mod signature;
