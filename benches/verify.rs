@@ -112,10 +112,17 @@ fn verify_benches(c: &mut Criterion) {
             b.iter(|| ours_sw.verify(black_box(&sw_headers), black_box(&body)));
         });
         group.bench_function("svix", |b| {
-            b.iter(|| svix.verify(black_box(&body), black_box(&sw_headers)).is_ok());
+            b.iter(|| {
+                svix.verify(black_box(&body), black_box(&sw_headers))
+                    .is_ok()
+            });
         });
         group.bench_function("standardwebhooks", |b| {
-            b.iter(|| standard.verify(black_box(&body), black_box(&sw_headers)).is_ok());
+            b.iter(|| {
+                standard
+                    .verify(black_box(&body), black_box(&sw_headers))
+                    .is_ok()
+            });
         });
         group.finish();
     }

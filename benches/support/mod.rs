@@ -6,9 +6,11 @@
 /// Railz `auth` delivery (200 B).
 pub(crate) const RAILZ_AUTH: &[u8] = include_bytes!("../../tests/fixtures/railz_auth.json");
 /// Railz `dataPerType` delivery (1006 B).
-pub(crate) const RAILZ_DATA_PER_TYPE: &[u8] = include_bytes!("../../tests/fixtures/railz_data_per_type.json");
+pub(crate) const RAILZ_DATA_PER_TYPE: &[u8] =
+    include_bytes!("../../tests/fixtures/railz_data_per_type.json");
 /// Railz `data` delivery, full payload with a `requests` array (1411 B).
-pub(crate) const RAILZ_DATA_FULL: &[u8] = include_bytes!("../../tests/fixtures/railz_data_full.json");
+pub(crate) const RAILZ_DATA_FULL: &[u8] =
+    include_bytes!("../../tests/fixtures/railz_data_full.json");
 
 /// The body sizes every verification group is run at.
 pub(crate) const SIZES: [(usize, &str); 4] = [
