@@ -56,13 +56,13 @@ mod derived {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     pub(crate) struct Delivery {
-        pub(crate) data: Data,
+        pub(crate) data: Event,
         request_id: Option<String>,
     }
 
     #[derive(Deserialize)]
     #[serde(tag = "event", rename_all = "camelCase")]
-    pub(crate) enum Data {
+    pub(crate) enum Event {
         Login(Connection),
         Auth(Connection),
         #[serde(rename_all = "camelCase")]
@@ -228,10 +228,12 @@ fn layer_benches(c: &mut Criterion) {
         );
         headers.insert(header::CONTENT_LENGTH, body.len().into());
 
+        // `with_state(())` turns the handlers into routes once, as `axum::serve` does;
+        // without it a `Router` used directly as a service rebuilds them on every call.
         let apps = [
-            ("bare", bare_app()),
-            ("naive", naive_app()),
-            ("ours", ours_app()),
+            ("bare", bare_app().with_state(())),
+            ("naive", naive_app().with_state(())),
+            ("ours", ours_app().with_state(())),
         ];
         for (id, app) in &apps {
             let response = run(app.clone().oneshot(request(&headers, &body))).unwrap();
