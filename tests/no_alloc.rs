@@ -36,11 +36,12 @@ fn verification_allocates_nothing_per_request() {
         let mut forged = good.clone();
         let name = verifier.header().clone();
         let value = good.get(&name).unwrap().to_str().unwrap().to_owned();
-        // Flip one character of the signature: well-formed, wrong.
+        // Change the last character of the signature to another value (hex is read in either
+        // case, so `a` -> `A` would not do): well-formed, wrong.
         let flipped = value
             .char_indices()
             .next_back()
-            .map(|(i, c)| format!("{}{}", &value[..i], if c == 'A' { 'B' } else { 'A' }))
+            .map(|(i, c)| format!("{}{}", &value[..i], if c == '0' { '1' } else { '0' }))
             .unwrap();
         forged.insert(name, HeaderValue::from_str(&flipped).unwrap());
         cases.push((verifier, good, true));
