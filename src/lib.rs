@@ -10,6 +10,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod event;
+pub mod idempotency;
 pub mod signature;
 
 mod config;
@@ -17,6 +18,7 @@ mod secret;
 mod verified;
 
 pub use config::ConfigError;
+pub use idempotency::IdempotencyLayer;
 pub use event::{Event, ParseError, ParseErrorKind, WebhookPayload, railz, rootfi};
 pub use secret::Secret;
 pub use signature::{VerificationError, VerificationErrorKind, Verifier};
