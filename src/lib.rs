@@ -18,8 +18,8 @@ mod secret;
 mod verified;
 
 pub use config::ConfigError;
-pub use idempotency::IdempotencyLayer;
 pub use event::{Event, ParseError, ParseErrorKind, WebhookPayload, railz, rootfi};
+pub use idempotency::IdempotencyLayer;
 pub use secret::Secret;
 pub use signature::{VerificationError, VerificationErrorKind, Verifier};
 pub use verified::VerifiedBytes;

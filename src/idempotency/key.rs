@@ -36,7 +36,10 @@ pub struct KeySource {
 enum Kind {
     BodyHash,
     Header(HeaderName),
-    Pointer { pointer: String, tokens: Vec<String> },
+    Pointer {
+        pointer: String,
+        tokens: Vec<String>,
+    },
 }
 
 impl KeySource {
@@ -438,7 +441,10 @@ mod tests {
     #[test]
     fn debug_names_the_source() {
         let source = KeySource::json_pointer("/data/id").unwrap();
-        assert_eq!(format!("{source:?}"), r#"KeySource::JsonPointer("/data/id")"#);
+        assert_eq!(
+            format!("{source:?}"),
+            r#"KeySource::JsonPointer("/data/id")"#
+        );
         assert_eq!(format!("{:?}", KeySource::default()), "KeySource::BodyHash");
     }
 }

@@ -125,7 +125,10 @@ impl MemoryStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // No code path panics while holding the lock; if one ever did, the maps are
         // still consistent enough to keep serving.
-        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn begin_now(&self, key: &str, lease: Duration) -> Result<Begin, StoreError> {
@@ -440,7 +443,10 @@ mod tests {
         let store = ManualClock::new().store(2);
         let token = acquired(store.begin_now("k", Duration::MAX).unwrap());
         assert!(store.complete_now("k", token, Duration::MAX).unwrap());
-        assert_eq!(store.begin_now("k", Duration::MAX).unwrap(), Begin::Completed);
+        assert_eq!(
+            store.begin_now("k", Duration::MAX).unwrap(),
+            Begin::Completed
+        );
     }
 
     #[test]

@@ -6,9 +6,13 @@ mod future;
 mod key;
 mod layer;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 mod service;
 mod store;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
 pub use future::ResponseFuture;
 pub use key::KeySource;
 pub use layer::{IdempotencyLayer, OutagePolicy};

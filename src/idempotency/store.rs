@@ -4,8 +4,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The boxed future every [`Store`] method returns.
@@ -65,20 +65,11 @@ pub trait Store: Send + Sync + 'static {
 
 /// A shared store is a store, so `Arc<dyn Store>` can be passed wherever a `Store` is expected.
 impl<T: Store + ?Sized> Store for Arc<T> {
-    fn try_begin<'a>(
-        &'a self,
-        key: &'a str,
-        lease: Duration,
-    ) -> StoreFuture<'a, Begin> {
+    fn try_begin<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Begin> {
         (**self).try_begin(key, lease)
     }
 
-    fn complete<'a>(
-        &'a self,
-        key: &'a str,
-        token: Token,
-        ttl: Duration,
-    ) -> StoreFuture<'a, bool> {
+    fn complete<'a>(&'a self, key: &'a str, token: Token, ttl: Duration) -> StoreFuture<'a, bool> {
         (**self).complete(key, token, ttl)
     }
 

@@ -51,7 +51,9 @@ impl Verifier {
     /// A [`VerificationError`] saying why the request is not authentic.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerificationError> {
         let _ = (headers, body);
-        Err(VerificationError::new(VerificationErrorKind::SignatureMismatch))
+        Err(VerificationError::new(
+            VerificationErrorKind::SignatureMismatch,
+        ))
     }
 
     /// The headers a sender would attach to `body` at `now` (for tests and local senders).
