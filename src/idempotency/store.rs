@@ -35,7 +35,7 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// must never both return `Acquired`.
 ///
 /// Implementations: [`MemoryStore`](super::MemoryStore) (one process) and, with the
-/// `redis` feature, [`RedisStore`](super::RedisStore) (shared by several instances).
+/// `redis` feature, `RedisStore` (shared by several instances).
 pub trait Store: Send + Sync + 'static {
     /// Claims `key` for processing if nobody holds it and it is not completed.
     ///
