@@ -29,7 +29,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -300,6 +300,8 @@ struct Run {
     started: Instant,
     restart: Mutex<Option<(Instant, Option<Instant>, String)>>,
     restart_fired: AtomicBool,
+    /// Answers per second of the run: (all, 503, connection errors).
+    timeline: Vec<[AtomicU64; 3]>,
     run_tag: String,
 }
 
@@ -416,6 +418,7 @@ impl Run {
             }
         }
 
+        let args_deadline_secs = usize::try_from(args.deadline.as_secs()).unwrap_or(3600) + 60;
         let connector = HttpConnector::new();
         let client = Client::builder(TokioExecutor::new())
             .pool_max_idle_per_host(args.concurrency * 2)
@@ -429,6 +432,9 @@ impl Run {
             started: Instant::now(),
             restart: Mutex::new(None),
             restart_fired: AtomicBool::new(false),
+            timeline: (0..=args_deadline_secs)
+                .map(|_| [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)])
+                .collect(),
             run_tag,
         }
     }
@@ -561,6 +567,22 @@ impl Run {
         });
     }
 
+    fn tick(&self, result: &Result<(StatusCode, bool), String>) {
+        let second = usize::try_from(self.started.elapsed().as_secs()).unwrap_or(usize::MAX);
+        if let Some(slot) = self.timeline.get(second) {
+            slot[0].fetch_add(1, Ordering::Relaxed);
+            match result {
+                Ok((status, _)) if *status == StatusCode::SERVICE_UNAVAILABLE => {
+                    slot[1].fetch_add(1, Ordering::Relaxed);
+                }
+                Err(_) => {
+                    slot[2].fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+
     fn in_restart_window(&self, at: Instant) -> bool {
         match &*self.restart.lock().unwrap() {
             Some((start, end, _)) => {
@@ -589,6 +611,7 @@ impl Run {
                 attempt += 1;
                 let result = self.send_once(job).await;
                 let label = status_label(&result);
+                self.tick(&result);
                 if self.in_restart_window(Instant::now()) {
                     *tally.during_restart.entry(label.clone()).or_default() += 1;
                 }
@@ -837,6 +860,23 @@ async fn main() -> Result<(), BoxError> {
     if let Some(dedup) = stats.get("dedup") {
         println!("receiver dedup mode: {dedup}");
     }
+    let last = run
+        .timeline
+        .iter()
+        .rposition(|slot| slot[0].load(Ordering::Relaxed) > 0)
+        .unwrap_or(0);
+    let timeline: Vec<String> = run.timeline[..=last]
+        .iter()
+        .enumerate()
+        .map(|(second, slot)| {
+            let [all, unavailable, errors] = slot.each_ref().map(|c| c.load(Ordering::Relaxed));
+            match (unavailable, errors) {
+                (0, 0) => format!("{second}s:{all}"),
+                _ => format!("{second}s:{all}({unavailable}x503,{errors}xerr)"),
+            }
+        })
+        .collect();
+    println!("answers per second: {}", timeline.join(" "));
     if let Some((start, end, note)) = &*run.restart.lock().unwrap() {
         let took = end.map(|end| end.duration_since(*start));
         println!(
