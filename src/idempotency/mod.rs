@@ -116,9 +116,15 @@
 //! so the sender retries later: nothing is handled twice, and nothing is lost as long as
 //! the outage is shorter than the sender's retries. [`OutagePolicy::FailOpen`] calls the
 //! handler without deduplication instead: nothing is refused, but duplicates arriving
-//! during the outage are handled again. If the store fails only when recording the
-//! completion, the handler's answer is returned as is and the key stays in flight until
-//! its lease ends.
+//! during the outage are handled again.
+//!
+//! An outage can also strike between the claim and the completion. The layer then keeps
+//! retrying the completion (or release) with backoff for up to the lease, holding the
+//! handler's answer back meanwhile, so duplicates stay caught through a short outage such
+//! as a Redis restart; if the store is down for longer than the lease, the handler's
+//! answer is returned and a duplicate arriving after the lease is handled again. A claim
+//! whose acknowledgement was lost in the outage keeps its key in flight (`409`) until the
+//! lease ends; the sender's retry after that is handled.
 
 mod future;
 mod key;

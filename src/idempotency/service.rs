@@ -3,13 +3,14 @@
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use http::{HeaderValue, Request, Response, StatusCode, header::HeaderName};
 use tower::Service;
 
 use super::future::ResponseFuture;
 use super::layer::{Config, OutagePolicy};
-use super::store::{Begin, Store, StoreError};
+use super::store::{Begin, Store, StoreError, StoreFuture};
 use crate::VerifiedBytes;
 
 /// Response header set to `true` on the answer to a duplicate delivery.
@@ -192,10 +193,17 @@ where
 
             match inner.call(req).await {
                 Ok(mut res) if !not_processed(res.status()) => {
-                    match store.complete(&key, token, config.completed_ttl).await {
+                    // The event was handled: the record must be written, or a duplicate
+                    // arriving after the lease would be handled again. Keep trying while
+                    // the lease holds duplicates off (e.g. through a Redis restart).
+                    let completed = persist(config.lease, || {
+                        store.complete(&key, token, config.completed_ttl)
+                    })
+                    .await;
+                    match completed {
                         Ok(true) => {}
-                        // Handled, but the record may be missing: a later duplicate would
-                        // be handled again. Nothing to undo here, so report it.
+                        // Handled, but another delivery claimed the key after this lease
+                        // ran out. Nothing to undo here, so report it.
                         Ok(false) => log_lost_lease(&key),
                         Err(err) => log_error(Outcome::Processed, Some(&err)),
                     }
@@ -205,7 +213,8 @@ where
                 other => {
                     // If the release fails the key stays in flight until its lease ends,
                     // after which a retry is handled.
-                    if let Err(err) = store.release(&key, token).await {
+                    let released = persist(config.lease, || store.release(&key, token)).await;
+                    if let Err(err) = released {
                         log_error(Outcome::Released, Some(&err));
                     }
                     other.map(|mut res| {
@@ -215,6 +224,27 @@ where
                 }
             }
         })
+    }
+}
+
+/// Runs `op` until it succeeds, with backoff (10 ms doubling to 1 s), for at most `budget`;
+/// then returns its last error.
+async fn persist<'a, T>(
+    budget: Duration,
+    mut op: impl FnMut() -> StoreFuture<'a, T>,
+) -> Result<T, StoreError> {
+    // Capped so that a huge lease cannot overflow the clock or retry forever.
+    let deadline = tokio::time::Instant::now() + budget.min(Duration::from_secs(3600));
+    let mut wait = Duration::from_millis(10);
+    loop {
+        match op().await {
+            Ok(value) => return Ok(value),
+            Err(err) if tokio::time::Instant::now() + wait > deadline => return Err(err),
+            Err(_) => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(1));
+            }
+        }
     }
 }
 

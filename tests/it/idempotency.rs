@@ -456,25 +456,38 @@ async fn a_full_memory_store_is_an_outage() {
 
 // ---- store failures ----------------------------------------------------------------------
 
-/// A store that fails the calls it is told to fail and otherwise delegates to memory.
+/// A store that fails each call a given number of times (`usize::MAX`: always), and
+/// otherwise delegates to memory.
 struct FlakyStore {
     inner: MemoryStore,
-    fail_begin: bool,
-    fail_complete: bool,
-    fail_release: bool,
+    begin_failures: AtomicUsize,
+    complete_failures: AtomicUsize,
+    release_failures: AtomicUsize,
     completes: AtomicUsize,
+    releases: AtomicUsize,
 }
 
 impl FlakyStore {
-    fn new(fail_begin: bool, fail_complete: bool, fail_release: bool) -> Arc<Self> {
+    fn new(begin: usize, complete: usize, release: usize) -> Arc<Self> {
         Arc::new(Self {
             inner: MemoryStore::new(),
-            fail_begin,
-            fail_complete,
-            fail_release,
+            begin_failures: AtomicUsize::new(begin),
+            complete_failures: AtomicUsize::new(complete),
+            release_failures: AtomicUsize::new(release),
             completes: AtomicUsize::new(0),
+            releases: AtomicUsize::new(0),
         })
     }
+}
+
+/// Whether this call should fail, counting down the failures left.
+fn fails(left: &AtomicUsize) -> bool {
+    left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| match n {
+        0 => None,
+        usize::MAX => Some(usize::MAX),
+        n => Some(n - 1),
+    })
+    .is_ok()
 }
 
 fn down<T: Send + 'static>() -> StoreFuture<'static, T> {
@@ -488,7 +501,7 @@ fn down<T: Send + 'static>() -> StoreFuture<'static, T> {
 
 impl Store for FlakyStore {
     fn try_begin<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Begin> {
-        if self.fail_begin {
+        if fails(&self.begin_failures) {
             return down();
         }
         self.inner.try_begin(key, lease)
@@ -496,14 +509,15 @@ impl Store for FlakyStore {
 
     fn complete<'a>(&'a self, key: &'a str, token: Token, ttl: Duration) -> StoreFuture<'a, bool> {
         self.completes.fetch_add(1, Ordering::SeqCst);
-        if self.fail_complete {
+        if fails(&self.complete_failures) {
             return down();
         }
         self.inner.complete(key, token, ttl)
     }
 
     fn release<'a>(&'a self, key: &'a str, token: Token) -> StoreFuture<'a, bool> {
-        if self.fail_release {
+        self.releases.fetch_add(1, Ordering::SeqCst);
+        if fails(&self.release_failures) {
             return down();
         }
         self.inner.release(key, token)
@@ -514,7 +528,9 @@ impl Store for FlakyStore {
 async fn store_down_fails_closed_by_default() {
     let handler = Handler::ok();
     let svc = handler.behind(&IdempotencyLayer::from_arc(FlakyStore::new(
-        true, false, false,
+        usize::MAX,
+        0,
+        0,
     )));
     for _ in 0..3 {
         let res = svc
@@ -536,7 +552,7 @@ async fn store_down_fails_closed_by_default() {
 #[tokio::test]
 async fn store_down_fails_open_when_asked() {
     let handler = Handler::ok();
-    let store = FlakyStore::new(true, false, false);
+    let store = FlakyStore::new(usize::MAX, 0, 0);
     let layer = IdempotencyLayer::from_arc(store.clone()).on_store_error(OutagePolicy::FailOpen);
     let svc = handler.behind(&layer);
     let body = unique("open");
@@ -551,41 +567,53 @@ async fn store_down_fails_open_when_asked() {
 }
 
 #[tokio::test]
-async fn a_failed_completion_keeps_the_handlers_answer_and_blocks_until_the_lease_ends() {
+async fn a_failed_completion_is_retried_so_duplicates_stay_caught() {
+    // The store is briefly down right after the handler ran (as in a Redis restart).
     let handler = Handler::ok();
-    let store = FlakyStore::new(false, true, false);
+    let store = FlakyStore::new(0, 3, 0);
+    let svc = handler.behind(&IdempotencyLayer::from_arc(store.clone()));
+    let body = unique("complete-retried");
+    let first = svc.clone().oneshot(delivery(&body)).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(outcome(&first), Some(Outcome::Processed));
+    assert_eq!(store.completes.load(Ordering::SeqCst), 4);
+    assert!(is_duplicate(&svc.oneshot(delivery(&body)).await.unwrap()));
+    assert_eq!(handler.calls(), 1);
+}
+
+#[tokio::test]
+async fn a_completion_failing_for_the_whole_lease_gives_up_with_the_handlers_answer() {
+    let handler = Handler::ok();
+    let store = FlakyStore::new(0, usize::MAX, 0);
     let layer = IdempotencyLayer::from_arc(store.clone()).lease(Duration::from_millis(150));
     let svc = handler.behind(&layer);
     let body = unique("complete-fails");
     let first = svc.clone().oneshot(delivery(&body)).await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
-    assert_eq!(outcome(&first), Some(Outcome::Processed));
-    // The key is still in flight: a duplicate now is refused rather than handled.
-    let soon = svc.clone().oneshot(delivery(&body)).await.unwrap();
-    assert_eq!(outcome(&soon), Some(Outcome::InFlight));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(first.body(), "handled #0");
+    assert!(store.completes.load(Ordering::SeqCst) > 1, "retried");
+    // The key was never completed: once the lease is over, a duplicate is handled again
+    // (the documented risk of an outage longer than the lease).
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let late = svc.oneshot(delivery(&body)).await.unwrap();
     assert_eq!(outcome(&late), Some(Outcome::Processed));
     assert_eq!(handler.calls(), 2);
 }
 
 #[tokio::test]
-async fn a_failed_release_keeps_the_key_until_the_lease_ends() {
+async fn a_failed_release_is_retried_so_the_retry_is_handled() {
     let handler = Handler::answering(vec![
         Some(StatusCode::INTERNAL_SERVER_ERROR),
         Some(StatusCode::OK),
     ]);
-    let layer = IdempotencyLayer::from_arc(FlakyStore::new(false, false, true))
-        .lease(Duration::from_millis(150));
-    let svc = handler.behind(&layer);
-    let body = unique("release-fails");
+    let store = FlakyStore::new(0, 0, 2);
+    let svc = handler.behind(&IdempotencyLayer::from_arc(store.clone()));
+    let body = unique("release-retried");
     let first = svc.clone().oneshot(delivery(&body)).await.unwrap();
     assert_eq!(first.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    let soon = svc.clone().oneshot(delivery(&body)).await.unwrap();
-    assert_eq!(outcome(&soon), Some(Outcome::InFlight));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let late = svc.oneshot(delivery(&body)).await.unwrap();
-    assert_eq!(late.status(), StatusCode::OK);
+    assert_eq!(store.releases.load(Ordering::SeqCst), 3);
+    let retry = svc.oneshot(delivery(&body)).await.unwrap();
+    assert_eq!(retry.status(), StatusCode::OK);
     assert_eq!(handler.calls(), 2);
 }
 
