@@ -46,14 +46,7 @@ impl std::error::Error for ParseError {}
 
 impl From<serde_json::Error> for ParseError {
     fn from(e: serde_json::Error) -> Self {
-        let kind = if e.is_data() {
-            ParseErrorKind::Data
-        } else {
-            ParseErrorKind::Syntax
-        };
-        Self {
-            kind,
-            message: e.to_string(),
-        }
+        let kind = if e.is_data() { ParseErrorKind::Data } else { ParseErrorKind::Syntax };
+        Self { kind, message: e.to_string() }
     }
 }

@@ -22,10 +22,7 @@ impl Event {
     /// See [`ParseError`].
     pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
         let raw: serde_json::Value = serde_json::from_slice(body)?;
-        Ok(Self::Unknown {
-            tag: String::new(),
-            raw,
-        })
+        Ok(Self::Unknown { tag: String::new(), raw })
     }
 
     /// The event tag exactly as on the wire.

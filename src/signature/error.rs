@@ -1,39 +1,103 @@
-//! Per-request verification errors. (stub: refined by the verification work)
+//! Per-request verification errors: allocation-free, with the reason and the header involved.
 
-use http::StatusCode;
 use std::fmt;
+
+use http::{HeaderName, StatusCode};
 
 /// Why a request failed verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VerificationErrorKind {
-    /// The signature (or token) header is absent.
+    /// A required header (signature, token, timestamp or id) is absent. 401.
     MissingHeader,
-    /// The header is present but malformed (bad syntax, non-ASCII, duplicate element).
+    /// A header is present but malformed: bad syntax, bytes that are not visible ASCII, a
+    /// duplicate element or a duplicate header line, too many signatures. 400.
     InvalidHeader,
-    /// The timestamp is not a valid number in range.
+    /// The timestamp is not a plain decimal number that fits the range. 400.
     InvalidTimestamp,
-    /// The timestamp is older than the tolerance allows.
+    /// The timestamp is older than the tolerance allows (possible replay). 401.
     TimestampTooOld,
-    /// The timestamp is further in the future than the tolerance allows.
+    /// The timestamp is further in the future than the tolerance allows. 401.
     TimestampInFuture,
-    /// No signature in the header matches any configured secret.
+    /// No signature in the header matches any active secret (includes signatures that are
+    /// truncated or not decodable). 401.
     SignatureMismatch,
-    /// The shared-secret header does not match.
+    /// The shared-secret header does not carry the configured token. 401.
     TokenMismatch,
 }
 
-/// A request that failed verification, with its reason. Allocation-free.
+impl VerificationErrorKind {
+    /// A short, fixed description of the reason.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingHeader => "required header is missing",
+            Self::InvalidHeader => "header is malformed",
+            Self::InvalidTimestamp => "timestamp is malformed",
+            Self::TimestampTooOld => "timestamp is older than the tolerance",
+            Self::TimestampInFuture => "timestamp is further in the future than the tolerance",
+            Self::SignatureMismatch => "no signature matches",
+            Self::TokenMismatch => "token does not match",
+        }
+    }
+
+    /// The HTTP status a receiver should answer with: 400 for a malformed header or
+    /// timestamp, 401 for everything else.
+    #[must_use]
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::InvalidHeader | Self::InvalidTimestamp => StatusCode::BAD_REQUEST,
+            Self::MissingHeader
+            | Self::TimestampTooOld
+            | Self::TimestampInFuture
+            | Self::SignatureMismatch
+            | Self::TokenMismatch => StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
+impl fmt::Display for VerificationErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request that failed verification: the reason and the header it concerns.
+///
+/// Creating one never allocates (header names are static or reference-counted), so rejecting
+/// a flood of forged requests costs no more than accepting genuine ones.
+///
+/// ```
+/// use http::{HeaderMap, StatusCode};
+/// use ledgerhook::{Verifier, VerificationErrorKind};
+///
+/// let verifier = Verifier::railz("railz_test_secret")?;
+/// let err = verifier.verify(&HeaderMap::new(), b"{}").unwrap_err();
+/// assert_eq!(err.kind(), VerificationErrorKind::MissingHeader);
+/// assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
+/// assert_eq!(err.header().map(|h| h.as_str()), Some("railz-signature"));
+/// # Ok::<(), ledgerhook::ConfigError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerificationError {
     kind: VerificationErrorKind,
+    header: Option<HeaderName>,
 }
 
 impl VerificationError {
-    /// An error of `kind`.
+    /// An error of `kind` that concerns no particular header.
     #[must_use]
     pub fn new(kind: VerificationErrorKind) -> Self {
-        Self { kind }
+        Self { kind, header: None }
+    }
+
+    /// An error of `kind` concerning `header`.
+    #[must_use]
+    pub fn with_header(kind: VerificationErrorKind, header: HeaderName) -> Self {
+        Self {
+            kind,
+            header: Some(header),
+        }
     }
 
     /// The reason.
@@ -42,22 +106,67 @@ impl VerificationError {
         self.kind
     }
 
-    /// The HTTP status a receiver should answer with.
+    /// The header that was missing, malformed or did not match, if any.
+    #[must_use]
+    pub fn header(&self) -> Option<&HeaderName> {
+        self.header.as_ref()
+    }
+
+    /// The HTTP status a receiver should answer with (see [`VerificationErrorKind::status`]).
     #[must_use]
     pub fn status(&self) -> StatusCode {
-        match self.kind {
-            VerificationErrorKind::InvalidHeader | VerificationErrorKind::InvalidTimestamp => {
-                StatusCode::BAD_REQUEST
-            }
-            _ => StatusCode::UNAUTHORIZED,
-        }
+        self.kind.status()
     }
 }
 
 impl fmt::Display for VerificationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "webhook verification failed: {:?}", self.kind)
+        write!(f, "webhook verification failed: {}", self.kind)?;
+        if let Some(header) = &self.header {
+            write!(f, " (header `{header}`)")?;
+        }
+        Ok(())
     }
 }
 
 impl std::error::Error for VerificationError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_follow_the_issue() {
+        use VerificationErrorKind::*;
+        for kind in [InvalidHeader, InvalidTimestamp] {
+            assert_eq!(kind.status(), StatusCode::BAD_REQUEST, "{kind:?}");
+        }
+        for kind in [
+            MissingHeader,
+            TimestampTooOld,
+            TimestampInFuture,
+            SignatureMismatch,
+            TokenMismatch,
+        ] {
+            assert_eq!(kind.status(), StatusCode::UNAUTHORIZED, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn display_names_reason_and_header() {
+        let err = VerificationError::with_header(
+            VerificationErrorKind::SignatureMismatch,
+            HeaderName::from_static("railz-signature"),
+        );
+        assert_eq!(
+            err.to_string(),
+            "webhook verification failed: no signature matches (header `railz-signature`)"
+        );
+        let bare = VerificationError::new(VerificationErrorKind::TimestampTooOld);
+        assert_eq!(
+            bare.to_string(),
+            "webhook verification failed: timestamp is older than the tolerance"
+        );
+        assert_eq!(bare.header(), None);
+    }
+}

@@ -1,65 +1,411 @@
-//! Signature verification, independent of any web framework.
-//! (stub: the verification work replaces this file's bodies; the signatures below are the contract)
+//! Webhook signature verification over the raw body, independent of any web framework.
+//!
+//! A [`Verifier`] checks one provider's scheme against a [`KeyRing`] of secrets:
+//!
+//! | constructor | header | signed bytes | timestamp |
+//! |---|---|---|---|
+//! | [`Verifier::railz`] | `Railz-Signature: t=<ms>,v=<hex>` | `<t>.<body>` | ms, ±5 min |
+//! | [`Verifier::rootfi`] | `X-RootFi-Signature: [sha256=]<hex>` | body | none |
+//! | [`Verifier::shared_secret`] | any header carrying a fixed token (RootFi v3) | — | none |
+//! | [`Verifier::bearer`] | `Authorization: Bearer <token>` (Railz option) | — | none |
+//! | [`Verifier::hmac`] | anything an [`HmacScheme`] describes (Stripe-style, Standard Webhooks, ...) | | |
+//!
+//! All HMAC schemes, the presets included, run through one engine configured by
+//! [`HmacScheme`]. The RootFi v4 default is **unverified**: RootFi documents the header name
+//! and the signing key but not the algorithm, so every part of it is configurable.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::SystemTime;
+//! use ledgerhook::{Verifier, VerificationErrorKind};
+//!
+//! let verifier = Verifier::railz("railz_test_secret")?;
+//!
+//! // What Railz would send (here signed by the verifier itself, as a test would):
+//! let body = br#"{"data":{"event":"login","serviceName":"quickbooks"}}"#;
+//! let headers = verifier.sign(body, SystemTime::now());
+//! assert!(verifier.verify(&headers, body).is_ok());
+//!
+//! // One changed byte and the request is refused.
+//! let err = verifier.verify(&headers, br#"{"data":{"event":"logout"}}"#).unwrap_err();
+//! assert_eq!(err.kind(), VerificationErrorKind::SignatureMismatch);
+//! assert_eq!(err.status(), http::StatusCode::UNAUTHORIZED);
+//! # Ok::<(), ledgerhook::ConfigError>(())
+//! ```
+//!
+//! # Customised
+//!
+//! ```
+//! use std::time::Duration;
+//! use http::HeaderName;
+//! use ledgerhook::signature::{Encoding, HmacScheme, SignatureFormat, SignedContent, SystemClock};
+//! use ledgerhook::Verifier;
+//!
+//! // RootFi under a custom `signature_header`, base64 with a mandatory prefix:
+//! let rootfi = Verifier::hmac(
+//!     HmacScheme::rootfi()
+//!         .signature_header(HeaderName::from_static("x-commenda-signature"))
+//!         .format(SignatureFormat::required_prefix("sha256="))
+//!         .encoding(Encoding::Base64),
+//!     "signing_key",
+//! )?;
+//!
+//! // A Stripe-style sender (`t=<s>,v1=<hex>`) under its own header, 2-minute window:
+//! let stripe_like = Verifier::hmac(
+//!     HmacScheme::stripe().signature_header(HeaderName::from_static("acme-signature")),
+//!     "acme_secret",
+//! )?
+//! .tolerance(Duration::from_secs(120));
+//!
+//! // Railz without a replay window (accept any signed timestamp), and a second secret:
+//! let railz = Verifier::railz("current")?.without_tolerance();
+//! railz.keys().add("previous")?;
+//!
+//! // Railz's optional bearer token, and a RootFi v3 custom header:
+//! let bearer = Verifier::bearer("token-from-railz")?;
+//! let v3 = Verifier::shared_secret(HeaderName::from_static("api_key"), "fhsjd")?;
+//! # Ok::<(), ledgerhook::ConfigError>(())
+//! ```
+//!
+//! # Header parsing rules
+//!
+//! - A header must appear on exactly one line; two `Railz-Signature` lines are
+//!   [`InvalidHeader`](VerificationErrorKind::InvalidHeader) (400): a receiver cannot know
+//!   which one a proxy meant, and a genuine sender never does it.
+//! - Header values must be visible ASCII (plus spaces and tabs); anything else is
+//!   `InvalidHeader`.
+//! - `key=value` lists (Railz, Stripe-style): spaces around elements are tolerated; empty
+//!   elements, elements without `=`, empty keys, empty signatures, a duplicate or missing
+//!   timestamp, or no signature element are `InvalidHeader`. Elements with unknown keys are
+//!   ignored (as Stripe does), so a sender can add a new signature version without breaking
+//!   receivers. Every signature element is a candidate; one match is enough.
+//! - At most [`MAX_SIGNATURES`] candidates per header; more is `InvalidHeader`.
+//! - Timestamps are plain ASCII digits fitting a `u64`, otherwise
+//!   [`InvalidTimestamp`](VerificationErrorKind::InvalidTimestamp) (400). The timestamp is
+//!   signed exactly as written in the header.
+//! - A candidate that is not exactly 32 bytes in the configured encoding (truncated, too
+//!   long, bad characters) never matches: [`SignatureMismatch`](VerificationErrorKind::SignatureMismatch) (401).
+//!
+//! # Security
+//!
+//! - **Constant time.** Signatures are decoded into fixed 32-byte arrays and compared with
+//!   [`subtle::ConstantTimeEq`]; shared-secret tokens are compared as SHA-256 digests the
+//!   same way, which hides their length too. Nothing secret is compared with `==`.
+//! - **Raw bytes.** The MAC is computed over the exact bytes received, fed in pieces
+//!   (`timestamp`, `.`, body) without copying; the body need not be UTF-8.
+//! - **Replay window.** Timestamped schemes accept timestamps at most the tolerance away
+//!   from the [`Clock`] (default 5 minutes each way, compared in the timestamp's unit:
+//!   exactly the tolerance is accepted, one unit more is not). Inside the window a captured
+//!   request can be replayed; deduplicate deliveries if that matters. The tolerance is
+//!   checked after the signature, so "too old" is only reported for genuinely signed
+//!   requests. RootFi's default scheme carries no timestamp and so has no replay window at
+//!   all.
+//! - **Proxies that rewrite the body.** Anything that re-encodes JSON, changes whitespace,
+//!   decompresses or re-chunks into a different byte sequence breaks the signature: such
+//!   requests are refused with `SignatureMismatch`. Verify before any body transformation,
+//!   and make sure intermediaries pass the body through untouched.
+//! - **Secrets** are zeroized on drop (the keyed HMAC state too) and never printed by
+//!   `Debug`. Each secret is keyed once; requests clone the keyed state.
+//! - **Bounded work.** At most [`MAX_SIGNATURES`] candidates per header and
+//!   [`KeyRing::MAX_KEYS`] keys: one HMAC over the body per active key at most.
+//! - **Key rotation.** [`KeyRing::rotate`] accepts a new secret at once and keeps the old
+//!   one for a grace period, then refuses it.
 
-use http::HeaderMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
+use http::{HeaderMap, HeaderName};
+
+mod clock;
+mod engine;
 mod error;
+mod header;
+mod keys;
+mod request;
+mod scheme;
+mod shared_secret;
+
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{VerificationError, VerificationErrorKind};
+pub use header::MAX_SIGNATURES;
+pub use keys::KeyRing;
+pub use scheme::{
+    DEFAULT_TOLERANCE, Encoding, HmacScheme, SignatureFormat, SignedContent, TimestampUnit,
+};
 
-use crate::ConfigError;
+use crate::{ConfigError, Secret};
+use engine::TimestampCheck;
+use keys::KeyKind;
+use shared_secret::SharedSecretScheme;
 
-/// Verifies one provider's signature scheme over the raw body. Cheap to clone.
-#[derive(Clone, Debug)]
+/// Verifies one provider's signature scheme over the raw body.
+///
+/// Cheap to clone (two `Arc`s), `Send + Sync`. Clones share the [`KeyRing`], so a secret
+/// rotated through one clone is seen by all of them. See the [module docs](self) for
+/// examples and the security model.
+#[derive(Clone)]
 pub struct Verifier {
-    _private: (),
+    scheme: Arc<Scheme>,
+    keys: Arc<KeyRing>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scheme {
+    Hmac(HmacScheme),
+    SharedSecret(SharedSecretScheme),
 }
 
 impl Verifier {
-    /// Railz: `Railz-Signature: t=<ms>,v=<hex>`, HMAC-SHA256 over `<t>.<body>`.
+    /// Railz: `Railz-Signature: t=<ms>,v=<hex>`, HMAC-SHA256 over `<t>.<body>`, timestamps
+    /// within 5 minutes. Same as `Verifier::hmac(HmacScheme::railz(), secret)`.
     ///
     /// # Errors
     /// [`ConfigError::EmptySecret`] for an empty secret.
     pub fn railz(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        let _ = crate::Secret::new(secret.as_ref())?;
-        Ok(Self { _private: () })
+        Self::hmac(HmacScheme::railz(), secret)
     }
 
-    /// RootFi v4: `X-RootFi-Signature: [sha256=]<hex HMAC-SHA256 of the body>`.
+    /// RootFi v4 default: `X-RootFi-Signature: [sha256=]<hex HMAC-SHA256 of the body>`.
+    /// Same as `Verifier::hmac(HmacScheme::rootfi(), secret)`; see [`HmacScheme::rootfi`]
+    /// for why this default is unverified and how to change it.
     ///
     /// # Errors
     /// [`ConfigError::EmptySecret`] for an empty secret.
     pub fn rootfi(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        let _ = crate::Secret::new(secret.as_ref())?;
-        Ok(Self { _private: () })
+        Self::hmac(HmacScheme::rootfi(), secret)
     }
 
-    /// A shared-secret header (RootFi v3 custom headers, Railz `Authorization: Bearer`).
+    /// Any HMAC-SHA256 scheme described by `scheme`, keyed with `secret`.
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty token.
-    pub fn shared_secret(
-        header: http::HeaderName,
-        token: impl AsRef<[u8]>,
-    ) -> Result<Self, ConfigError> {
-        let _ = (header, crate::Secret::new(token.as_ref())?);
-        Ok(Self { _private: () })
+    /// [`ConfigError::EmptySecret`] for an empty secret; [`ConfigError::Invalid`] or
+    /// [`ConfigError::InvalidHeader`] when the scheme's settings do not fit together.
+    pub fn hmac(scheme: HmacScheme, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        scheme.validate()?;
+        Self::build(Scheme::Hmac(scheme), KeyKind::Hmac, secret.as_ref())
     }
 
-    /// Checks `headers` and `body`.
+    /// A shared-secret header: the request must carry `header: <token>` exactly (RootFi v3
+    /// custom headers such as `api_key`). Compared in constant time.
     ///
     /// # Errors
-    /// A [`VerificationError`] saying why the request is not authentic.
-    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerificationError> {
-        let _ = (headers, body);
-        Err(VerificationError::new(
-            VerificationErrorKind::SignatureMismatch,
-        ))
+    /// [`ConfigError::EmptySecret`] for an empty token; [`ConfigError::InvalidHeader`] when
+    /// the token is not visible ASCII (it could never arrive in a header).
+    pub fn shared_secret(header: HeaderName, token: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        let scheme = SharedSecretScheme {
+            header,
+            bearer: false,
+        };
+        Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.as_ref())
     }
 
-    /// The headers a sender would attach to `body` at `now` (for tests and local senders).
+    /// `Authorization: Bearer <token>` (Railz's optional bearer authorization). The scheme
+    /// name is matched case-insensitively, the token exactly and in constant time.
+    ///
+    /// # Errors
+    /// As for [`shared_secret`](Self::shared_secret).
+    pub fn bearer(token: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        let scheme = SharedSecretScheme {
+            header: http::header::AUTHORIZATION,
+            bearer: true,
+        };
+        Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.as_ref())
+    }
+
+    fn build(scheme: Scheme, kind: KeyKind, secret: &[u8]) -> Result<Self, ConfigError> {
+        let keys = KeyRing::new(kind, Secret::new(secret)?, Arc::new(SystemClock))?;
+        Ok(Self {
+            scheme: Arc::new(scheme),
+            keys: Arc::new(keys),
+        })
+    }
+
+    /// Uses `clock` for timestamp tolerance, key expiry and
+    /// [`signed_request`](Self::signed_request) (e.g. a [`ManualClock`] in tests).
+    ///
+    /// Meant for construction: if this verifier was already cloned, it gets its own key
+    /// ring holding the same keys, no longer shared with those clones.
     #[must_use]
-    pub fn sign(&self, body: &[u8], now: std::time::SystemTime) -> HeaderMap {
-        let _ = (body, now);
-        HeaderMap::new()
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        match Arc::get_mut(&mut self.keys) {
+            Some(keys) => keys.set_clock(clock),
+            None => self.keys = Arc::new(self.keys.with_clock(clock)),
+        }
+        self
+    }
+
+    /// Accepts timestamps at most `tolerance` away from the clock, in both directions. No
+    /// effect on schemes without a timestamp.
+    #[must_use]
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        if let Scheme::Hmac(scheme) = Arc::make_mut(&mut self.scheme) {
+            scheme.tolerance = Some(tolerance);
+        }
+        self
+    }
+
+    /// Turns the timestamp tolerance off (any signed, well-formed timestamp is accepted).
+    #[must_use]
+    pub fn without_tolerance(mut self) -> Self {
+        if let Scheme::Hmac(scheme) = Arc::make_mut(&mut self.scheme) {
+            scheme.tolerance = None;
+        }
+        self
+    }
+
+    /// The secrets this verifier (and every clone of it) accepts; change them at runtime.
+    #[must_use]
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// The header carrying the signature or token.
+    #[must_use]
+    pub fn header(&self) -> &HeaderName {
+        match &*self.scheme {
+            Scheme::Hmac(scheme) => &scheme.header,
+            Scheme::SharedSecret(scheme) => &scheme.header,
+        }
+    }
+
+    /// The HMAC scheme, `None` for shared-secret verifiers.
+    #[must_use]
+    pub fn hmac_scheme(&self) -> Option<&HmacScheme> {
+        match &*self.scheme {
+            Scheme::Hmac(scheme) => Some(scheme),
+            Scheme::SharedSecret(_) => None,
+        }
+    }
+
+    /// Checks that `headers` carry a valid signature (or token) for the exact bytes `body`,
+    /// made with any active key, and that a signed timestamp is within the tolerance.
+    ///
+    /// # Errors
+    /// A [`VerificationError`] saying why the request is not authentic; its
+    /// [`status`](VerificationError::status) is the status to answer with.
+    pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), VerificationError> {
+        self.verify_inner(headers, body, TimestampCheck::Enforce)
+    }
+
+    /// Like [`verify`](Self::verify) but without the tolerance check: the timestamp must
+    /// still be well-formed and signed. For re-processing stored deliveries.
+    ///
+    /// # Errors
+    /// As for [`verify`](Self::verify), never `TimestampTooOld`/`TimestampInFuture`.
+    pub fn verify_ignoring_timestamp(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), VerificationError> {
+        self.verify_inner(headers, body, TimestampCheck::Ignore)
+    }
+
+    fn verify_inner(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        check: TimestampCheck,
+    ) -> Result<(), VerificationError> {
+        let keys = self.keys.load();
+        let clock = self.keys.clock();
+        match &*self.scheme {
+            Scheme::Hmac(scheme) => engine::verify(scheme, &keys, clock, headers, body, check),
+            Scheme::SharedSecret(scheme) => scheme.verify(&keys, clock, headers),
+        }
+    }
+
+    /// The headers a sender would attach to `body` at `now`, signed with the primary key
+    /// (for tests and local senders). Timestamps are written in the scheme's unit;
+    /// Standard-Webhooks-style ids are derived from the body and time; an optional
+    /// signature prefix is left out, a required one written; hex is lowercase.
+    #[must_use]
+    pub fn sign(&self, body: &[u8], now: SystemTime) -> HeaderMap {
+        let keys = self.keys.load();
+        let Some(key) = keys.primary() else {
+            return HeaderMap::new();
+        };
+        match &*self.scheme {
+            Scheme::Hmac(scheme) => engine::sign(scheme, key, body, now),
+            Scheme::SharedSecret(scheme) => scheme.sign(key),
+        }
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("scheme", &self.scheme)
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verifier_is_send_sync_and_cheap_to_clone() {
+        fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync::<Verifier>();
+        assert_send_sync::<VerificationError>();
+    }
+
+    #[test]
+    fn clones_share_the_key_ring() {
+        let a = Verifier::rootfi("one").unwrap();
+        let b = a.clone();
+        a.keys().replace("two").unwrap();
+        let body = b"{}";
+        let signed = Verifier::rootfi("two")
+            .unwrap()
+            .sign(body, SystemTime::now());
+        assert!(b.verify(&signed, body).is_ok());
+    }
+
+    #[test]
+    fn with_clock_after_clone_detaches_only_the_clock_owner() {
+        let a = Verifier::rootfi("one").unwrap();
+        let b = a
+            .clone()
+            .with_clock(ManualClock::new(SystemTime::UNIX_EPOCH));
+        a.keys().replace("two").unwrap();
+        assert_eq!(b.keys().active_keys(), 1);
+        let signed_one = Verifier::rootfi("one")
+            .unwrap()
+            .sign(b"x", SystemTime::now());
+        assert!(b.verify(&signed_one, b"x").is_ok());
+        assert!(a.verify(&signed_one, b"x").is_err());
+    }
+
+    #[test]
+    fn tolerance_setters_change_only_this_verifier() {
+        let a = Verifier::railz("s").unwrap();
+        let b = a.clone().without_tolerance();
+        assert_eq!(
+            a.hmac_scheme().unwrap().tolerance_setting(),
+            Some(DEFAULT_TOLERANCE)
+        );
+        assert_eq!(b.hmac_scheme().unwrap().tolerance_setting(), None);
+        let c = b.tolerance(Duration::from_secs(1));
+        assert_eq!(
+            c.hmac_scheme().unwrap().tolerance_setting(),
+            Some(Duration::from_secs(1))
+        );
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let shown = format!(
+            "{:?} {:?}",
+            Verifier::railz("super-secret-value").unwrap(),
+            Verifier::bearer("bearer-token-value").unwrap()
+        );
+        assert!(!shown.contains("super-secret-value"), "{shown}");
+        assert!(!shown.contains("bearer-token-value"), "{shown}");
+        assert!(shown.contains("railz-signature"), "{shown}");
     }
 }

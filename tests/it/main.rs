@@ -2,3 +2,4 @@
 
 mod idempotency;
 mod idempotency_redis;
+mod signature;

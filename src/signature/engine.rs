@@ -1,0 +1,438 @@
+//! The one HMAC-SHA256 engine behind every HMAC scheme: verify and sign.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use hmac::{Hmac, Mac};
+use http::{HeaderMap, HeaderName, HeaderValue};
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+use super::clock::Clock;
+use super::error::{VerificationError, VerificationErrorKind};
+use super::header::{self, Candidates, MAX_SIGNATURES};
+use super::keys::{KeyMaterial, KeySet};
+use super::scheme::{Encoding, Format, HmacScheme, SignedContent, TimestampSource, TimestampUnit};
+
+type Tag = [u8; 32];
+
+/// Whether the timestamp tolerance is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TimestampCheck {
+    Enforce,
+    Ignore,
+}
+
+/// What the signed content is made of, as borrowed from the request.
+struct Content<'a> {
+    id: &'a [u8],
+    timestamp: &'a [u8],
+}
+
+impl Content<'_> {
+    /// Feeds the signed content to `mac` piece by piece: no allocation, no body copy.
+    fn feed(&self, content: &SignedContent, mac: &mut Hmac<Sha256>, body: &[u8]) {
+        match content {
+            SignedContent::Body => {}
+            SignedContent::TimestampDotBody => {
+                mac.update(self.timestamp);
+                mac.update(b".");
+            }
+            SignedContent::IdDotTimestampDotBody { .. } => {
+                mac.update(self.id);
+                mac.update(b".");
+                mac.update(self.timestamp);
+                mac.update(b".");
+            }
+        }
+        mac.update(body);
+    }
+}
+
+fn tag(key: &KeyMaterial, scheme: &HmacScheme, content: &Content<'_>, body: &[u8]) -> Tag {
+    let mut mac = key.mac.clone();
+    content.feed(&scheme.content, &mut mac, body);
+    mac.finalize().into_bytes().into()
+}
+
+/// Standard alphabet; padding accepted whether present or not.
+const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// Decodes one candidate into a fixed array; anything that is not exactly 32 bytes in the
+/// configured encoding (truncated, extended, bad characters) is `None` and never matches.
+/// Hex is accepted in either case.
+fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
+    let mut out = [0u8; 32];
+    match encoding {
+        Encoding::Hex => const_hex::decode_to_slice(candidate, &mut out).ok()?,
+        Encoding::Base64 => {
+            // A 32-byte MAC is 43 characters unpadded, 44 padded: rejecting other lengths
+            // first keeps oversized candidates from costing a decode.
+            if !(43..=44).contains(&candidate.len()) {
+                return None;
+            }
+            let written = BASE64_LENIENT.decode_slice(candidate, &mut out).ok()?;
+            if written != out.len() {
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Constant-time equality of two MACs with [`subtle`], compared as four 64-bit words
+/// (per-byte `ct_eq` on 32 bytes costs ~6x more for the same guarantee).
+fn ct_eq(a: &Tag, b: &Tag) -> Choice {
+    fn words(bytes: &Tag) -> [u64; 4] {
+        let (chunks, _) = bytes.as_chunks::<8>();
+        let mut out = [0u64; 4];
+        for (word, chunk) in out.iter_mut().zip(chunks) {
+            *word = u64::from_ne_bytes(*chunk);
+        }
+        out
+    }
+    words(a).ct_eq(&words(b))
+}
+
+fn encode(encoding: Encoding, tag: &Tag) -> String {
+    match encoding {
+        Encoding::Hex => const_hex::encode(tag),
+        Encoding::Base64 => STANDARD.encode(tag),
+    }
+}
+
+/// `now` expressed in `unit` since the Unix epoch (0 before the epoch).
+fn to_unit(since_epoch: Duration, unit: TimestampUnit) -> u64 {
+    match unit {
+        TimestampUnit::Seconds => since_epoch.as_secs(),
+        TimestampUnit::Milliseconds => u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+/// Checks `timestamp` against `now` in the timestamp's own unit; exactly `tolerance` away
+/// is accepted.
+pub(crate) fn check_tolerance(
+    timestamp: u64,
+    unit: TimestampUnit,
+    tolerance: Duration,
+    now: SystemTime,
+) -> Result<(), VerificationErrorKind> {
+    let now = to_unit(now.duration_since(UNIX_EPOCH).unwrap_or_default(), unit);
+    let tolerance = to_unit(tolerance, unit);
+    if now.saturating_sub(timestamp) > tolerance {
+        Err(VerificationErrorKind::TimestampTooOld)
+    } else if timestamp.saturating_sub(now) > tolerance {
+        Err(VerificationErrorKind::TimestampInFuture)
+    } else {
+        Ok(())
+    }
+}
+
+/// Verifies `headers` + `body` against every active key.
+///
+/// Order: parse every header (malformed → 400), then compare signatures (401), then the
+/// timestamp tolerance. Checking the tolerance last means "too old / in the future" is only
+/// reported for requests that were genuinely signed, which tells an operator it is a replay
+/// or clock skew rather than a forgery.
+pub(crate) fn verify(
+    scheme: &HmacScheme,
+    keys: &KeySet,
+    clock: &dyn Clock,
+    headers: &HeaderMap,
+    body: &[u8],
+    check: TimestampCheck,
+) -> Result<(), VerificationError> {
+    let sig_header = &scheme.header;
+    let on_sig = |kind| VerificationError::with_header(kind, sig_header.clone());
+    let value = header::single(headers, sig_header)?;
+
+    let (element_ts, candidates): (Option<&[u8]>, Candidates<'_>) = match &scheme.format.0 {
+        Format::Bare { prefix, required } => (
+            None,
+            header::parse_bare(value, prefix.as_deref(), *required).map_err(on_sig)?,
+        ),
+        Format::KeyValue {
+            signature_key,
+            timestamp_key,
+        } => {
+            let parts = header::parse_key_value(value, signature_key, timestamp_key.as_deref())
+                .map_err(on_sig)?;
+            (parts.timestamp, parts.signatures)
+        }
+        Format::Versioned { version } => (
+            None,
+            header::parse_versioned(value, version).map_err(on_sig)?,
+        ),
+    };
+
+    // The timestamp, raw (signed as written) and as a number.
+    let timestamp: Option<(&[u8], u64)> = match scheme.timestamp_source() {
+        None => None,
+        Some(TimestampSource::Element) => {
+            let raw = element_ts.unwrap_or_default();
+            Some((raw, header::parse_timestamp(raw).map_err(on_sig)?))
+        }
+        Some(TimestampSource::Header(name)) => {
+            let raw = header::single(headers, name)?;
+            let value = header::parse_timestamp(raw)
+                .map_err(|kind| VerificationError::with_header(kind, name.clone()))?;
+            Some((raw, value))
+        }
+    };
+    let id = match &scheme.content {
+        SignedContent::IdDotTimestampDotBody { id_header } => header::single(headers, id_header)?,
+        _ => b"",
+    };
+    let content = Content {
+        id,
+        timestamp: timestamp.map_or(&[][..], |(raw, _)| raw),
+    };
+
+    // Decode every candidate once, into fixed arrays (no allocation).
+    let mut decoded = [[0u8; 32]; MAX_SIGNATURES];
+    let mut usable = 0;
+    for candidate in candidates.as_slice() {
+        if let (Some(tag), Some(slot)) =
+            (decode(scheme.encoding, candidate), decoded.get_mut(usable))
+        {
+            *slot = tag;
+            usable += 1;
+        }
+    }
+    let decoded = decoded.get(..usable).unwrap_or_default();
+
+    let mut now = None;
+    let mut now = || *now.get_or_insert_with(|| clock.now());
+    let mut matched = false;
+    // No HMAC work at all when no candidate can be a 32-byte MAC.
+    if !decoded.is_empty() {
+        let check_expiry = keys.needs_clock();
+        for entry in &keys.entries {
+            if check_expiry && !entry.is_active(now()) {
+                continue;
+            }
+            let expected = tag(&entry.key, scheme, &content, body);
+            // Constant time per comparison; stopping after a match only reveals that the
+            // request was genuine, which is not secret.
+            let hit = decoded.iter().fold(Choice::from(0), |acc, candidate| {
+                acc | ct_eq(candidate, &expected)
+            });
+            if bool::from(hit) {
+                matched = true;
+                break;
+            }
+        }
+    }
+    if !matched {
+        return Err(on_sig(VerificationErrorKind::SignatureMismatch));
+    }
+
+    if let (TimestampCheck::Enforce, Some(tolerance), Some((_, ts))) =
+        (check, scheme.tolerance, timestamp)
+    {
+        let ts_header = match scheme.timestamp_source() {
+            Some(TimestampSource::Header(name)) => name,
+            _ => sig_header,
+        };
+        check_tolerance(ts, scheme.unit, tolerance, now())
+            .map_err(|kind| VerificationError::with_header(kind, ts_header.clone()))?;
+    }
+    Ok(())
+}
+
+/// The headers a sender attaches: signed with `key` at `now`.
+pub(crate) fn sign(
+    scheme: &HmacScheme,
+    key: &KeyMaterial,
+    body: &[u8],
+    now: SystemTime,
+) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let timestamp = scheme.timestamp_source().map(|_| {
+        to_unit(
+            now.duration_since(UNIX_EPOCH).unwrap_or_default(),
+            scheme.unit,
+        )
+        .to_string()
+    });
+    let ts = timestamp.as_deref().unwrap_or_default();
+    let id = match &scheme.content {
+        SignedContent::IdDotTimestampDotBody { id_header } => {
+            // A deterministic id: the same body at the same time gets the same id, which is
+            // what a retried delivery looks like.
+            let digest = Sha256::new()
+                .chain_update(ts.as_bytes())
+                .chain_update(b".")
+                .chain_update(body)
+                .finalize();
+            let id = format!(
+                "msg_{}",
+                const_hex::encode(digest.get(..12).unwrap_or_default())
+            );
+            insert(&mut headers, id_header, &id);
+            id
+        }
+        _ => String::new(),
+    };
+    let content = Content {
+        id: id.as_bytes(),
+        timestamp: ts.as_bytes(),
+    };
+    let signature = encode(scheme.encoding, &tag(key, scheme, &content, body));
+    let value = match &scheme.format.0 {
+        Format::Bare {
+            prefix: Some(prefix),
+            required: true,
+        } => format!("{prefix}{signature}"),
+        Format::Bare { .. } => signature,
+        Format::KeyValue {
+            signature_key,
+            timestamp_key: Some(timestamp_key),
+        } => format!("{timestamp_key}={ts},{signature_key}={signature}"),
+        Format::KeyValue { signature_key, .. } => format!("{signature_key}={signature}"),
+        Format::Versioned { version } => format!("{version},{signature}"),
+    };
+    insert(&mut headers, &scheme.header, &value);
+    if let Some(TimestampSource::Header(name)) = scheme.timestamp_source() {
+        insert(&mut headers, name, ts);
+    }
+    headers
+}
+
+/// Inserts a value built from validated configuration and ASCII encodings; such a value is
+/// always a valid header value, so the error branch is unreachable in practice.
+pub(crate) fn insert(headers: &mut HeaderMap, name: &HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(name.clone(), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use VerificationErrorKind::{TimestampInFuture, TimestampTooOld};
+
+    const MS: TimestampUnit = TimestampUnit::Milliseconds;
+    const S: TimestampUnit = TimestampUnit::Seconds;
+
+    fn at_ms(ms: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn tolerance_edges_in_milliseconds() {
+        let tol = Duration::from_secs(300);
+        let now = at_ms(1_000_000_000);
+        assert_eq!(check_tolerance(1_000_000_000, MS, tol, now), Ok(()));
+        assert_eq!(
+            check_tolerance(1_000_000_000 - 300_000, MS, tol, now),
+            Ok(())
+        );
+        assert_eq!(
+            check_tolerance(1_000_000_000 - 300_001, MS, tol, now),
+            Err(TimestampTooOld)
+        );
+        assert_eq!(
+            check_tolerance(1_000_000_000 + 300_000, MS, tol, now),
+            Ok(())
+        );
+        assert_eq!(
+            check_tolerance(1_000_000_000 + 300_001, MS, tol, now),
+            Err(TimestampInFuture)
+        );
+    }
+
+    #[test]
+    fn tolerance_edges_in_seconds() {
+        let tol = Duration::from_secs(300);
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert_eq!(check_tolerance(1_000_000 - 300, S, tol, now), Ok(()));
+        assert_eq!(
+            check_tolerance(1_000_000 - 301, S, tol, now),
+            Err(TimestampTooOld)
+        );
+        assert_eq!(check_tolerance(1_000_000 + 300, S, tol, now), Ok(()));
+        assert_eq!(
+            check_tolerance(1_000_000 + 301, S, tol, now),
+            Err(TimestampInFuture)
+        );
+    }
+
+    #[test]
+    fn tolerance_extremes_do_not_overflow() {
+        let tol = Duration::from_secs(300);
+        assert_eq!(
+            check_tolerance(u64::MAX, MS, tol, at_ms(0)),
+            Err(TimestampInFuture)
+        );
+        assert_eq!(
+            check_tolerance(0, MS, tol, at_ms(u64::MAX)),
+            Err(TimestampTooOld)
+        );
+        assert_eq!(
+            check_tolerance(0, S, Duration::MAX, at_ms(u64::MAX)),
+            Ok(())
+        );
+        let before_epoch = UNIX_EPOCH - Duration::from_secs(10);
+        assert_eq!(check_tolerance(0, S, tol, before_epoch), Ok(()));
+    }
+
+    #[test]
+    fn hex_candidates_decode_to_exactly_32_bytes() {
+        let hex64 = "e7081c7b8e7f081fbeae78a57c2617f7332035a2729700dda43bc52e87491434";
+        let tag = decode(Encoding::Hex, hex64.as_bytes()).unwrap();
+        assert_eq!(tag[..2], [0xe7, 0x08]);
+        assert_eq!(tag[31], 0x34);
+        assert_eq!(
+            decode(Encoding::Hex, hex64.to_uppercase().as_bytes()),
+            Some(tag)
+        );
+        assert_eq!(decode(Encoding::Hex, &hex64.as_bytes()[..62]), None);
+        assert_eq!(decode(Encoding::Hex, format!("{hex64}00").as_bytes()), None);
+        assert_eq!(
+            decode(Encoding::Hex, hex64.replace('e', "g").as_bytes()),
+            None
+        );
+        assert_eq!(
+            decode(Encoding::Hex, format!("0x{}", &hex64[2..]).as_bytes()),
+            None
+        );
+        assert_eq!(encode(Encoding::Hex, &tag), hex64);
+    }
+
+    #[test]
+    fn base64_candidates_with_or_without_padding() {
+        let tag: Tag = core::array::from_fn(|i| u8::try_from(i * 7).unwrap());
+        let b64 = STANDARD.encode(tag);
+        assert_eq!(b64.len(), 44);
+        assert_eq!(encode(Encoding::Base64, &tag), b64);
+        assert_eq!(decode(Encoding::Base64, b64.as_bytes()), Some(tag));
+        assert_eq!(
+            decode(Encoding::Base64, b64.trim_end_matches('=').as_bytes()),
+            Some(tag)
+        );
+        assert_eq!(decode(Encoding::Base64, &b64.as_bytes()[..40]), None);
+        assert_eq!(
+            decode(Encoding::Base64, STANDARD.encode([0u8; 33]).as_bytes()),
+            None
+        );
+        assert_eq!(decode(Encoding::Base64, b"!!!!"), None);
+        assert_eq!(decode(Encoding::Base64, "!".repeat(44).as_bytes()), None);
+    }
+
+    #[test]
+    fn ct_eq_sees_every_byte() {
+        let a = [0x5a; 32];
+        for i in 0..32 {
+            let mut b = a;
+            b[i] ^= 0x01;
+            assert!(!bool::from(ct_eq(&a, &b)), "byte {i}");
+        }
+        assert!(bool::from(ct_eq(&a, &a)));
+    }
+}

@@ -1,0 +1,394 @@
+//! The key ring: the secrets a verifier accepts, swappable at runtime without locks on the
+//! request path.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::{ArcSwap, Guard};
+use hmac::{Hmac, KeyInit};
+use sha2::{Digest, Sha256};
+
+use super::clock::Clock;
+use crate::{ConfigError, Secret};
+
+/// One secret with its pre-computed forms. Everything derived from the secret is
+/// secret-equivalent and is zeroized on drop (`Secret` and, with the `zeroize` features of
+/// `hmac`/`sha2`, the keyed HMAC state).
+pub(crate) struct KeyMaterial {
+    /// HMAC-SHA256 keyed once; cloned per request instead of re-keying.
+    pub(crate) mac: Hmac<Sha256>,
+    /// SHA-256 of the secret, for constant-time, length-hiding token comparison.
+    pub(crate) token_digest: [u8; 32],
+    /// The secret itself, needed only to write shared-secret headers when signing.
+    pub(crate) secret: Secret,
+}
+
+impl KeyMaterial {
+    fn new(secret: Secret) -> Result<Self, ConfigError> {
+        let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose())
+            .map_err(|_| ConfigError::Invalid("secret length"))?;
+        let token_digest = Sha256::digest(secret.expose()).into();
+        Ok(Self {
+            mac,
+            token_digest,
+            secret,
+        })
+    }
+}
+
+/// A key and when it stops being accepted.
+#[derive(Clone)]
+pub(crate) struct Entry {
+    pub(crate) key: Arc<KeyMaterial>,
+    pub(crate) expires_at: Option<SystemTime>,
+}
+
+impl Entry {
+    pub(crate) fn is_active(&self, now: SystemTime) -> bool {
+        self.expires_at.is_none_or(|at| now < at)
+    }
+}
+
+/// An immutable snapshot of the ring. The first entry is the primary key (used to sign) and
+/// never expires.
+pub(crate) struct KeySet {
+    pub(crate) entries: Vec<Entry>,
+}
+
+impl KeySet {
+    /// The key used by `sign`.
+    pub(crate) fn primary(&self) -> Option<&KeyMaterial> {
+        self.entries.first().map(|entry| &*entry.key)
+    }
+
+    pub(crate) fn needs_clock(&self) -> bool {
+        self.entries.iter().any(|entry| entry.expires_at.is_some())
+    }
+}
+
+/// What the secrets are used for; shared-secret tokens must be writable as header values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Hmac,
+    Token,
+}
+
+/// The secrets a [`Verifier`](crate::Verifier) accepts: any active key may match.
+///
+/// Shared by every clone of the verifier (and so by every layer built from it): changing
+/// the ring changes what all of them accept, at once, without restarting. Readers never
+/// block; a change publishes a new snapshot ([`arc_swap::ArcSwap`]).
+///
+/// The first key is the *primary*: [`Verifier::sign`](crate::Verifier::sign) signs with
+/// it, and it never expires. Expiry is checked against the verifier's
+/// [`Clock`](super::Clock).
+///
+/// ```
+/// use std::time::Duration;
+/// use ledgerhook::Verifier;
+///
+/// let verifier = Verifier::railz("old_secret")?;
+/// // Start accepting the new secret now; keep accepting the old one for an hour while the
+/// // provider's side is switched over.
+/// verifier.keys().rotate("new_secret", Duration::from_secs(3600))?;
+/// assert_eq!(verifier.keys().active_keys(), 2);
+/// # Ok::<(), ledgerhook::ConfigError>(())
+/// ```
+pub struct KeyRing {
+    set: ArcSwap<KeySet>,
+    clock: Arc<dyn Clock>,
+    kind: KeyKind,
+}
+
+impl KeyRing {
+    /// The most keys a ring holds at once (each active key costs one HMAC per request
+    /// that does not match an earlier key).
+    pub const MAX_KEYS: usize = 8;
+
+    pub(crate) fn new(
+        kind: KeyKind,
+        secret: Secret,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ConfigError> {
+        let key = Arc::new(KeyMaterial::new(check(kind, secret)?)?);
+        Ok(Self {
+            set: ArcSwap::from_pointee(KeySet {
+                entries: vec![Entry {
+                    key,
+                    expires_at: None,
+                }],
+            }),
+            clock,
+            kind,
+        })
+    }
+
+    /// A ring with the same current keys and kind, using `clock`.
+    pub(crate) fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            set: ArcSwap::new(self.set.load_full()),
+            clock,
+            kind: self.kind,
+        }
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    pub(crate) fn set_clock(&mut self, clock: Arc<dyn Clock>) {
+        self.clock = clock;
+    }
+
+    /// The current snapshot (cheap, lock-free).
+    pub(crate) fn load(&self) -> Guard<Arc<KeySet>> {
+        self.set.load()
+    }
+
+    /// Also accepts `secret`, with no expiry. The primary key (used for signing) is unchanged.
+    ///
+    /// # Errors
+    /// [`ConfigError::EmptySecret`]; [`ConfigError::TooManyKeys`] when the ring already holds
+    /// [`MAX_KEYS`](Self::MAX_KEYS) active keys; for shared-secret verifiers,
+    /// [`ConfigError::InvalidHeader`] when the token is not visible ASCII.
+    pub fn add(&self, secret: impl AsRef<[u8]>) -> Result<(), ConfigError> {
+        let key = self.material(secret.as_ref())?;
+        self.update(|now, entries| {
+            let mut next = active(entries, now);
+            next.push(Entry {
+                key: Arc::clone(&key),
+                expires_at: None,
+            });
+            Ok(next)
+        })
+    }
+
+    /// Accepts only `secret` from now on; every other key is dropped at once.
+    ///
+    /// # Errors
+    /// As for [`add`](Self::add) (except `TooManyKeys`).
+    pub fn replace(&self, secret: impl AsRef<[u8]>) -> Result<(), ConfigError> {
+        let key = self.material(secret.as_ref())?;
+        self.update(|_, _| {
+            Ok(vec![Entry {
+                key: Arc::clone(&key),
+                expires_at: None,
+            }])
+        })
+    }
+
+    /// Makes `new` the primary key and keeps accepting the current keys for `keep_old_for`
+    /// (a key that already expires sooner keeps its earlier expiry). With a zero duration
+    /// this is [`replace`](Self::replace).
+    ///
+    /// # Errors
+    /// As for [`add`](Self::add).
+    pub fn rotate(&self, new: impl AsRef<[u8]>, keep_old_for: Duration) -> Result<(), ConfigError> {
+        let key = self.material(new.as_ref())?;
+        self.update(|now, entries| {
+            let until = now.checked_add(keep_old_for);
+            let mut next = Vec::with_capacity(entries.len() + 1);
+            next.push(Entry {
+                key: Arc::clone(&key),
+                expires_at: None,
+            });
+            for entry in active(entries, now) {
+                let expires_at = match (entry.expires_at, until) {
+                    (Some(old), Some(until)) => Some(old.min(until)),
+                    (Some(old), None) => Some(old),
+                    (None, until) => until,
+                };
+                next.push(Entry {
+                    expires_at,
+                    ..entry
+                });
+            }
+            Ok(active(&next, now))
+        })
+    }
+
+    /// How many keys are accepted right now.
+    #[must_use]
+    pub fn active_keys(&self) -> usize {
+        let now = self.clock.now();
+        self.set
+            .load()
+            .entries
+            .iter()
+            .filter(|entry| entry.is_active(now))
+            .count()
+    }
+
+    fn material(&self, secret: &[u8]) -> Result<Arc<KeyMaterial>, ConfigError> {
+        let secret = check(self.kind, Secret::new(secret)?)?;
+        Ok(Arc::new(KeyMaterial::new(secret)?))
+    }
+
+    /// Publishes `f(now, current entries)` atomically, retrying if another writer won.
+    fn update(
+        &self,
+        mut f: impl FnMut(SystemTime, &[Entry]) -> Result<Vec<Entry>, ConfigError>,
+    ) -> Result<(), ConfigError> {
+        let now = self.clock.now();
+        let mut outcome = Ok(());
+        self.set.rcu(|current| match f(now, &current.entries) {
+            Ok(entries) if entries.len() > Self::MAX_KEYS => {
+                outcome = Err(ConfigError::TooManyKeys);
+                Arc::clone(current)
+            }
+            Ok(entries) => {
+                outcome = Ok(());
+                Arc::new(KeySet { entries })
+            }
+            Err(err) => {
+                outcome = Err(err);
+                Arc::clone(current)
+            }
+        });
+        outcome
+    }
+}
+
+/// The entries still active at `now`.
+fn active(entries: &[Entry], now: SystemTime) -> Vec<Entry> {
+    entries
+        .iter()
+        .filter(|e| e.is_active(now))
+        .cloned()
+        .collect()
+}
+
+/// Tokens are sent as header values, and incoming values are only compared once they are
+/// visible ASCII: a token outside that set could never match.
+fn check(kind: KeyKind, secret: Secret) -> Result<Secret, ConfigError> {
+    let bytes = secret.expose();
+    let header_safe = bytes.iter().all(|&b| b.is_ascii_graphic() || b == b' ')
+        && bytes.first() != Some(&b' ')
+        && bytes.last() != Some(&b' ');
+    if kind == KeyKind::Token && !header_safe {
+        return Err(ConfigError::InvalidHeader(
+            "shared-secret token must be visible ASCII without leading or trailing spaces",
+        ));
+    }
+    Ok(secret)
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("keys", &self.set.load().entries.len())
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signature::clock::ManualClock;
+
+    fn ring(clock: &ManualClock) -> KeyRing {
+        KeyRing::new(
+            KeyKind::Hmac,
+            Secret::new("first").unwrap(),
+            Arc::new(clock.clone()),
+        )
+        .unwrap()
+    }
+
+    fn secrets(ring: &KeyRing, now: SystemTime) -> Vec<Vec<u8>> {
+        ring.load()
+            .entries
+            .iter()
+            .filter(|e| e.is_active(now))
+            .map(|e| e.key.secret.expose().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn rotate_keeps_old_key_until_expiry() {
+        let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000));
+        let ring = ring(&clock);
+        ring.rotate("second", Duration::from_secs(60)).unwrap();
+        assert_eq!(
+            secrets(&ring, clock.now()),
+            [b"second".to_vec(), b"first".to_vec()]
+        );
+        assert_eq!(ring.load().primary().unwrap().secret.expose(), b"second");
+
+        clock.advance(Duration::from_secs(59));
+        assert_eq!(ring.active_keys(), 2);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(ring.active_keys(), 1);
+        assert_eq!(secrets(&ring, clock.now()), [b"second".to_vec()]);
+    }
+
+    #[test]
+    fn rotate_never_extends_an_earlier_expiry() {
+        let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000));
+        let ring = ring(&clock);
+        ring.rotate("second", Duration::from_secs(10)).unwrap();
+        ring.rotate("third", Duration::from_secs(100)).unwrap();
+        clock.advance(Duration::from_secs(10));
+        assert_eq!(
+            secrets(&ring, clock.now()),
+            [b"third".to_vec(), b"second".to_vec()]
+        );
+    }
+
+    #[test]
+    fn add_and_replace() {
+        let clock = ManualClock::new(SystemTime::UNIX_EPOCH);
+        let ring = ring(&clock);
+        ring.add("extra").unwrap();
+        assert_eq!(
+            secrets(&ring, clock.now()),
+            [b"first".to_vec(), b"extra".to_vec()]
+        );
+        ring.replace("only").unwrap();
+        assert_eq!(secrets(&ring, clock.now()), [b"only".to_vec()]);
+        assert_eq!(ring.add(""), Err(ConfigError::EmptySecret));
+    }
+
+    #[test]
+    fn ring_size_is_capped() {
+        let clock = ManualClock::new(SystemTime::UNIX_EPOCH);
+        let ring = ring(&clock);
+        for i in 1..KeyRing::MAX_KEYS {
+            ring.add(format!("k{i}")).unwrap();
+        }
+        assert_eq!(ring.add("one too many"), Err(ConfigError::TooManyKeys));
+        assert_eq!(ring.active_keys(), KeyRing::MAX_KEYS);
+        assert_eq!(
+            ring.rotate("fresh", Duration::from_secs(1)),
+            Err(ConfigError::TooManyKeys)
+        );
+        // Keys that expire at once make room.
+        ring.rotate("fresh", Duration::ZERO).unwrap();
+        assert_eq!(ring.active_keys(), 1);
+    }
+
+    #[test]
+    fn tokens_must_be_header_safe() {
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(SystemTime::UNIX_EPOCH));
+        for bad in [&b"to\nken"[..], b" token", b"token ", "tökén".as_bytes()] {
+            assert!(matches!(
+                KeyRing::new(
+                    KeyKind::Token,
+                    Secret::new(bad).unwrap(),
+                    Arc::clone(&clock)
+                ),
+                Err(ConfigError::InvalidHeader(_))
+            ));
+        }
+        KeyRing::new(KeyKind::Token, Secret::new("Bearer abc").unwrap(), clock).unwrap();
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let clock = ManualClock::new(SystemTime::UNIX_EPOCH);
+        let shown = format!("{:?}", ring(&clock));
+        assert!(!shown.contains("first"), "{shown}");
+    }
+}

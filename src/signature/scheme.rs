@@ -1,0 +1,501 @@
+//! Configuration of the generic HMAC-SHA256 scheme and its presets (Railz, RootFi v4,
+//! Stripe-style, Standard Webhooks).
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use http::HeaderName;
+
+use crate::ConfigError;
+
+/// The default timestamp tolerance: 5 minutes in both directions.
+pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+
+/// A generic HMAC-SHA256 webhook signature scheme: where the signature is, how it is
+/// written, and which bytes were signed.
+///
+/// The presets ([`railz`](Self::railz), [`rootfi`](Self::rootfi), [`stripe`](Self::stripe),
+/// [`standard_webhooks`](Self::standard_webhooks)) are ordinary instances of this type;
+/// every setting can be changed with the consuming builder methods. The configuration is
+/// checked when it is handed to [`Verifier::hmac`](crate::Verifier::hmac).
+///
+/// ```
+/// use http::HeaderName;
+/// use ledgerhook::signature::{Encoding, HmacScheme, SignatureFormat};
+/// use ledgerhook::Verifier;
+///
+/// // RootFi deliveries whose signature turns out to be base64 in a custom header:
+/// let scheme = HmacScheme::rootfi()
+///     .signature_header(HeaderName::from_static("x-my-signature"))
+///     .encoding(Encoding::Base64)
+///     .format(SignatureFormat::bare());
+/// let verifier = Verifier::hmac(scheme, "signing_key")?;
+/// # Ok::<(), ledgerhook::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HmacScheme {
+    pub(crate) header: HeaderName,
+    pub(crate) format: SignatureFormat,
+    pub(crate) encoding: Encoding,
+    pub(crate) content: SignedContent,
+    pub(crate) timestamp_header: Option<HeaderName>,
+    pub(crate) unit: TimestampUnit,
+    pub(crate) tolerance: Option<Duration>,
+}
+
+/// How a signature header's value is laid out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureFormat(pub(crate) Format);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// The whole value is one signature, maybe after a prefix.
+    Bare {
+        prefix: Option<Cow<'static, str>>,
+        required: bool,
+    },
+    /// `k=v` elements separated by `,`: `t=<ts>,v1=<sig>,v1=<sig>`.
+    KeyValue {
+        signature_key: Cow<'static, str>,
+        timestamp_key: Option<Cow<'static, str>>,
+    },
+    /// Space-separated `<version>,<sig>` entries (Standard Webhooks).
+    Versioned { version: Cow<'static, str> },
+}
+
+impl SignatureFormat {
+    /// The whole header value is the signature.
+    #[must_use]
+    pub fn bare() -> Self {
+        Self(Format::Bare {
+            prefix: None,
+            required: false,
+        })
+    }
+
+    /// The value is the signature, optionally preceded by `prefix` (e.g. `sha256=`).
+    #[must_use]
+    pub fn optional_prefix(prefix: impl Into<Cow<'static, str>>) -> Self {
+        Self(Format::Bare {
+            prefix: Some(prefix.into()),
+            required: false,
+        })
+    }
+
+    /// The value is `prefix` followed by the signature; a value without it is malformed.
+    #[must_use]
+    pub fn required_prefix(prefix: impl Into<Cow<'static, str>>) -> Self {
+        Self(Format::Bare {
+            prefix: Some(prefix.into()),
+            required: true,
+        })
+    }
+
+    /// A `,`-separated list of `key=value` elements where every element named
+    /// `signature_key` is a candidate signature (e.g. `v1=<hex>,v1=<hex>`).
+    ///
+    /// Elements with other keys are ignored, as Stripe does, so a sender can add new
+    /// signature versions without breaking receivers.
+    #[must_use]
+    pub fn key_value(signature_key: impl Into<Cow<'static, str>>) -> Self {
+        Self(Format::KeyValue {
+            signature_key: signature_key.into(),
+            timestamp_key: None,
+        })
+    }
+
+    /// Like [`key_value`](Self::key_value), with the timestamp in the element named
+    /// `timestamp_key` (exactly once): `t=<ts>,v=<sig>` (Railz), `t=<ts>,v1=<sig>` (Stripe).
+    #[must_use]
+    pub fn key_value_with_timestamp(
+        timestamp_key: impl Into<Cow<'static, str>>,
+        signature_key: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self(Format::KeyValue {
+            signature_key: signature_key.into(),
+            timestamp_key: Some(timestamp_key.into()),
+        })
+    }
+
+    /// A space-separated list of `<version>,<signature>` entries, as in Standard Webhooks
+    /// (`v1,<base64> v1,<base64>`); entries of other versions are ignored.
+    #[must_use]
+    pub fn versioned_list(version: impl Into<Cow<'static, str>>) -> Self {
+        Self(Format::Versioned {
+            version: version.into(),
+        })
+    }
+
+    fn timestamp_key(&self) -> Option<&str> {
+        match &self.0 {
+            Format::KeyValue {
+                timestamp_key: Some(key),
+                ..
+            } => Some(key),
+            _ => None,
+        }
+    }
+}
+
+/// How signature bytes are written in the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Encoding {
+    /// Hexadecimal, 64 characters. Either case is accepted; [`sign`](crate::Verifier::sign)
+    /// writes lowercase.
+    Hex,
+    /// Standard base64 alphabet, 44 characters with padding (padding optional when verifying).
+    Base64,
+}
+
+/// Which bytes the sender signed. The body is always the exact raw bytes received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignedContent {
+    /// The raw body only.
+    Body,
+    /// `<timestamp as written in the header>.<body>` (Railz, Stripe).
+    TimestampDotBody,
+    /// `<id>.<timestamp>.<body>` with the id taken from `id_header` (Standard Webhooks).
+    IdDotTimestampDotBody {
+        /// The header carrying the message id (e.g. `webhook-id`).
+        id_header: HeaderName,
+    },
+}
+
+/// The unit of a numeric Unix timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimestampUnit {
+    /// Seconds since the Unix epoch (Stripe, Standard Webhooks).
+    Seconds,
+    /// Milliseconds since the Unix epoch (Railz).
+    Milliseconds,
+}
+
+/// Where the timestamp of a request is read from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum TimestampSource<'a> {
+    /// An element of the signature header (key-value format).
+    Element,
+    /// Its own header.
+    Header(&'a HeaderName),
+}
+
+impl HmacScheme {
+    /// A scheme reading a bare, lowercase-hex HMAC-SHA256 of the raw body from
+    /// `signature_header`, without timestamp. Change the rest with the builder methods.
+    #[must_use]
+    pub fn new(signature_header: HeaderName) -> Self {
+        Self {
+            header: signature_header,
+            format: SignatureFormat::bare(),
+            encoding: Encoding::Hex,
+            content: SignedContent::Body,
+            timestamp_header: None,
+            unit: TimestampUnit::Seconds,
+            tolerance: Some(DEFAULT_TOLERANCE),
+        }
+    }
+
+    /// Railz: `Railz-Signature: t=<ms>,v=<hex>`, HMAC-SHA256 over `<t>.<body>`, tolerance
+    /// 5 minutes. Any number of `v=` elements (up to
+    /// [`MAX_SIGNATURES`](crate::signature::MAX_SIGNATURES)) may be present; one match is
+    /// enough.
+    #[must_use]
+    pub fn railz() -> Self {
+        Self::new(HeaderName::from_static("railz-signature"))
+            .format(SignatureFormat::key_value_with_timestamp("t", "v"))
+            .signed_content(SignedContent::TimestampDotBody)
+            .timestamp_unit(TimestampUnit::Milliseconds)
+    }
+
+    /// RootFi (Commenda Integrations) v4 default: `X-RootFi-Signature: [sha256=]<hex>`,
+    /// HMAC-SHA256 of the raw body, no timestamp.
+    ///
+    /// **Unverified:** RootFi documents the header name and the `signing_key` but not the
+    /// algorithm, encoding, prefix or signed content. This default is the most common
+    /// convention; if your deliveries differ, change the header
+    /// ([`signature_header`](Self::signature_header), matching the webhook's
+    /// `signature_header` setting), [`encoding`](Self::encoding),
+    /// [`format`](Self::format) or [`signed_content`](Self::signed_content).
+    #[must_use]
+    pub fn rootfi() -> Self {
+        Self::new(HeaderName::from_static("x-rootfi-signature"))
+            .format(SignatureFormat::optional_prefix("sha256="))
+    }
+
+    /// Stripe-style: `Stripe-Signature: t=<s>,v1=<hex>`, HMAC-SHA256 over `<t>.<body>`,
+    /// tolerance 5 minutes. Use [`signature_header`](Self::signature_header) for senders
+    /// that copy this format under another name.
+    #[must_use]
+    pub fn stripe() -> Self {
+        Self::new(HeaderName::from_static("stripe-signature"))
+            .format(SignatureFormat::key_value_with_timestamp("t", "v1"))
+            .signed_content(SignedContent::TimestampDotBody)
+            .timestamp_unit(TimestampUnit::Seconds)
+    }
+
+    /// [Standard Webhooks](https://www.standardwebhooks.com/): `webhook-signature:
+    /// v1,<base64> ...` over `<webhook-id>.<webhook-timestamp>.<body>`, timestamp in
+    /// seconds, tolerance 5 minutes.
+    ///
+    /// Standard Webhooks secrets are written `whsec_<base64>`: pass the base64-decoded
+    /// bytes after the `whsec_` prefix as the secret.
+    #[must_use]
+    pub fn standard_webhooks() -> Self {
+        Self::new(HeaderName::from_static("webhook-signature"))
+            .format(SignatureFormat::versioned_list("v1"))
+            .encoding(Encoding::Base64)
+            .signed_content(SignedContent::IdDotTimestampDotBody {
+                id_header: HeaderName::from_static("webhook-id"),
+            })
+            .timestamp_header(HeaderName::from_static("webhook-timestamp"))
+            .timestamp_unit(TimestampUnit::Seconds)
+    }
+
+    /// Reads the signature from `header` instead.
+    #[must_use]
+    pub fn signature_header(mut self, header: HeaderName) -> Self {
+        self.header = header;
+        self
+    }
+
+    /// Sets how the signature header's value is laid out.
+    #[must_use]
+    pub fn format(mut self, format: SignatureFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Sets how signature bytes are encoded.
+    #[must_use]
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// Sets which bytes were signed.
+    #[must_use]
+    pub fn signed_content(mut self, content: SignedContent) -> Self {
+        self.content = content;
+        self
+    }
+
+    /// Reads the timestamp from its own header (for formats without a timestamp element).
+    #[must_use]
+    pub fn timestamp_header(mut self, header: HeaderName) -> Self {
+        self.timestamp_header = Some(header);
+        self
+    }
+
+    /// Sets the unit of the timestamp.
+    #[must_use]
+    pub fn timestamp_unit(mut self, unit: TimestampUnit) -> Self {
+        self.unit = unit;
+        self
+    }
+
+    /// Accepts timestamps at most `tolerance` away from the clock, in both directions
+    /// (default [`DEFAULT_TOLERANCE`]). Compared in the timestamp's unit, so a timestamp
+    /// exactly `tolerance` away is accepted and one unit further is not.
+    #[must_use]
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = Some(tolerance);
+        self
+    }
+
+    /// Turns the timestamp check off: any well-formed, signed timestamp is accepted. This
+    /// removes replay protection; prefer deduplicating deliveries if you do this.
+    #[must_use]
+    pub fn without_tolerance(mut self) -> Self {
+        self.tolerance = None;
+        self
+    }
+
+    /// The header the signature is read from.
+    #[must_use]
+    pub fn header(&self) -> &HeaderName {
+        &self.header
+    }
+
+    /// The timestamp tolerance, `None` when turned off. Irrelevant for schemes without a
+    /// timestamp.
+    #[must_use]
+    pub fn tolerance_setting(&self) -> Option<Duration> {
+        self.tolerance
+    }
+
+    /// Where the timestamp comes from, if the scheme has one.
+    pub(crate) fn timestamp_source(&self) -> Option<TimestampSource<'_>> {
+        match (self.format.timestamp_key(), &self.timestamp_header) {
+            (Some(_), _) => Some(TimestampSource::Element),
+            (None, Some(header)) => Some(TimestampSource::Header(header)),
+            (None, None) => None,
+        }
+    }
+
+    /// Checks that the settings fit together.
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        if self.format.timestamp_key().is_some() && self.timestamp_header.is_some() {
+            return Err(ConfigError::Invalid(
+                "timestamp given both as a signature element and as a header",
+            ));
+        }
+        let has_timestamp = self.timestamp_source().is_some();
+        let signs_timestamp = !matches!(self.content, SignedContent::Body);
+        if signs_timestamp && !has_timestamp {
+            return Err(ConfigError::Invalid(
+                "signed content includes a timestamp but the scheme has no timestamp source",
+            ));
+        }
+        if has_timestamp && !signs_timestamp {
+            // An unsigned timestamp can be rewritten by anyone: checking it would give a
+            // false sense of replay protection.
+            return Err(ConfigError::Invalid(
+                "the timestamp is not part of the signed content",
+            ));
+        }
+        let id_clash = match &self.content {
+            SignedContent::IdDotTimestampDotBody { id_header } => {
+                Some(id_header) == self.timestamp_header.as_ref() || *id_header == self.header
+            }
+            _ => false,
+        };
+        if id_clash {
+            return Err(ConfigError::InvalidHeader(
+                "id header must differ from the signature and timestamp headers",
+            ));
+        }
+        if self.timestamp_header.as_ref() == Some(&self.header) {
+            return Err(ConfigError::InvalidHeader(
+                "timestamp header must differ from the signature header",
+            ));
+        }
+        match &self.format.0 {
+            Format::Bare { prefix, .. } => {
+                if prefix.as_deref().is_some_and(|p| !is_token_text(p)) {
+                    return Err(ConfigError::Invalid(
+                        "signature prefix must be non-empty visible ASCII without spaces",
+                    ));
+                }
+            }
+            Format::KeyValue {
+                signature_key,
+                timestamp_key,
+            } => {
+                let keys_ok = is_element_key(signature_key)
+                    && timestamp_key.as_deref().is_none_or(is_element_key);
+                if !keys_ok {
+                    return Err(ConfigError::Invalid(
+                        "element keys must be non-empty visible ASCII without `,`, `=` or spaces",
+                    ));
+                }
+                if timestamp_key.as_deref() == Some(signature_key.as_ref()) {
+                    return Err(ConfigError::Invalid(
+                        "timestamp and signature element keys must differ",
+                    ));
+                }
+            }
+            Format::Versioned { version } => {
+                if !is_element_key(version) {
+                    return Err(ConfigError::Invalid(
+                        "signature version must be non-empty visible ASCII without `,`, `=` or spaces",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Non-empty visible ASCII (no spaces, no control characters).
+fn is_token_text(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn is_element_key(s: &str) -> bool {
+    is_token_text(s) && !s.contains([',', '='])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid() {
+        for scheme in [
+            HmacScheme::railz(),
+            HmacScheme::rootfi(),
+            HmacScheme::stripe(),
+            HmacScheme::standard_webhooks(),
+            HmacScheme::new(HeaderName::from_static("x-sig")),
+        ] {
+            assert_eq!(scheme.validate(), Ok(()), "{scheme:?}");
+        }
+    }
+
+    #[test]
+    fn timestamp_content_needs_a_timestamp_source() {
+        let scheme = HmacScheme::rootfi().signed_content(SignedContent::TimestampDotBody);
+        assert!(matches!(scheme.validate(), Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn unsigned_timestamp_is_rejected() {
+        let scheme = HmacScheme::railz().signed_content(SignedContent::Body);
+        assert!(matches!(scheme.validate(), Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn timestamp_in_two_places_is_rejected() {
+        let scheme = HmacScheme::railz().timestamp_header(HeaderName::from_static("x-ts"));
+        assert!(matches!(scheme.validate(), Err(ConfigError::Invalid(_))));
+    }
+
+    #[test]
+    fn bad_keys_and_prefixes_are_rejected() {
+        let bad = [
+            HmacScheme::railz().format(SignatureFormat::key_value_with_timestamp("t", "t")),
+            HmacScheme::railz().format(SignatureFormat::key_value_with_timestamp("t", "v,1")),
+            HmacScheme::railz().format(SignatureFormat::key_value_with_timestamp("", "v")),
+            HmacScheme::rootfi().format(SignatureFormat::optional_prefix("")),
+            HmacScheme::rootfi().format(SignatureFormat::required_prefix("sha 256=")),
+            HmacScheme::standard_webhooks().format(SignatureFormat::versioned_list("v 1")),
+        ];
+        for scheme in bad {
+            assert!(scheme.validate().is_err(), "{scheme:?}");
+        }
+    }
+
+    #[test]
+    fn header_clashes_are_rejected() {
+        let scheme = HmacScheme::standard_webhooks()
+            .timestamp_header(HeaderName::from_static("webhook-signature"));
+        assert!(matches!(
+            scheme.validate(),
+            Err(ConfigError::InvalidHeader(_))
+        ));
+        let scheme =
+            HmacScheme::standard_webhooks().signed_content(SignedContent::IdDotTimestampDotBody {
+                id_header: HeaderName::from_static("webhook-timestamp"),
+            });
+        assert!(matches!(
+            scheme.validate(),
+            Err(ConfigError::InvalidHeader(_))
+        ));
+    }
+
+    #[test]
+    fn timestamp_source_follows_format() {
+        assert!(matches!(
+            HmacScheme::railz().timestamp_source(),
+            Some(TimestampSource::Element)
+        ));
+        assert!(matches!(
+            HmacScheme::standard_webhooks().timestamp_source(),
+            Some(TimestampSource::Header(h)) if h == "webhook-timestamp"
+        ));
+        assert!(HmacScheme::rootfi().timestamp_source().is_none());
+    }
+}
