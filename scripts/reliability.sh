@@ -24,10 +24,12 @@ deadline=${RELIABILITY_DEADLINE_SECS:-900}
 export CARGO_TERM_COLOR=never
 
 case "$store" in
-    memory) features=() ;;
-    redis) features=(--features redis) ;;
+    memory | redis) ;;
     *) echo "RELIABILITY_STORE must be memory or redis" >&2; exit 2 ;;
 esac
+# One build for both stores: without LEDGERHOOK_REDIS_URL the receiver keeps its records
+# in memory.
+features=(--features redis)
 
 echo "=== building the receiver and the driver (release) ==="
 cargo build --release --quiet "${features[@]}" --example receiver --example reliability_driver
