@@ -9,8 +9,12 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod body;
 pub mod event;
+pub mod extract;
 pub mod idempotency;
+pub mod layer;
+pub mod rejection;
 pub mod signature;
 
 mod config;
@@ -23,3 +27,11 @@ pub use idempotency::IdempotencyLayer;
 pub use secret::Secret;
 pub use signature::{VerificationError, VerificationErrorKind, Verifier};
 pub use verified::VerifiedBytes;
+
+pub use extract::WebhookEvent;
+pub use layer::VerifyWebhookLayer;
+pub use rejection::Rejection;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -129,7 +129,7 @@ impl KeySource {
                 .filter(|v| !v.is_empty())
                 .map(|v| id_key(v.as_bytes())),
         };
-        id.unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256::digest(body))))
+        id.unwrap_or_else(|| format!("sha256:{}", const_hex::encode(Sha256::digest(body))))
     }
 }
 
@@ -157,7 +157,7 @@ fn id_key(id: &[u8]) -> String {
     let printable = id.len() <= MAX_RAW_ID_LEN && id.iter().all(u8::is_ascii_graphic);
     match std::str::from_utf8(id) {
         Ok(text) if printable => format!("id:{text}"),
-        _ => format!("idsha256:{}", hex::encode(Sha256::digest(id))),
+        _ => format!("idsha256:{}", const_hex::encode(Sha256::digest(id))),
     }
 }
 
@@ -347,7 +347,7 @@ mod tests {
 
     fn body_hash_key(body: &[u8]) -> String {
         // The fallback format; the hash itself is checked against Python in `sha256_of_abc`.
-        format!("sha256:{}", hex::encode(Sha256::digest(body)))
+        format!("sha256:{}", const_hex::encode(Sha256::digest(body)))
     }
 
     #[test]
@@ -427,7 +427,7 @@ mod tests {
     #[test]
     fn long_or_unprintable_ids_are_hashed() {
         let long = "x".repeat(MAX_RAW_ID_LEN + 1);
-        let expected = format!("idsha256:{}", hex::encode(Sha256::digest(long.as_bytes())));
+        let expected = format!("idsha256:{}", const_hex::encode(Sha256::digest(long.as_bytes())));
         assert_eq!(id_key(long.as_bytes()), expected);
         assert_eq!(id_key("x".repeat(MAX_RAW_ID_LEN).as_bytes()).len(), 3 + 128);
         assert!(id_key(b"has space").starts_with("idsha256:"));

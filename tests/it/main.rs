@@ -1,5 +1,7 @@
-//! The integration-test binary: one module per area.
+//! Integration tests, one binary.
 
+mod e2e;
+mod events;
 mod idempotency;
 mod idempotency_redis;
 mod signature;

@@ -1,0 +1,219 @@
+//! Macros that generate the event model's boilerplate: string enums and field structs.
+//!
+//! Both are hand-rolled instead of `#[derive(Deserialize)]` so that known keys and known
+//! values are matched straight from the borrowed input (no allocation), unknown keys are
+//! kept, and no intermediate `Content` tree is built.
+
+/// Generates a `#[non_exhaustive]` string enum with an `Other(String)` fallback.
+///
+/// Known values parse without allocating; `as_str` returns the wire string; `Display`,
+/// `Serialize` and `Deserialize` all use the wire string, so unknown values round-trip.
+macro_rules! string_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $(
+                #[doc = concat!("`", $wire, "`")]
+                $(#[$vmeta])*
+                $variant,
+            )+
+            /// A value this version does not know, kept exactly as received.
+            ///
+            /// Build values with `From<&str>`, which picks the known variant when there is
+            /// one: an `Other` holding a known wire string does not compare equal to it.
+            Other(String),
+        }
+
+        impl $name {
+            /// Every value this version knows, in declaration order.
+            pub const KNOWN: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The value exactly as on the wire.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)+
+                    Self::Other(s) => s,
+                }
+            }
+
+            /// Whether this version knows the value (it is not [`Self::Other`]).
+            #[must_use]
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Other(_))
+            }
+
+            fn from_known(s: &str) -> Option<Self> {
+                match s {
+                    $($wire => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self::from_known(s).unwrap_or_else(|| Self::Other(s.to_owned()))
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(s: String) -> Self {
+                Self::from_known(&s).unwrap_or(Self::Other(s))
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(s))
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl serde::de::Visitor<'_> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<$name, E> {
+                        Ok($name::from(v))
+                    }
+                    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<$name, E> {
+                        Ok($name::from(v))
+                    }
+                }
+                deserializer.deserialize_str(V)
+            }
+        }
+    };
+}
+
+/// Generates a struct whose wire fields are all `Option`, plus an `extra` map.
+///
+/// The generated `Deserialize` reads a JSON object in one pass: known keys are matched
+/// from the borrowed key (no allocation) and go to their typed field; a known key sent as
+/// `null` and every unknown key go to `extra`, so serialising gives back the same JSON
+/// value. Duplicate keys are a data error. Fields after `;` are plain (not on the wire in
+/// this object) and start as `Default`.
+macro_rules! model {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $( $(#[$fmeta:meta])* $field:ident : $ty:ty = $wire:literal, )*
+        }
+        $( ; $( $(#[$pmeta:meta])* $pfield:ident : $pty:ty, )* )?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        #[non_exhaustive]
+        $vis struct $name {
+            $(
+                $(#[$fmeta])*
+                #[doc = concat!("\n\nWire name: `", $wire, "`.")]
+                $vis $field: Option<$ty>,
+            )*
+            /// Fields this version does not know (and known fields sent as `null`), kept
+            /// as received so that nothing is lost.
+            $vis extra: serde_json::Map<String, serde_json::Value>,
+            $($( $(#[$pmeta])* $vis $pfield: $pty, )*)?
+        }
+
+        #[allow(dead_code)]
+        impl $name {
+            /// Reads the value of one entry of the JSON object into its field.
+            pub(crate) fn read_entry<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                key: $crate::event::de::Key<'de>,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
+                match key.as_str() {
+                    $(
+                        $wire => {
+                            let value: Option<$ty> = map.next_value()?;
+                            $crate::event::de::store(&mut self.$field, &mut self.extra, $wire, value)
+                        }
+                    )*
+                    _ => $crate::event::de::store_extra(&mut self.extra, key, map),
+                }
+            }
+
+            /// Moves every field still set into `extra` (for fields a variant does not use).
+            pub(crate) fn spill_into(&mut self, extra: &mut serde_json::Map<String, serde_json::Value>) {
+                $(
+                    if let Some(v) = self.$field.take() {
+                        extra.insert($wire.to_owned(), $crate::event::de::to_value(&v));
+                    }
+                )*
+                extra.append(&mut self.extra);
+            }
+        }
+
+        impl $crate::event::de::FillMap for $name {
+            fn fill<'de, A: serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+                while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
+                    self.read_entry(key, &mut map)?;
+                }
+                Ok(())
+            }
+        }
+
+        impl $crate::event::de::Fields for $name {
+            fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+                $(
+                    if let Some(v) = &self.$field {
+                        map.serialize_entry($wire, v)?;
+                    }
+                )*
+                for (k, v) in &self.extra {
+                    map.serialize_entry(k, v)?;
+                }
+                Ok(())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(None)?;
+                $crate::event::de::Fields::serialize_fields(self, &mut map)?;
+                map.end()
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let mut out = Self::default();
+                deserializer.deserialize_map($crate::event::de::FillVisitor(&mut out))?;
+                Ok(out)
+            }
+        }
+    };
+}
