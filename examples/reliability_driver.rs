@@ -191,7 +191,10 @@ fn railz_signature(secret: &str, body: &[u8], at: SystemTime) -> HeaderValue {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(format!("{ms}.").as_bytes());
     mac.update(body);
-    let value = format!("t={ms},v={}", const_hex::encode(mac.finalize().into_bytes()));
+    let value = format!(
+        "t={ms},v={}",
+        const_hex::encode(mac.finalize().into_bytes())
+    );
     HeaderValue::try_from(value).expect("ASCII")
 }
 

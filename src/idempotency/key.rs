@@ -427,7 +427,10 @@ mod tests {
     #[test]
     fn long_or_unprintable_ids_are_hashed() {
         let long = "x".repeat(MAX_RAW_ID_LEN + 1);
-        let expected = format!("idsha256:{}", const_hex::encode(Sha256::digest(long.as_bytes())));
+        let expected = format!(
+            "idsha256:{}",
+            const_hex::encode(Sha256::digest(long.as_bytes()))
+        );
         assert_eq!(id_key(long.as_bytes()), expected);
         assert_eq!(id_key("x".repeat(MAX_RAW_ID_LEN).as_bytes()).len(), 3 + 128);
         assert!(id_key(b"has space").starts_with("idsha256:"));

@@ -3,5 +3,6 @@
 mod e2e;
 mod events;
 mod idempotency;
+mod idempotency_receiver;
 mod idempotency_redis;
 mod signature;
