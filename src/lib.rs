@@ -12,6 +12,7 @@
 pub mod body;
 pub mod event;
 pub mod extract;
+pub mod idempotency;
 pub mod layer;
 pub mod rejection;
 pub mod signature;
@@ -22,6 +23,7 @@ mod verified;
 
 pub use config::ConfigError;
 pub use event::{Event, ParseError, ParseErrorKind, WebhookPayload, railz, rootfi};
+pub use idempotency::IdempotencyLayer;
 pub use secret::Secret;
 pub use signature::{VerificationError, VerificationErrorKind, Verifier};
 pub use verified::VerifiedBytes;
