@@ -89,8 +89,10 @@ impl<E: WebhookPayload> VerifyWebhookLayer<E> {
 impl<E, R> VerifyWebhookLayer<E, R> {
     /// The largest body accepted, in bytes (default [`DEFAULT_MAX_BODY_SIZE`], 8 MiB).
     ///
-    /// A larger `Content-Length` is refused with 413 before the body is read; a body that
-    /// streams past the limit is refused with 413 as soon as it does. The limit bounds the
+    /// A larger `Content-Length` is refused with 413 before the body is read (but only once
+    /// the signature header is present and well-formed, or the shared-secret token right:
+    /// other callers get 401/400 first); a body that streams past the limit is refused with
+    /// 413 as soon as it does. The limit bounds the
     /// memory one request can hold, since the whole body must be buffered to check its
     /// signature.
     ///

@@ -3,8 +3,12 @@
 //! [`VerifyWebhookLayer`] wraps a service (an axum route, a hyper service, any tower
 //! stack). For each request [`VerifyWebhook`]:
 //!
-//! 1. refuses it with 413 if `Content-Length` exceeds the limit, and with 415 if a JSON
-//!    content type is required and missing, without reading the body;
+//! 1. looks at the headers only, without reading the body, and refuses the request
+//!    - with 401 or 400 if [`Verifier::check_headers`](crate::Verifier::check_headers)
+//!      fails: the signature header is missing or malformed, or (RootFi v3, bearer) the
+//!      shared-secret token is wrong, which is the whole check for those schemes;
+//!    - then with 413 if `Content-Length` exceeds the limit;
+//!    - then with 415 if a JSON content type is required and missing;
 //! 2. buffers the body, at most [`max_body_size`](VerifyWebhookLayer::max_body_size) bytes
 //!    (413 beyond), within the optional [`body_timeout`](VerifyWebhookLayer::body_timeout)
 //!    (408);
@@ -108,6 +112,12 @@
 //!   unauthenticated bytes never reach the JSON parser or your handler.
 //! - **Generic answers.** The caller only sees a status and its reason phrase; the detailed
 //!   reason goes to the response extensions and the log, never to the caller.
+//! - **Unauthenticated callers are refused before their body is read.** A request without
+//!   a well-formed signature header, or with a wrong RootFi v3 / bearer token, is answered
+//!   from its headers alone, and this check comes before the size and content-type
+//!   checks: such callers get 401/400 whatever they send and learn nothing about the
+//!   limits. (For HMAC schemes a well-formed but forged header still reaches the 413 check
+//!   and the buffering, since only the body can prove it false.)
 //! - **Bounded memory.** The whole body must be buffered to check it, so each request holds
 //!   up to `max_body_size` bytes (8 MiB by default). Bound concurrency to bound the total,
 //!   and set `body_timeout` (or your server's timeouts) against slow senders.

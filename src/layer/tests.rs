@@ -19,7 +19,9 @@ use super::{VerifyWebhook, VerifyWebhookLayer};
 use crate::body::VerifiedBody;
 use crate::extract::WebhookEvent;
 use crate::rejection::{Rejection, RejectionKind};
-use crate::{ParseErrorKind, VerificationErrorKind, VerifiedBytes, Verifier, railz};
+use crate::{
+    ParseErrorKind, VerificationErrorKind, VerifiedBytes, Verifier, WebhookPayload, railz,
+};
 
 const SECRET: &str = "railz-unit-test-secret";
 const AUTH: &[u8] = br#"{"data":{"event":"auth","connectionId":"CON-1","businessName":"biz","serviceName":"quickbooks"},"requestId":"r-1"}"#;
@@ -77,6 +79,21 @@ fn signed(body: &'static [u8]) -> Req {
     request(body, headers)
 }
 
+/// A well-formed `Railz-Signature` that matches nothing: it passes the header check, so
+/// the body is read and the outcome depends on it.
+fn forged_headers() -> HeaderMap {
+    Verifier::railz("not-the-secret")
+        .unwrap()
+        .sign(b"another body", SystemTime::now())
+}
+
+/// `Request::post("/")` with `body` and a well-formed (forged) signature header.
+fn forged<B>(body: B) -> Request<B> {
+    let mut req = Request::post("/").body(body).unwrap();
+    req.headers_mut().extend(forged_headers());
+    req
+}
+
 fn request(body: &'static [u8], headers: HeaderMap) -> Request<Full<Bytes>> {
     let mut req = Request::post("/webhooks/railz")
         .header(header::CONTENT_TYPE, "application/json")
@@ -87,11 +104,9 @@ fn request(body: &'static [u8], headers: HeaderMap) -> Request<Full<Bytes>> {
 }
 
 /// Sends `req` through `layer` around the counting inner service.
-async fn send<B>(
-    layer: VerifyWebhookLayer<railz::Event>,
-    req: Request<B>,
-) -> (Response<String>, usize)
+async fn send<E, B>(layer: VerifyWebhookLayer<E>, req: Request<B>) -> (Response<String>, usize)
 where
+    E: WebhookPayload + Send + Sync + 'static,
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<BoxError>,
@@ -173,11 +188,9 @@ async fn valid_delivery_reaches_inner_with_event_and_bytes() {
 #[tokio::test]
 async fn oversized_content_length_is_413_without_polling_the_body() {
     let polled = Arc::new(AtomicBool::new(false));
-    let mut req = Request::post("/")
-        .body(Untouched {
-            polled: Arc::clone(&polled),
-        })
-        .unwrap();
+    let mut req = forged(Untouched {
+        polled: Arc::clone(&polled),
+    });
     req.headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1025"));
     let (response, calls) = send(railz_layer().max_body_size(1024), req).await;
@@ -193,11 +206,7 @@ async fn streamed_oversize_is_413() {
         Ok(Bytes::from(vec![b' '; 600])),
         Ok(Bytes::from(vec![b' '; 600])),
     ]));
-    let (response, calls) = send(
-        railz_layer().max_body_size(1024),
-        Request::post("/").body(chunks).unwrap(),
-    )
-    .await;
+    let (response, calls) = send(railz_layer().max_body_size(1024), forged(chunks)).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(rejection_kind(&response), Some(RejectionKind::BodyTooLarge));
     assert_eq!(calls, 0);
@@ -205,17 +214,19 @@ async fn streamed_oversize_is_413() {
 
 #[tokio::test]
 async fn body_at_exactly_the_limit_is_read() {
-    // Unsigned, so it fails verification (401), which proves the size check passed.
+    // Forged, so it fails verification after buffering, which proves the size check passed.
     let chunks = Chunks(VecDeque::from([
         Ok(Bytes::from(vec![b' '; 512])),
         Ok(Bytes::from(vec![b' '; 512])),
     ]));
-    let (response, _) = send(
-        railz_layer().max_body_size(1024),
-        Request::post("/").body(chunks).unwrap(),
-    )
-    .await;
+    let (response, _) = send(railz_layer().max_body_size(1024), forged(chunks)).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        rejection_kind(&response),
+        Some(RejectionKind::Verification(
+            VerificationErrorKind::SignatureMismatch
+        ))
+    );
 }
 
 #[tokio::test]
@@ -224,7 +235,7 @@ async fn failing_body_is_400() {
         Ok(Bytes::from_static(b"{")),
         Err("connection reset"),
     ]));
-    let (response, calls) = send(railz_layer(), Request::post("/").body(chunks).unwrap()).await;
+    let (response, calls) = send(railz_layer(), forged(chunks)).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert_eq!(rejection_kind(&response), Some(RejectionKind::BodyRead));
     let rejection = response.extensions().get::<Rejection>().unwrap();
@@ -238,11 +249,9 @@ async fn failing_body_is_400() {
 #[tokio::test]
 async fn slow_body_is_408() {
     let polled = Arc::new(AtomicBool::new(false));
-    let req = Request::post("/")
-        .body(Untouched {
-            polled: Arc::clone(&polled),
-        })
-        .unwrap();
+    let req = forged(Untouched {
+        polled: Arc::clone(&polled),
+    });
     let layer = railz_layer().body_timeout(Duration::from_millis(50));
     let (response, calls) = tokio::time::timeout(Duration::from_secs(10), send(layer, req))
         .await
@@ -306,6 +315,159 @@ async fn malformed_signature_header_is_400() {
         Some(RejectionKind::Verification(_))
     ));
     assert_eq!(calls, 0);
+}
+
+/// A request whose body records whether it was polled (it never yields), with `headers`.
+fn untouched(headers: HeaderMap) -> (Request<Untouched>, Arc<AtomicBool>) {
+    let polled = Arc::new(AtomicBool::new(false));
+    let mut req = Request::post("/webhooks")
+        .body(Untouched {
+            polled: Arc::clone(&polled),
+        })
+        .unwrap();
+    req.headers_mut().extend(headers);
+    (req, polled)
+}
+
+fn header(name: &'static str, value: &'static str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(name, HeaderValue::from_static(value));
+    headers
+}
+
+/// Without a deadline, a body that is polled and never completes would hang the test: the
+/// outer timeout turns that into a failure.
+async fn send_untouched<E>(
+    layer: VerifyWebhookLayer<E>,
+    headers: HeaderMap,
+) -> (Response<String>, bool)
+where
+    E: WebhookPayload + Send + Sync + 'static,
+{
+    let (req, polled) = untouched(headers);
+    let (response, calls) = tokio::time::timeout(Duration::from_secs(10), send(layer, req))
+        .await
+        .expect("answered from the headers alone");
+    assert_eq!(calls, 0);
+    (response, polled.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn missing_or_malformed_signature_is_refused_without_reading_the_body() {
+    for (headers, status, kind) in [
+        (
+            HeaderMap::new(),
+            StatusCode::UNAUTHORIZED,
+            VerificationErrorKind::MissingHeader,
+        ),
+        (
+            header("railz-signature", "v=abc"),
+            StatusCode::BAD_REQUEST,
+            VerificationErrorKind::InvalidHeader,
+        ),
+        (
+            header("railz-signature", "t=soon,v=abc"),
+            StatusCode::BAD_REQUEST,
+            VerificationErrorKind::InvalidTimestamp,
+        ),
+    ] {
+        let (response, polled) = send_untouched(railz_layer(), headers).await;
+        assert_eq!(response.status(), status);
+        assert_eq!(
+            rejection_kind(&response),
+            Some(RejectionKind::Verification(kind))
+        );
+        assert!(!polled, "body must not be read ({kind:?})");
+    }
+}
+
+#[tokio::test]
+async fn wrong_v3_token_is_refused_without_reading_the_body() {
+    let v3 = || VerifyWebhookLayer::rootfi_v3("api_key", "v3-token").unwrap();
+    for headers in [
+        header("api_key", "not-the-token"),
+        header("api_key", "v3-token "),
+        HeaderMap::new(),
+    ] {
+        let (response, polled) = send_untouched(v3(), headers).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(matches!(
+            rejection_kind(&response),
+            Some(RejectionKind::Verification(
+                VerificationErrorKind::TokenMismatch | VerificationErrorKind::MissingHeader
+            ))
+        ));
+        assert!(!polled, "body must not be read");
+    }
+    // The right token does get its body read (here a stalled one, cut off by the deadline).
+    let (response, polled) = send_untouched(
+        v3().body_timeout(Duration::from_millis(20)),
+        header("api_key", "v3-token"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(polled);
+}
+
+#[tokio::test]
+async fn right_v3_token_is_admitted() {
+    let layer = VerifyWebhookLayer::rootfi_v3("api_key", "v3-token").unwrap();
+    let body: &[u8] = br#"{"webhook_type":"CONNECTION_CHANGED","company_id":285,"integration_type":"ZOHO_BOOKS","connection_status":"HEALTHY","created_at":"2023-01-01T00:00:00.000Z"}"#;
+    let (response, calls) = send(layer, request(body, header("api_key", "v3-token"))).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    assert_eq!(calls, 1);
+    // The inner service echoes the exact bytes it was handed.
+    assert!(
+        response
+            .body()
+            .ends_with(std::str::from_utf8(body).unwrap()),
+        "{}",
+        response.body()
+    );
+}
+
+/// Precedence: the header check comes before the size and content-type checks, so an
+/// unauthenticated caller gets 401/400 whatever it declares; a well-formed header then
+/// meets 413, then 415.
+#[tokio::test]
+async fn header_check_comes_before_413_and_415() {
+    let strict = || {
+        railz_layer()
+            .max_body_size(1024)
+            .require_json_content_type(true)
+    };
+    let oversized = |mut headers: HeaderMap| {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("1025"));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        headers
+    };
+
+    let (response, polled) = send_untouched(strict(), oversized(HeaderMap::new())).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(!polled);
+
+    let (response, polled) =
+        send_untouched(strict(), oversized(header("railz-signature", "garbage"))).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(!polled);
+
+    let v3 = VerifyWebhookLayer::rootfi_v3("api_key", "v3-token")
+        .unwrap()
+        .max_body_size(1024);
+    let (response, polled) = send_untouched(v3, oversized(header("api_key", "wrong"))).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(!polled);
+
+    // Well-formed (here forged) header: 413 before 415, still without reading the body.
+    let (response, polled) = send_untouched(strict(), oversized(forged_headers())).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!polled);
+
+    let mut small = oversized(forged_headers());
+    small.insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
+    let (response, polled) = send_untouched(strict(), small).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(!polled);
 }
 
 #[tokio::test]

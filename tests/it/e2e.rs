@@ -335,3 +335,28 @@ async fn oversized_delivery_is_413_before_the_body_is_sent() {
         .expect("response");
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn unsigned_or_wrong_token_is_401_before_the_body_is_sent() {
+    let addr = start().await;
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    // A small body that never arrives: only a header check can answer in time.
+    for (path, headers) in [
+        ("/webhooks/railz", HeaderMap::new()),
+        ("/webhooks/rootfi", HeaderMap::new()),
+        ("/webhooks/rootfi-v3", v3_token("not-the-token")),
+    ] {
+        let len = 100;
+        let mut request = Request::post(format!("http://{addr}{path}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, len)
+            .body(Announced { len })
+            .unwrap();
+        request.headers_mut().extend(headers);
+        let response = tokio::time::timeout(DEADLINE, client.request(request))
+            .await
+            .expect("answered without waiting for the body")
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+}

@@ -2,4 +2,7 @@
 
 mod e2e;
 mod events;
+mod idempotency;
+mod idempotency_receiver;
+mod idempotency_redis;
 mod signature;
