@@ -12,6 +12,10 @@ pub(crate) const RAILZ_DATA_PER_TYPE: &[u8] =
 pub(crate) const RAILZ_DATA_FULL: &[u8] =
     include_bytes!("../../tests/fixtures/railz_data_full.json");
 
+/// RootFi `SYNC_STARTED` delivery (1276 B).
+pub(crate) const ROOTFI_SYNC_STARTED: &[u8] =
+    include_bytes!("../../tests/fixtures/rootfi_sync_started.json");
+
 /// The body sizes every verification group is run at.
 pub(crate) const SIZES: [(usize, &str); 4] = [
     (256, "256B"),
