@@ -2,3 +2,5 @@
 
 mod events;
 mod signature;
+mod corpus;
+mod properties;
