@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-// The target bodies, shared with the fuzz crate (which exports them as `pub`).
+// The target bodies, shared with the fuzz crate (which exports them as `pub`); also used
+// by `properties.rs`.
 #[allow(unreachable_pub, dead_code)]
 #[path = "../../fuzz/src/targets/mod.rs"]
-mod targets;
+pub(crate) mod targets;
 
 use targets::TARGETS;
 
@@ -130,4 +131,36 @@ fn write_seeds() {
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join(format!("seed-{}", seed.name)), &seed.data).unwrap();
     }
+}
+
+// ---- regression tests for findings (each input is also in fuzz/regressions/) ----------
+
+/// Found by `railz_header`: `const_hex` accepts a `0x` prefix, so `v=0x<64 hex>` verified
+/// although the documented format is exactly 64 hex digits. Fixed in
+/// `signature::engine::decode`. Every hex scheme must refuse it.
+#[test]
+fn hex_signature_with_0x_prefix_is_rejected() {
+    use ledgerhook::VerificationErrorKind;
+    use targets::model::{Model, PRESETS, now};
+
+    let body = br#"{"data":{"event":"auth"}}"#;
+    let mut checked = 0;
+    for preset in PRESETS.iter() {
+        let Model::Hmac(model) = &preset.model else {
+            continue;
+        };
+        if model.base64 {
+            continue;
+        }
+        let mut headers = preset.verifier.sign(body, now());
+        let name = preset.verifier.header().clone();
+        let value = headers[&name].to_str().unwrap().to_owned();
+        let hex_at = value.len() - 64;
+        let prefixed = format!("{}0x{}", &value[..hex_at], &value[hex_at..]);
+        headers.insert(name, prefixed.parse().unwrap());
+        let err = preset.verifier.verify(&headers, body).unwrap_err();
+        assert_eq!(err.kind(), VerificationErrorKind::SignatureMismatch, "{}", preset.name);
+        checked += 1;
+    }
+    assert!(checked >= 4, "every hex preset is covered");
 }
