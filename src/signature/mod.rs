@@ -303,6 +303,66 @@ impl Verifier {
         self.verify_inner(headers, body, TimestampCheck::Ignore)
     }
 
+    /// Checks what can be checked before the body arrives, so a server can refuse an
+    /// unsigned request without reading (or buffering) its body.
+    ///
+    /// - HMAC schemes: the signature header (and a separate timestamp or id header, if the
+    ///   scheme has one) must be present and well-formed, exactly as [`verify`](Self::verify)
+    ///   parses them, with the same error kinds (`MissingHeader`, `InvalidHeader`,
+    ///   `InvalidTimestamp`). The signature itself and the timestamp tolerance need the
+    ///   body and are left to `verify`, so `Ok` here does **not** mean the request is
+    ///   authentic.
+    /// - Shared-secret and bearer verifiers: the complete token check, exactly as `verify`
+    ///   does it (the body is not part of it).
+    ///
+    /// Whenever this returns an error, `verify` with the same headers returns the same error
+    /// whatever the body. Call `verify` afterwards in every case.
+    ///
+    /// ```
+    /// use http::{HeaderMap, HeaderValue};
+    /// use ledgerhook::{Verifier, VerificationErrorKind};
+    ///
+    /// let railz = Verifier::railz("railz_test_secret")?;
+    /// let err = railz.check_headers(&HeaderMap::new()).unwrap_err();
+    /// assert_eq!(err.kind(), VerificationErrorKind::MissingHeader);
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert("railz-signature", HeaderValue::from_static("t=1700000000000,v=00"));
+    /// assert!(railz.check_headers(&headers).is_ok()); // well-formed, not yet verified
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The [`VerificationError`] `verify` would return for these headers and any body.
+    pub fn check_headers(&self, headers: &HeaderMap) -> Result<(), VerificationError> {
+        match &*self.scheme {
+            Scheme::Hmac(scheme) => {
+                // The engine's own parser, run against no keys: it reports every header
+                // error before it looks at a key or the body, and with no key nothing can
+                // match, so `SignatureMismatch` means the headers parsed. No second parser
+                // to keep in step (the `check_headers_*` tests pin the equivalence).
+                let no_keys = keys::KeySet {
+                    entries: Vec::new(),
+                };
+                let clock = self.keys.clock();
+                match engine::verify(
+                    scheme,
+                    &no_keys,
+                    clock,
+                    headers,
+                    &[],
+                    TimestampCheck::Ignore,
+                ) {
+                    Err(err) if err.kind() == VerificationErrorKind::SignatureMismatch => Ok(()),
+                    other => other,
+                }
+            }
+            Scheme::SharedSecret(scheme) => {
+                scheme.verify(&self.keys.load(), self.keys.clock(), headers)
+            }
+        }
+    }
+
     fn verify_inner(
         &self,
         headers: &HeaderMap,
@@ -395,6 +455,176 @@ mod tests {
             c.hmac_scheme().unwrap().tolerance_setting(),
             Some(Duration::from_secs(1))
         );
+    }
+
+    fn headers(pairs: &[(&'static str, &'static [u8])]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for &(name, value) in pairs {
+            map.append(name, http::HeaderValue::from_bytes(value).unwrap());
+        }
+        map
+    }
+
+    /// Every header error `check_headers` reports is the one `verify` reports, whatever
+    /// the body; well-formed (even forged or stale) headers pass `check_headers`.
+    #[test]
+    fn check_headers_reports_exactly_the_header_errors_of_verify() {
+        use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingHeader};
+        let railz = Verifier::railz("s").unwrap();
+        let rootfi = Verifier::rootfi("s").unwrap();
+        let stripe = Verifier::hmac(HmacScheme::stripe(), "s").unwrap();
+        let standard = Verifier::hmac(HmacScheme::standard_webhooks(), "s").unwrap();
+        let hex = b"e7081c7b8e7f081fbeae78a57c2617f7332035a2729700dda43bc52e87491434";
+        let b64 = b"v1,5wgce45/CB++rnilfCYX9zMgNaJylwDdpDvFLodJFDQ=";
+        let cases: Vec<(&Verifier, HeaderMap, Option<VerificationErrorKind>)> = vec![
+            (&railz, headers(&[]), Some(MissingHeader)),
+            (
+                &railz,
+                headers(&[("railz-signature", b"garbage")]),
+                Some(InvalidHeader),
+            ),
+            (
+                &railz,
+                headers(&[("railz-signature", b"t=1,v=")]),
+                Some(InvalidHeader),
+            ),
+            (
+                &railz,
+                headers(&[("railz-signature", b"v=aa")]),
+                Some(InvalidHeader),
+            ),
+            (
+                &railz,
+                headers(&[("railz-signature", b"t=x,v=aa")]),
+                Some(InvalidTimestamp),
+            ),
+            (
+                &railz,
+                headers(&[("railz-signature", b"t=1,v=\xff")]),
+                Some(InvalidHeader),
+            ),
+            (
+                &railz,
+                headers(&[
+                    ("railz-signature", b"t=1,v=aa"),
+                    ("railz-signature", b"t=1,v=aa"),
+                ]),
+                Some(InvalidHeader),
+            ),
+            // Well-formed: a stale timestamp and a short signature are for `verify`.
+            (&railz, headers(&[("railz-signature", b"t=1,v=aa")]), None),
+            (&rootfi, headers(&[]), Some(MissingHeader)),
+            (
+                &rootfi,
+                headers(&[("x-rootfi-signature", b"sha256=")]),
+                Some(InvalidHeader),
+            ),
+            (&rootfi, headers(&[("x-rootfi-signature", hex)]), None),
+            (
+                &stripe,
+                headers(&[("stripe-signature", b"t=1,v0=aa")]),
+                Some(InvalidHeader),
+            ),
+            (
+                &standard,
+                headers(&[("webhook-signature", b64)]),
+                Some(MissingHeader),
+            ),
+            (
+                &standard,
+                headers(&[("webhook-signature", b64), ("webhook-timestamp", b"-1")]),
+                Some(InvalidTimestamp),
+            ),
+            (
+                &standard,
+                headers(&[("webhook-signature", b64), ("webhook-timestamp", b"1")]),
+                Some(MissingHeader),
+            ),
+            (
+                &standard,
+                headers(&[
+                    ("webhook-signature", b64),
+                    ("webhook-timestamp", b"1"),
+                    ("webhook-id", b"msg_1"),
+                ]),
+                None,
+            ),
+        ];
+        for (verifier, map, expected) in cases {
+            let checked = verifier.check_headers(&map);
+            assert_eq!(
+                checked.as_ref().err().map(VerificationError::kind),
+                expected,
+                "{map:?}"
+            );
+            for body in [&b""[..], b"{}", b"\xff not json"] {
+                let verified = verifier.verify(&map, body);
+                match &checked {
+                    Err(err) => assert_eq!(verified.as_ref(), Err(err), "{map:?}"),
+                    // Forged or stale: refused by `verify`, not for the header's form.
+                    Ok(()) => assert!(matches!(
+                        verified.map_err(|e| e.kind()),
+                        Err(VerificationErrorKind::SignatureMismatch)
+                    )),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn check_headers_passes_a_genuine_request() {
+        let body = b"{}";
+        for verifier in [
+            Verifier::railz("s").unwrap(),
+            Verifier::hmac(HmacScheme::standard_webhooks(), "s").unwrap(),
+            Verifier::bearer("tok").unwrap(),
+        ] {
+            let signed = verifier.sign(body, SystemTime::now());
+            assert_eq!(verifier.check_headers(&signed), Ok(()), "{verifier:?}");
+            assert_eq!(verifier.verify(&signed, body), Ok(()), "{verifier:?}");
+        }
+    }
+
+    /// Shared-secret verifiers need no body: `check_headers` is the whole check.
+    #[test]
+    fn check_headers_is_the_complete_token_check() {
+        use VerificationErrorKind::{InvalidHeader, MissingHeader, TokenMismatch};
+        let v3 = Verifier::shared_secret(HeaderName::from_static("api_key"), "fhsjd").unwrap();
+        let bearer = Verifier::bearer("fhsjd").unwrap();
+        let cases: Vec<(&Verifier, HeaderMap, Option<VerificationErrorKind>)> = vec![
+            (&v3, headers(&[("api_key", b"fhsjd")]), None),
+            (&v3, headers(&[("api_key", b"fhsjD")]), Some(TokenMismatch)),
+            (&v3, headers(&[("api_key", b"fhsjd ")]), Some(TokenMismatch)),
+            (&v3, headers(&[]), Some(MissingHeader)),
+            (
+                &v3,
+                headers(&[("api_key", b"a"), ("api_key", b"b")]),
+                Some(InvalidHeader),
+            ),
+            (
+                &bearer,
+                headers(&[("authorization", b"Bearer fhsjd")]),
+                None,
+            ),
+            (
+                &bearer,
+                headers(&[("authorization", b"Basic fhsjd")]),
+                Some(TokenMismatch),
+            ),
+        ];
+        for (verifier, map, expected) in cases {
+            let checked = verifier.check_headers(&map);
+            assert_eq!(
+                checked.as_ref().err().map(VerificationError::kind),
+                expected,
+                "{map:?}"
+            );
+            assert_eq!(checked, verifier.verify(&map, b"any body"), "{map:?}");
+        }
+        // A rotated-out token is refused by both.
+        v3.keys().replace("new").unwrap();
+        let old = headers(&[("api_key", b"fhsjd")]);
+        assert_eq!(v3.check_headers(&old).unwrap_err().kind(), TokenMismatch);
     }
 
     #[test]

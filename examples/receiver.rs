@@ -1,0 +1,252 @@
+//! The example webhook receiver: `cargo run --example receiver`.
+//!
+//! | route | checked with |
+//! |---|---|
+//! | `POST /webhooks/railz` | `Railz-Signature` and `RAILZ_WEBHOOK_SECRET` |
+//! | `POST /webhooks/rootfi` | RootFi v4 `X-RootFi-Signature` and `ROOTFI_WEBHOOK_SECRET` |
+//! | `POST /webhooks/rootfi-v3` | header `ROOTFI_V3_HEADER` (default `api_key`) equal to `ROOTFI_V3_TOKEN` |
+//!
+//! Listens on `LEDGERHOOK_ADDR` (default `127.0.0.1:3000`). An unset secret falls back to a
+//! fixed development secret, with a warning. Accepted deliveries are answered with
+//! `{"provider", "event", "known"}`; refused ones with the layer's status, and the layer
+//! logs the reason. `RUST_LOG` adjusts logging (default `info`).
+//!
+//! Try it with `cargo run --example send -- railz ../shared/fixtures/railz_auth.json`.
+//!
+//! Each route also answers duplicate deliveries itself (`IdempotencyLayer`, keyed by the
+//! Railz `requestId` or the body's SHA-256): in memory by default, or shared by several
+//! receivers through Redis with `LEDGERHOOK_REDIS_URL` (needs `--features redis`).
+//! `LEDGERHOOK_DEDUP=off` turns deduplication off (to measure the verifying path alone).
+//! `LEDGERHOOK_STATS=1` records which events reached a handler and serves them at
+//! `GET /stats` (used by `scripts/reliability.sh`; the records grow with every event).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{MethodRouter, get};
+use axum::{Json, Router, routing::post};
+use ledgerhook::VerifiedBytes;
+use ledgerhook::idempotency::{IdempotencyLayer, KeySource, MemoryStore, Store};
+use ledgerhook::{ConfigError, extract::WebhookEvent, layer::VerifyWebhookLayer, railz, rootfi};
+use serde_json::{Value, json};
+
+// Development defaults, shared with examples/send.rs: never use them in production.
+const DEV_RAILZ_SECRET: &str = "ledgerhook-dev-railz-secret";
+const DEV_ROOTFI_SECRET: &str = "ledgerhook-dev-rootfi-secret";
+const DEV_ROOTFI_V3_TOKEN: &str = "ledgerhook-dev-rootfi-v3-token";
+const DEFAULT_ROOTFI_V3_HEADER: &str = "api_key";
+const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+
+/// The receiver's settings. No `Debug`: it holds secrets.
+pub(crate) struct Settings {
+    pub(crate) railz_secret: String,
+    pub(crate) rootfi_secret: String,
+    pub(crate) rootfi_v3_header: String,
+    pub(crate) rootfi_v3_token: String,
+}
+
+/// Deduplication settings; the default is an in-memory store and no records.
+#[derive(Default)]
+pub(crate) struct Dedup {
+    /// `LEDGERHOOK_REDIS_URL`: share idempotency records through Redis.
+    pub(crate) redis_url: Option<String>,
+    /// `LEDGERHOOK_DEDUP=off` turns the idempotency layer off.
+    pub(crate) off: bool,
+    /// `LEDGERHOOK_STATS=1`: record handled events and serve `GET /stats`.
+    pub(crate) stats: bool,
+}
+
+impl Dedup {
+    fn from_env() -> Self {
+        Self {
+            redis_url: std::env::var("LEDGERHOOK_REDIS_URL")
+                .ok()
+                .filter(|v| !v.is_empty()),
+            off: std::env::var("LEDGERHOOK_DEDUP").is_ok_and(|v| v == "off"),
+            stats: std::env::var("LEDGERHOOK_STATS").is_ok_and(|v| v == "1"),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the environment, warning for every secret that falls back to its dev default.
+    fn from_env() -> Self {
+        Self {
+            railz_secret: secret_from_env("RAILZ_WEBHOOK_SECRET", DEV_RAILZ_SECRET),
+            rootfi_secret: secret_from_env("ROOTFI_WEBHOOK_SECRET", DEV_ROOTFI_SECRET),
+            rootfi_v3_header: std::env::var("ROOTFI_V3_HEADER")
+                .unwrap_or_else(|_| DEFAULT_ROOTFI_V3_HEADER.to_owned()),
+            rootfi_v3_token: secret_from_env("ROOTFI_V3_TOKEN", DEV_ROOTFI_V3_TOKEN),
+        }
+    }
+}
+
+fn secret_from_env(var: &str, dev_default: &str) -> String {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => value,
+        _ => {
+            tracing::warn!(
+                "{var} is not set: using the fixed DEVELOPMENT secret from examples/receiver.rs. \
+                 Anyone can sign requests with it; set {var} before receiving real webhooks."
+            );
+            dev_default.to_owned()
+        }
+    }
+}
+
+/// The receiver's routes, each behind its own verifying layer and an in-memory
+/// idempotency layer.
+#[allow(dead_code)] // Used by tests/it/e2e.rs; `main` reads the dedup settings from the environment.
+pub(crate) fn app(settings: &Settings) -> Result<Router, ConfigError> {
+    app_with(settings, &Dedup::default())
+}
+
+/// The receiver's routes with the given deduplication settings.
+pub(crate) fn app_with(settings: &Settings, dedup: &Dedup) -> Result<Router, ConfigError> {
+    // Bound slow senders; the 8 MiB default body limit fits large RootFi batches.
+    let timeout = Duration::from_secs(10);
+    let railz = VerifyWebhookLayer::railz(&settings.railz_secret)?.body_timeout(timeout);
+    let rootfi = VerifyWebhookLayer::rootfi(&settings.rootfi_secret)?.body_timeout(timeout);
+    let rootfi_v3 = VerifyWebhookLayer::rootfi_v3(
+        settings.rootfi_v3_header.as_str(),
+        &settings.rootfi_v3_token,
+    )?
+    .body_timeout(timeout);
+
+    // Inner to outer: records (if on), deduplication (if on), verification.
+    let store = idempotency_store(dedup)?;
+    let records = dedup.stats.then(Records::default);
+    let guard = |route: MethodRouter, namespace: &str, key: KeySource| {
+        let route = match &records {
+            Some(records) => route.layer(middleware::from_fn_with_state(records.clone(), record)),
+            None => route,
+        };
+        match &store {
+            Some(store) => route.layer(
+                IdempotencyLayer::from_arc(Arc::clone(store))
+                    .namespace(namespace)
+                    .key(key),
+            ),
+            None => route,
+        }
+    };
+    let mut app = Router::new()
+        .route(
+            "/webhooks/railz",
+            guard(post(on_railz), "railz", KeySource::railz()).layer(railz),
+        )
+        .route(
+            "/webhooks/rootfi",
+            guard(post(on_rootfi), "rootfi", KeySource::body_hash()).layer(rootfi),
+        )
+        .route(
+            "/webhooks/rootfi-v3",
+            guard(post(on_rootfi), "rootfi-v3", KeySource::body_hash()).layer(rootfi_v3),
+        );
+    if let Some(records) = records {
+        let mode = match (&store, &dedup.redis_url) {
+            (None, _) => "off",
+            (Some(_), Some(_)) => "redis",
+            (Some(_), None) => "memory",
+        };
+        app = app.route("/stats", get(stats).with_state((records, mode)));
+    }
+    Ok(app)
+}
+
+/// The idempotency store: Redis if `LEDGERHOOK_REDIS_URL` is set, else in memory; `None`
+/// with `LEDGERHOOK_DEDUP=off`.
+fn idempotency_store(dedup: &Dedup) -> Result<Option<Arc<dyn Store>>, ConfigError> {
+    if dedup.off {
+        tracing::warn!("LEDGERHOOK_DEDUP=off: duplicate deliveries reach the handlers");
+        return Ok(None);
+    }
+    let Some(url) = &dedup.redis_url else {
+        return Ok(Some(Arc::new(MemoryStore::new())));
+    };
+    #[cfg(feature = "redis")]
+    {
+        tracing::info!("idempotency records in Redis");
+        Ok(Some(Arc::new(ledgerhook::idempotency::RedisStore::open(
+            url,
+        )?)))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = url;
+        Err(ConfigError::Invalid(
+            "LEDGERHOOK_REDIS_URL needs the `redis` feature: cargo run --features redis --example receiver",
+        ))
+    }
+}
+
+/// Which events reached a handler, and how often (`LEDGERHOOK_STATS=1` only).
+type Records = Arc<Mutex<HashMap<String, u64>>>;
+
+/// Counts a delivery on its way into the handler, by Railz `requestId` (else body hash).
+async fn record(State(records): State<Records>, req: Request, next: Next) -> Response {
+    if let Some(VerifiedBytes(body)) = req.extensions().get::<VerifiedBytes>() {
+        #[derive(serde::Deserialize)]
+        struct Envelope {
+            #[serde(rename = "requestId")]
+            request_id: Option<String>,
+        }
+        let id = serde_json::from_slice::<Envelope>(body)
+            .ok()
+            .and_then(|e| e.request_id)
+            .unwrap_or_else(|| format!("{} bytes", body.len()));
+        *records
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(id)
+            .or_default() += 1;
+    }
+    next.run(req).await
+}
+
+/// `GET /stats`: `{"dedup": "memory"|"redis"|"off", "handled": {"<id>": <count>}}`.
+async fn stats(State((records, mode)): State<(Records, &'static str)>) -> Json<Value> {
+    let handled = records
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    Json(json!({ "dedup": mode, "handled": handled }))
+}
+
+async fn on_railz(WebhookEvent(event): WebhookEvent<railz::Event>) -> Json<Value> {
+    accepted("railz", event.tag(), event.is_known())
+}
+
+async fn on_rootfi(WebhookEvent(event): WebhookEvent<rootfi::Event>) -> Json<Value> {
+    accepted("rootfi", event.tag(), event.is_known())
+}
+
+/// One log line per delivery, and the JSON answer.
+fn accepted(provider: &str, tag: &str, known: bool) -> Json<Value> {
+    tracing::info!(provider, event = tag, known, "webhook accepted");
+    Json(json!({ "provider": provider, "event": tag, "known": known }))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+
+    let addr = std::env::var("LEDGERHOOK_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
+    let app = app_with(&Settings::from_env(), &Dedup::from_env())?;
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    tracing::info!(
+        "listening on http://{}: POST /webhooks/railz, /webhooks/rootfi, /webhooks/rootfi-v3",
+        listener.local_addr()?
+    );
+    axum::serve(listener, app).await?;
+    Ok(())
+}

@@ -1,0 +1,748 @@
+//! Behaviour tests of the verifying service, driven through `ServiceBuilder` like a server
+//! would: `ready().await?.call(req)`.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Full};
+use tower::{BoxError, Service, ServiceBuilder, ServiceExt};
+
+use super::{VerifyWebhook, VerifyWebhookLayer};
+use crate::body::VerifiedBody;
+use crate::extract::WebhookEvent;
+use crate::rejection::{Rejection, RejectionKind};
+use crate::{
+    ParseErrorKind, VerificationErrorKind, VerifiedBytes, Verifier, WebhookPayload, railz,
+};
+
+const SECRET: &str = "railz-unit-test-secret";
+const AUTH: &[u8] = br#"{"data":{"event":"auth","connectionId":"CON-1","businessName":"biz","serviceName":"quickbooks"},"requestId":"r-1"}"#;
+
+/// What the inner service saw, for assertions.
+#[derive(Debug, Default)]
+struct Seen {
+    calls: AtomicUsize,
+}
+
+/// An inner service that counts calls, checks what the layer stored, and echoes the body.
+fn inner(
+    seen: Arc<Seen>,
+) -> impl Service<
+    Request<VerifiedBody>,
+    Response = Response<String>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone {
+    tower::service_fn(move |req: Request<VerifiedBody>| {
+        let seen = Arc::clone(&seen);
+        async move {
+            seen.calls.fetch_add(1, Ordering::SeqCst);
+            let tag = req
+                .extensions()
+                .get::<WebhookEvent<railz::Event>>()
+                .map(|e| e.tag().to_owned());
+            let verified = req.extensions().get::<VerifiedBytes>().cloned();
+            let body = req.into_body().collect().await?.to_bytes();
+            assert_eq!(
+                verified.as_ref().map(|v| &v.0),
+                Some(&body),
+                "extension == body"
+            );
+            let text = format!(
+                "{} {}",
+                tag.unwrap_or_default(),
+                String::from_utf8_lossy(&body)
+            );
+            Ok::<_, Infallible>(Response::new(text))
+        }
+    })
+}
+
+fn railz_layer() -> VerifyWebhookLayer<railz::Event> {
+    VerifyWebhookLayer::railz(SECRET).unwrap()
+}
+
+type Req = Request<Full<Bytes>>;
+
+fn signed(body: &'static [u8]) -> Req {
+    let headers = Verifier::railz(SECRET)
+        .unwrap()
+        .sign(body, SystemTime::now());
+    request(body, headers)
+}
+
+/// A well-formed `Railz-Signature` that matches nothing: it passes the header check, so
+/// the body is read and the outcome depends on it.
+fn forged_headers() -> HeaderMap {
+    Verifier::railz("not-the-secret")
+        .unwrap()
+        .sign(b"another body", SystemTime::now())
+}
+
+/// `Request::post("/")` with `body` and a well-formed (forged) signature header.
+fn forged<B>(body: B) -> Request<B> {
+    let mut req = Request::post("/").body(body).unwrap();
+    req.headers_mut().extend(forged_headers());
+    req
+}
+
+fn request(body: &'static [u8], headers: HeaderMap) -> Request<Full<Bytes>> {
+    let mut req = Request::post("/webhooks/railz")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from_static(body)))
+        .unwrap();
+    req.headers_mut().extend(headers);
+    req
+}
+
+/// Sends `req` through `layer` around the counting inner service.
+async fn send<E, B>(layer: VerifyWebhookLayer<E>, req: Request<B>) -> (Response<String>, usize)
+where
+    E: WebhookPayload + Send + Sync + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    let seen = Arc::new(Seen::default());
+    let mut svc = ServiceBuilder::new()
+        .layer(layer)
+        .service(inner(Arc::clone(&seen)));
+    let response = ServiceExt::<Request<B>>::ready(&mut svc)
+        .await
+        .unwrap()
+        .call(req)
+        .await
+        .unwrap();
+    (response, seen.calls.load(Ordering::SeqCst))
+}
+
+fn rejection_kind(response: &Response<String>) -> Option<RejectionKind> {
+    response
+        .extensions()
+        .get::<Rejection>()
+        .map(Rejection::kind)
+}
+
+/// A body that records whether it was polled and never yields.
+#[derive(Debug)]
+struct Untouched {
+    polled: Arc<AtomicBool>,
+}
+
+impl Body for Untouched {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.polled.store(true, Ordering::SeqCst);
+        Poll::Pending
+    }
+}
+
+/// A body of chunks with no size hint, as a chunked upload would be; `Err` chunks fail.
+#[derive(Debug)]
+struct Chunks(VecDeque<Result<Bytes, &'static str>>);
+
+impl Body for Chunks {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        Poll::Ready(
+            self.0
+                .pop_front()
+                .map(|c| c.map(Frame::data).map_err(BoxError::from)),
+        )
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+#[tokio::test]
+async fn valid_delivery_reaches_inner_with_event_and_bytes() {
+    let (response, calls) = send(railz_layer(), signed(AUTH)).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    assert_eq!(calls, 1);
+    assert_eq!(rejection_kind(&response), None);
+    // The inner service saw the parsed tag and the exact bytes.
+    let expected = format!("auth {}", String::from_utf8_lossy(AUTH));
+    assert_eq!(response.body(), &expected);
+}
+
+#[tokio::test]
+async fn oversized_content_length_is_413_without_polling_the_body() {
+    let polled = Arc::new(AtomicBool::new(false));
+    let mut req = forged(Untouched {
+        polled: Arc::clone(&polled),
+    });
+    req.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1025"));
+    let (response, calls) = send(railz_layer().max_body_size(1024), req).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(rejection_kind(&response), Some(RejectionKind::BodyTooLarge));
+    assert!(!polled.load(Ordering::SeqCst), "body must not be read");
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn streamed_oversize_is_413() {
+    let chunks = Chunks(VecDeque::from([
+        Ok(Bytes::from(vec![b' '; 600])),
+        Ok(Bytes::from(vec![b' '; 600])),
+    ]));
+    let (response, calls) = send(railz_layer().max_body_size(1024), forged(chunks)).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(rejection_kind(&response), Some(RejectionKind::BodyTooLarge));
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn body_at_exactly_the_limit_is_read() {
+    // Forged, so it fails verification after buffering, which proves the size check passed.
+    let chunks = Chunks(VecDeque::from([
+        Ok(Bytes::from(vec![b' '; 512])),
+        Ok(Bytes::from(vec![b' '; 512])),
+    ]));
+    let (response, _) = send(railz_layer().max_body_size(1024), forged(chunks)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        rejection_kind(&response),
+        Some(RejectionKind::Verification(
+            VerificationErrorKind::SignatureMismatch
+        ))
+    );
+}
+
+#[tokio::test]
+async fn failing_body_is_400() {
+    let chunks = Chunks(VecDeque::from([
+        Ok(Bytes::from_static(b"{")),
+        Err("connection reset"),
+    ]));
+    let (response, calls) = send(railz_layer(), forged(chunks)).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(rejection_kind(&response), Some(RejectionKind::BodyRead));
+    let rejection = response.extensions().get::<Rejection>().unwrap();
+    assert!(
+        rejection.to_string().contains("connection reset"),
+        "{rejection}"
+    );
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn slow_body_is_408() {
+    let polled = Arc::new(AtomicBool::new(false));
+    let req = forged(Untouched {
+        polled: Arc::clone(&polled),
+    });
+    let layer = railz_layer().body_timeout(Duration::from_millis(50));
+    let (response, calls) = tokio::time::timeout(Duration::from_secs(10), send(layer, req))
+        .await
+        .expect("the deadline must fire");
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(rejection_kind(&response), Some(RejectionKind::BodyTimeout));
+    assert!(polled.load(Ordering::SeqCst));
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn missing_signature_header_is_401() {
+    let (response, calls) = send(railz_layer(), request(AUTH, HeaderMap::new())).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        rejection_kind(&response),
+        Some(RejectionKind::Verification(
+            VerificationErrorKind::MissingHeader
+        ))
+    );
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn forged_signature_is_401() {
+    let forged = Verifier::railz("not-the-secret")
+        .unwrap()
+        .sign(AUTH, SystemTime::now());
+    let (response, calls) = send(railz_layer(), request(AUTH, forged)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        rejection_kind(&response),
+        Some(RejectionKind::Verification(
+            VerificationErrorKind::SignatureMismatch
+        ))
+    );
+    // The caller learns nothing beyond the status.
+    assert_eq!(response.body(), "Unauthorized");
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn altered_body_is_401() {
+    let headers = Verifier::railz(SECRET)
+        .unwrap()
+        .sign(AUTH, SystemTime::now());
+    let altered: &[u8] = br#"{"data":{"event":"auth","connectionId":"CON-2","businessName":"biz","serviceName":"quickbooks"},"requestId":"r-1"}"#;
+    let (response, calls) = send(railz_layer(), request(altered, headers)).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn malformed_signature_header_is_400() {
+    let mut headers = HeaderMap::new();
+    headers.insert("railz-signature", HeaderValue::from_static("t=abc,v=zz"));
+    let (response, calls) = send(railz_layer(), request(AUTH, headers)).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(matches!(
+        rejection_kind(&response),
+        Some(RejectionKind::Verification(_))
+    ));
+    assert_eq!(calls, 0);
+}
+
+/// A request whose body records whether it was polled (it never yields), with `headers`.
+fn untouched(headers: HeaderMap) -> (Request<Untouched>, Arc<AtomicBool>) {
+    let polled = Arc::new(AtomicBool::new(false));
+    let mut req = Request::post("/webhooks")
+        .body(Untouched {
+            polled: Arc::clone(&polled),
+        })
+        .unwrap();
+    req.headers_mut().extend(headers);
+    (req, polled)
+}
+
+fn header(name: &'static str, value: &'static str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(name, HeaderValue::from_static(value));
+    headers
+}
+
+/// Without a deadline, a body that is polled and never completes would hang the test: the
+/// outer timeout turns that into a failure.
+async fn send_untouched<E>(
+    layer: VerifyWebhookLayer<E>,
+    headers: HeaderMap,
+) -> (Response<String>, bool)
+where
+    E: WebhookPayload + Send + Sync + 'static,
+{
+    let (req, polled) = untouched(headers);
+    let (response, calls) = tokio::time::timeout(Duration::from_secs(10), send(layer, req))
+        .await
+        .expect("answered from the headers alone");
+    assert_eq!(calls, 0);
+    (response, polled.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn missing_or_malformed_signature_is_refused_without_reading_the_body() {
+    for (headers, status, kind) in [
+        (
+            HeaderMap::new(),
+            StatusCode::UNAUTHORIZED,
+            VerificationErrorKind::MissingHeader,
+        ),
+        (
+            header("railz-signature", "v=abc"),
+            StatusCode::BAD_REQUEST,
+            VerificationErrorKind::InvalidHeader,
+        ),
+        (
+            header("railz-signature", "t=soon,v=abc"),
+            StatusCode::BAD_REQUEST,
+            VerificationErrorKind::InvalidTimestamp,
+        ),
+    ] {
+        let (response, polled) = send_untouched(railz_layer(), headers).await;
+        assert_eq!(response.status(), status);
+        assert_eq!(
+            rejection_kind(&response),
+            Some(RejectionKind::Verification(kind))
+        );
+        assert!(!polled, "body must not be read ({kind:?})");
+    }
+}
+
+#[tokio::test]
+async fn wrong_v3_token_is_refused_without_reading_the_body() {
+    let v3 = || VerifyWebhookLayer::rootfi_v3("api_key", "v3-token").unwrap();
+    for headers in [
+        header("api_key", "not-the-token"),
+        header("api_key", "v3-token "),
+        HeaderMap::new(),
+    ] {
+        let (response, polled) = send_untouched(v3(), headers).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(matches!(
+            rejection_kind(&response),
+            Some(RejectionKind::Verification(
+                VerificationErrorKind::TokenMismatch | VerificationErrorKind::MissingHeader
+            ))
+        ));
+        assert!(!polled, "body must not be read");
+    }
+    // The right token does get its body read (here a stalled one, cut off by the deadline).
+    let (response, polled) = send_untouched(
+        v3().body_timeout(Duration::from_millis(20)),
+        header("api_key", "v3-token"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    assert!(polled);
+}
+
+#[tokio::test]
+async fn right_v3_token_is_admitted() {
+    let layer = VerifyWebhookLayer::rootfi_v3("api_key", "v3-token").unwrap();
+    let body: &[u8] = br#"{"webhook_type":"CONNECTION_CHANGED","company_id":285,"integration_type":"ZOHO_BOOKS","connection_status":"HEALTHY","created_at":"2023-01-01T00:00:00.000Z"}"#;
+    let (response, calls) = send(layer, request(body, header("api_key", "v3-token"))).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    assert_eq!(calls, 1);
+    // The inner service echoes the exact bytes it was handed.
+    assert!(
+        response
+            .body()
+            .ends_with(std::str::from_utf8(body).unwrap()),
+        "{}",
+        response.body()
+    );
+}
+
+/// Precedence: the header check comes before the size and content-type checks, so an
+/// unauthenticated caller gets 401/400 whatever it declares; a well-formed header then
+/// meets 413, then 415.
+#[tokio::test]
+async fn header_check_comes_before_413_and_415() {
+    let strict = || {
+        railz_layer()
+            .max_body_size(1024)
+            .require_json_content_type(true)
+    };
+    let oversized = |mut headers: HeaderMap| {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("1025"));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        headers
+    };
+
+    let (response, polled) = send_untouched(strict(), oversized(HeaderMap::new())).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(!polled);
+
+    let (response, polled) =
+        send_untouched(strict(), oversized(header("railz-signature", "garbage"))).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(!polled);
+
+    let v3 = VerifyWebhookLayer::rootfi_v3("api_key", "v3-token")
+        .unwrap()
+        .max_body_size(1024);
+    let (response, polled) = send_untouched(v3, oversized(header("api_key", "wrong"))).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(!polled);
+
+    // Well-formed (here forged) header: 413 before 415, still without reading the body.
+    let (response, polled) = send_untouched(strict(), oversized(forged_headers())).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!polled);
+
+    let mut small = oversized(forged_headers());
+    small.insert(header::CONTENT_LENGTH, HeaderValue::from_static("10"));
+    let (response, polled) = send_untouched(strict(), small).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(!polled);
+}
+
+#[tokio::test]
+async fn signed_body_that_is_not_json_is_400() {
+    let (response, calls) = send(railz_layer(), signed(b"data=1&event=auth")).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        rejection_kind(&response),
+        Some(RejectionKind::Payload(ParseErrorKind::Syntax))
+    );
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn signed_json_of_the_wrong_shape_is_422() {
+    let (response, calls) = send(railz_layer(), signed(b"[1,2,3]")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        rejection_kind(&response),
+        Some(RejectionKind::Payload(ParseErrorKind::Data))
+    );
+    assert!(
+        response
+            .extensions()
+            .get::<Rejection>()
+            .unwrap()
+            .parse_error()
+            .is_some()
+    );
+    assert_eq!(calls, 0);
+}
+
+#[tokio::test]
+async fn verify_only_passes_any_signed_bytes() {
+    let seen = Arc::new(Seen::default());
+    let mut svc = ServiceBuilder::new()
+        .layer(railz_layer().verify_only())
+        .service(inner(Arc::clone(&seen)));
+    let response = ServiceExt::<Req>::ready(&mut svc)
+        .await
+        .unwrap()
+        .call(signed(b"not json"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.body(), " not json");
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_415_only_when_enforced() {
+    let mut req = signed(AUTH);
+    req.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    let (response, calls) = send(railz_layer().require_json_content_type(true), req).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(
+        rejection_kind(&response),
+        Some(RejectionKind::UnsupportedMediaType)
+    );
+    assert_eq!(calls, 0);
+
+    let mut req = signed(AUTH);
+    req.headers_mut().remove(header::CONTENT_TYPE);
+    let (response, calls) = send(railz_layer().require_json_content_type(true), req).await;
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(calls, 0);
+
+    let mut req = signed(AUTH);
+    req.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    let (response, calls) = send(railz_layer(), req).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(calls, 1);
+}
+
+#[tokio::test]
+async fn custom_rejection_response_keeps_the_reason_in_extensions() {
+    let seen = Arc::new(Seen::default());
+    let layer = railz_layer().with_rejection_response(|rejection: &Rejection| {
+        let mut response = Response::new(String::from("{\"error\":\"rejected\"}"));
+        *response.status_mut() = if rejection.status() == StatusCode::UNAUTHORIZED {
+            StatusCode::FORBIDDEN
+        } else {
+            rejection.status()
+        };
+        response
+    });
+    let mut svc = ServiceBuilder::new()
+        .layer(layer)
+        .service(inner(Arc::clone(&seen)));
+    let req = request(AUTH, HeaderMap::new());
+    let response = ServiceExt::<Req>::ready(&mut svc)
+        .await
+        .unwrap()
+        .call(req)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(response.body(), "{\"error\":\"rejected\"}");
+    let rejection = response
+        .extensions()
+        .get::<Rejection>()
+        .expect("reason kept");
+    assert_eq!(rejection.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 0);
+}
+
+/// An inner service that fails when called on an instance that was not polled ready.
+#[derive(Debug, Default)]
+struct MustBeReady {
+    ready: bool,
+}
+
+impl Clone for MustBeReady {
+    fn clone(&self) -> Self {
+        // A clone has not been polled: like a `Buffer` or `ConcurrencyLimit` slot.
+        Self { ready: false }
+    }
+}
+
+impl Service<Request<VerifiedBody>> for MustBeReady {
+    type Response = Response<String>;
+    type Error = &'static str;
+    type Future = std::future::Ready<Result<Response<String>, &'static str>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.ready = true;
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Request<VerifiedBody>) -> Self::Future {
+        let was_ready = std::mem::replace(&mut self.ready, false);
+        std::future::ready(if was_ready {
+            Ok(Response::new(String::new()))
+        } else {
+            Err("not ready")
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_instance_polled_ready_is_the_one_called() {
+    let mut svc = VerifyWebhook::<_, railz::Event>::new(
+        MustBeReady::default(),
+        Verifier::railz(SECRET).unwrap(),
+    );
+    let response = ServiceExt::<Req>::ready(&mut svc)
+        .await
+        .unwrap()
+        .call(signed(AUTH))
+        .await;
+    assert_eq!(response.map(|r| r.status()), Ok(StatusCode::OK));
+}
+
+#[test]
+fn debug_output_hides_the_secret() {
+    let layer = railz_layer();
+    let text = format!("{layer:?}");
+    assert!(!text.contains(SECRET), "{text}");
+    assert!(text.contains("max_body_size"), "{text}");
+    let svc = tower::Layer::layer(&layer, MustBeReady::default());
+    assert!(!format!("{svc:?}").contains(SECRET));
+}
+
+#[test]
+fn service_layer_and_future_are_send_sync_clone() {
+    fn send_sync_clone<T: Send + Sync + Clone + 'static>(_: &T) {}
+    fn send<T: Send + 'static>(_: &T) {}
+    let layer = railz_layer();
+    send_sync_clone(&layer);
+    let mut svc = tower::Layer::layer(&layer, inner(Arc::new(Seen::default())));
+    send_sync_clone(&svc);
+    let future = svc.call(signed(AUTH));
+    send(&future);
+}
+
+#[test]
+fn presets_reject_bad_configuration() {
+    assert!(VerifyWebhookLayer::railz("").is_err());
+    assert!(VerifyWebhookLayer::rootfi("").is_err());
+    assert!(VerifyWebhookLayer::rootfi_v3("api_key", "").is_err());
+    assert!(VerifyWebhookLayer::rootfi_v3("bad header\n", "token").is_err());
+    assert!(VerifyWebhookLayer::rootfi_v3("api_key", "token").is_ok());
+}
+
+/// Collects formatted `tracing` output.
+#[cfg(feature = "tracing")]
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(feature = "tracing")]
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "tracing")]
+#[tokio::test]
+async fn rejection_is_logged_with_its_reason_and_without_the_secret() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // A test on another thread may be registering the same callsite while this scoped
+    // subscriber is installed, leaving a stale "never" interest (a tracing-core race):
+    // rebuild the interest cache and allow a second attempt. A missing event still fails.
+    let mut log = String::new();
+    for _ in 0..3 {
+        tracing::callsite::rebuild_interest_cache();
+        let forged = Verifier::railz("not-the-secret")
+            .unwrap()
+            .sign(AUTH, SystemTime::now());
+        let (response, _) = send(railz_layer(), request(AUTH, forged)).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        if !log.is_empty() {
+            break;
+        }
+    }
+    assert!(log.contains("WARN ledgerhook: webhook rejected"), "{log}");
+    assert!(log.contains("status=401"), "{log}");
+    assert!(log.contains("SignatureMismatch"), "{log}");
+    assert!(log.contains("path=/webhooks/railz"), "{log}");
+    assert!(!log.contains(SECRET), "{log}");
+}
+
+#[tokio::test]
+async fn secrets_rotated_through_the_layer_reach_built_services() {
+    let layer = railz_layer();
+    let seen = Arc::new(Seen::default());
+    let mut svc = ServiceBuilder::new()
+        .layer(layer.clone())
+        .service(inner(Arc::clone(&seen)));
+    // Accept both for an hour: the old signature still passes, so does the new one.
+    layer
+        .verifier()
+        .keys()
+        .rotate("railz-rotated-secret", Duration::from_secs(3600))
+        .unwrap();
+    let new_headers = Verifier::railz("railz-rotated-secret")
+        .unwrap()
+        .sign(AUTH, SystemTime::now());
+    for req in [signed(AUTH), request(AUTH, new_headers)] {
+        let response = ServiceExt::<Req>::ready(&mut svc)
+            .await
+            .unwrap()
+            .call(req)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    }
+    // Replaced outright: the old secret is refused.
+    layer
+        .verifier()
+        .keys()
+        .replace("railz-rotated-secret")
+        .unwrap();
+    let response = ServiceExt::<Req>::ready(&mut svc)
+        .await
+        .unwrap()
+        .call(signed(AUTH))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(seen.calls.load(Ordering::SeqCst), 2);
+}
