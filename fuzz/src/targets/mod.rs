@@ -10,6 +10,7 @@
 //! compiles in both places.
 
 pub mod event;
+pub mod layer;
 pub mod model;
 pub mod request;
 pub mod seeds;
@@ -27,4 +28,5 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("event", event::event),
     ("verify_request", signature::verify_request),
     ("sign_verify", sign::sign_verify),
+    ("layer", layer::layer),
 ];

@@ -353,6 +353,21 @@ impl Preset {
             "{}: crate and model disagree on {headers:?} + {body:?}",
             self.name
         );
+        // `check_headers` reports exactly the header errors `verify` would (all errors for
+        // shared-secret schemes), and nothing else.
+        let early = self
+            .verifier
+            .check_headers(headers)
+            .map_err(|e| (e.kind(), e.header().cloned()));
+        let expected_early = match (&self.model, &expected) {
+            (Model::Token { .. }, verdict) => verdict.clone(),
+            (
+                Model::Hmac(_),
+                Err((Kind::MissingHeader | Kind::InvalidHeader | Kind::InvalidTimestamp, _)),
+            ) => expected.clone(),
+            (Model::Hmac(_), _) => Ok(()),
+        };
+        assert_eq!(early, expected_early, "{}: check_headers", self.name);
         let ignoring = self.verifier.verify_ignoring_timestamp(headers, body);
         match &actual {
             Ok(()) | Err((Kind::TimestampTooOld | Kind::TimestampInFuture, _)) => {
@@ -460,7 +475,7 @@ impl HmacModel {
             let expected = STANDARD.encode(mac);
             candidate == expected || candidate == expected.trim_end_matches('=')
         } else {
-            candidate.eq_ignore_ascii_case(&hex::encode(mac))
+            candidate.eq_ignore_ascii_case(&const_hex::encode(mac))
         }
     }
 

@@ -12,6 +12,7 @@ use http::{HeaderMap, HeaderValue};
 
 use super::model::{HmacModel, Layout, Model, PRESETS, hmac_presets, now};
 use super::request;
+use super::layer::{self, LayerInput};
 use super::sign::{SignInput, decode};
 use super::signature::{HEADER_BODY, HEADER_ID};
 
@@ -38,7 +39,7 @@ fn header_value(model: &HmacModel, mac: &[u8; 32], ts: &str) -> String {
     let sig = if model.base64 {
         STANDARD.encode(mac)
     } else {
-        hex::encode(mac)
+        const_hex::encode(mac)
     };
     match model.layout {
         Layout::Bare {
@@ -76,6 +77,17 @@ fn encode_sign_input(input: &SignInput<'_>) -> Vec<u8> {
         }
     }
     panic!("cannot encode {input:?} for this version of arbitrary");
+}
+
+/// `layer` inputs are fixed-size knobs then the request: written directly (checked).
+fn encode_layer_input(input: &LayerInput<'_>) -> Vec<u8> {
+    let mut data = vec![input.preset, input.payload, input.limit, input.flags];
+    data.extend_from_slice(&input.content_length.to_le_bytes());
+    data.extend_from_slice(&input.chunks);
+    data.push(input.fail_at);
+    data.extend_from_slice(input.request);
+    assert_eq!(layer::decode(&data).as_ref(), Some(input), "layout changed");
+    data
 }
 
 fn fixtures(root: &Path) -> Vec<(String, Vec<u8>)> {
@@ -136,7 +148,7 @@ pub fn all(root: &Path) -> Vec<Seed> {
             let stale: u64 = ts.parse::<u64>().expect("digits") - 300_001;
             let stale_mac = model.mac(HEADER_ID, &stale.to_string(), HEADER_BODY);
             out.push(seed("railz_header", "stale", header_value(model, &stale_mac, &stale.to_string())));
-            let spaced = format!(" v=00 , t={ts} ,\tv={}", hex::encode_upper(mac));
+            let spaced = format!(" v=00 , t={ts} ,\tv={}", const_hex::encode_upper(mac));
             out.push(seed("railz_header", "spaces_upper_two_v", spaced));
             out.push(seed("railz_header", "malformed", format!("t={ts},v=,x")));
         }
@@ -161,6 +173,48 @@ pub fn all(root: &Path) -> Vec<Seed> {
             headers.extend(preset.verifier.sign(body, now()));
             assert_eq!(preset.verifier.verify(&headers, body), Ok(()), "{}", preset.name);
             out.push(seed("verify_request", format!("{}-{name}", preset.name), request::encode(&headers, body)));
+        }
+    }
+
+    // The layer: every preset with a signed request it accepts (payload type to match),
+    // then refusals at each step: size, content type, a failing and a pending body.
+    for (index, preset) in PRESETS.iter().enumerate() {
+        let (payload, body): (u8, &[u8]) = match preset.name {
+            "railz" => (2, br#"{"data":{"event":"auth","connectionId":"CON-1"},"requestId":"r"}"#),
+            "rootfi" | "shared_secret" => (1, br#"{"event":"connection.changed","company_id":496}"#),
+            "stripe" => (3, b"any bytes \xff"),
+            _ => (0, br#"{"data":{"event":"login"}}"#),
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.extend(preset.verifier.sign(body, now()));
+        let request = request::encode(&headers, body);
+        let without_type = request::encode(&preset.verifier.sign(body, now()), body);
+        let base = LayerInput {
+            preset: u8::try_from(index).expect("few presets"),
+            payload,
+            limit: 7,
+            flags: 0b0000_1010,
+            content_length: 0,
+            chunks: [7, 0, 13, 64],
+            fail_at: 0,
+            request: &request,
+        };
+        let variants = [
+            ("accepted", base.clone()),
+            ("too_large", LayerInput { limit: 2, flags: 0, ..base.clone() }),
+            ("declared_too_large", LayerInput { limit: 3, flags: 0b100, content_length: 65, ..base.clone() }),
+            ("json_required", LayerInput { flags: 0b1011, request: &without_type, ..base.clone() }),
+            ("body_fails", LayerInput { flags: 0b1_0000, fail_at: 2, ..base.clone() }),
+            ("pending_frames", LayerInput { flags: 0b10_0000, chunks: [1, 2, 3, 0], ..base.clone() }),
+        ];
+        for (what, input) in variants {
+            if what != "accepted" && index % 3 != 0 {
+                continue; // refusals for a few presets are enough
+            }
+            let accepted = matches!(what, "accepted" | "pending_frames");
+            assert_eq!(layer::check(&input), accepted, "{}-{what}", preset.name);
+            out.push(seed("layer", format!("{}-{what}", preset.name), encode_layer_input(&input)));
         }
     }
 
