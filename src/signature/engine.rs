@@ -409,10 +409,7 @@ mod tests {
             decode(Encoding::Hex, format!("0x{}", &hex64[2..]).as_bytes()),
             None
         );
-        assert_eq!(
-            decode(Encoding::Hex, format!("0x{hex64}").as_bytes()),
-            None
-        );
+        assert_eq!(decode(Encoding::Hex, format!("0x{hex64}").as_bytes()), None);
         assert_eq!(encode(Encoding::Hex, &tag), hex64);
     }
 

@@ -86,7 +86,11 @@ fn fuzz_binaries_match_the_target_list() {
         .skip(1)
         .filter_map(|section| {
             let line = section.lines().find(|l| l.starts_with("name = "))?;
-            Some(line.trim_start_matches("name = ").trim_matches('"').to_owned())
+            Some(
+                line.trim_start_matches("name = ")
+                    .trim_matches('"')
+                    .to_owned(),
+            )
         })
         .collect();
     assert_eq!(bins, known);
@@ -107,12 +111,20 @@ fn seeds_are_up_to_date() {
             .join(seed.target)
             .join(format!("seed-{}", seed.name));
         let on_disk = fs::read(&path).unwrap_or_default();
-        assert!(on_disk == seed.data, "{} is stale: regenerate the seeds", path.display());
+        assert!(
+            on_disk == seed.data,
+            "{} is stale: regenerate the seeds",
+            path.display()
+        );
         expected.insert(path);
     }
     for (target, _) in TARGETS {
         for path in files(&fuzz_dir().join("corpus").join(target), "seed-") {
-            assert!(expected.contains(&path), "{} is not generated: remove it", path.display());
+            assert!(
+                expected.contains(&path),
+                "{} is not generated: remove it",
+                path.display()
+            );
         }
     }
 }
@@ -159,7 +171,12 @@ fn hex_signature_with_0x_prefix_is_rejected() {
         let prefixed = format!("{}0x{}", &value[..hex_at], &value[hex_at..]);
         headers.insert(name, prefixed.parse().unwrap());
         let err = preset.verifier.verify(&headers, body).unwrap_err();
-        assert_eq!(err.kind(), VerificationErrorKind::SignatureMismatch, "{}", preset.name);
+        assert_eq!(
+            err.kind(),
+            VerificationErrorKind::SignatureMismatch,
+            "{}",
+            preset.name
+        );
         checked += 1;
     }
     assert!(checked >= 4, "every hex preset is covered");

@@ -69,8 +69,8 @@ fn signature_value() -> impl Strategy<Value = String> {
         "[A-Za-z0-9+/]{42,44}={0,2}",
         "[ -~]{0,8}",
     ];
-    let element = (key, "=?", val, "[ \t]{0,2}")
-        .prop_map(|(k, eq, v, ws)| format!("{ws}{k}{eq}{v}{ws}"));
+    let element =
+        (key, "=?", val, "[ \t]{0,2}").prop_map(|(k, eq, v, ws)| format!("{ws}{k}{eq}{v}{ws}"));
     prop_oneof![
         proptest::collection::vec(element, 0..11).prop_map(|e| e.join(",")),
         proptest::collection::vec(
@@ -125,7 +125,9 @@ fn apply(value: &str, edit: &Edit) -> String {
     let len = out.len();
     match edit {
         Edit::Insert(at, text) => out.insert_str(at % (len + 1), text),
-        Edit::Replace(at, c) if len > 0 => out.replace_range(at % len..at % len + 1, &c.to_string()),
+        Edit::Replace(at, c) if len > 0 => {
+            out.replace_range(at % len..at % len + 1, &c.to_string())
+        }
         Edit::Delete(at) if len > 0 => {
             out.remove(at % len);
         }
@@ -139,7 +141,10 @@ fn apply(value: &str, edit: &Edit) -> String {
 fn valid_value(index: usize) -> String {
     let preset = &PRESETS[index];
     let signed = preset.verifier.sign(HEADER_BODY, now());
-    signed[preset.verifier.header()].to_str().unwrap().to_owned()
+    signed[preset.verifier.header()]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 fn unknown_tag() -> impl Strategy<Value = String> {
@@ -253,13 +258,13 @@ proptest! {
         let Ok(value) = HeaderValue::from_str(&value) else { return Ok(()) };
         let mut headers = companion_headers(preset);
         headers.insert(preset.verifier.header().clone(), value);
-        if let Model::Hmac(m) = &preset.model {
-            if let Some(id) = &m.id_header {
-                // Standard Webhooks signs the id: send the one `sign` derived (its
-                // timestamp header equals the companion one: same clock, same unit).
-                let signed = preset.verifier.sign(HEADER_BODY, now());
-                headers.insert(id.clone(), signed[id].clone());
-            }
+        if let Model::Hmac(m) = &preset.model
+            && let Some(id) = &m.id_header
+        {
+            // Standard Webhooks signs the id: send the one `sign` derived (its timestamp
+            // header equals the companion one: same clock, same unit).
+            let signed = preset.verifier.sign(HEADER_BODY, now());
+            headers.insert(id.clone(), signed[id].clone());
         }
         preset.check(&headers, HEADER_BODY);
     }

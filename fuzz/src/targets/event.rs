@@ -14,8 +14,12 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 
 /// The checks every parser gets; `reparse` is the same parser.
-fn check<E>(data: &[u8], parsed: &Result<E, ParseError>, reparse: fn(&[u8]) -> Result<E, ParseError>, tag: fn(&E) -> (&str, bool))
-where
+fn check<E>(
+    data: &[u8],
+    parsed: &Result<E, ParseError>,
+    reparse: fn(&[u8]) -> Result<E, ParseError>,
+    tag: fn(&E) -> (&str, bool),
+) where
     E: Serialize + PartialEq + std::fmt::Debug,
 {
     let value = serde_json::from_slice::<Value>(data);
@@ -69,12 +73,22 @@ fn any_tag(e: &Event) -> (&str, bool) {
 
 /// `rootfi_event`: `rootfi::Event::from_slice`.
 pub fn rootfi_event(data: &[u8]) {
-    check(data, &rootfi::Event::from_slice(data), rootfi::Event::from_slice, rootfi_tag);
+    check(
+        data,
+        &rootfi::Event::from_slice(data),
+        rootfi::Event::from_slice,
+        rootfi_tag,
+    );
 }
 
 /// `railz_event`: `railz::Event::from_slice`.
 pub fn railz_event(data: &[u8]) {
-    check(data, &railz::Event::from_slice(data), railz::Event::from_slice, railz_tag);
+    check(
+        data,
+        &railz::Event::from_slice(data),
+        railz::Event::from_slice,
+        railz_tag,
+    );
 }
 
 /// `event`: the provider-detecting `ledgerhook::Event::from_slice`.

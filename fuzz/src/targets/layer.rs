@@ -79,7 +79,11 @@ fn frames(input: &LayerInput<'_>, body: &Bytes) -> Vec<Step> {
             return out;
         }
         let size = usize::from(input.chunks[out.len() % 4]);
-        let size = if size == 0 && out.len() >= 64 { 1 } else { size };
+        let size = if size == 0 && out.len() >= 64 {
+            1
+        } else {
+            size
+        };
         out.push(Step::Data(rest.split_to(size.min(rest.len()))));
     }
 }
@@ -175,7 +179,10 @@ fn run<E: WebhookPayload>(input: &LayerInput<'_>) -> bool {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         }
         2 => {
-            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(input.content_length));
+            headers.insert(
+                header::CONTENT_LENGTH,
+                HeaderValue::from(input.content_length),
+            );
         }
         _ => {
             headers.remove(header::CONTENT_LENGTH);
@@ -199,7 +206,8 @@ fn run<E: WebhookPayload>(input: &LayerInput<'_>) -> bool {
     *request.headers_mut() = headers;
 
     let response = block_on(async move {
-        std::future::poll_fn(|cx| Service::<Request<FuzzBody>>::poll_ready(&mut service, cx)).await?;
+        std::future::poll_fn(|cx| Service::<Request<FuzzBody>>::poll_ready(&mut service, cx))
+            .await?;
         service.call(request).await
     })
     .expect("inner service is infallible");
@@ -276,10 +284,18 @@ fn expect<E: WebhookPayload>(
 
 /// `application/json` or `application/*+json`, parameters allowed (as documented).
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     essence
         .split_once('/')
         .is_some_and(|(ty, sub)| ty == "application" && (sub == "json" || sub.ends_with("+json")))
@@ -289,7 +305,10 @@ async fn inner<E: WebhookPayload>(
     request: Request<VerifiedBody>,
 ) -> Result<Response<String>, std::convert::Infallible> {
     let seen = Seen {
-        verified: request.extensions().get::<VerifiedBytes>().map(|v| v.0.clone()),
+        verified: request
+            .extensions()
+            .get::<VerifiedBytes>()
+            .map(|v| v.0.clone()),
         has_event: request.extensions().get::<WebhookEvent<E>>().is_some(),
         body: request.into_body().into_bytes(),
     };

@@ -17,9 +17,12 @@ pub mod seeds;
 pub mod sign;
 pub mod signature;
 
+/// A target's body: panics on a finding.
+pub type Target = fn(&[u8]);
+
 /// Every target: its name (the binary in `fuzz/fuzz_targets/` and the corpus folder) and
 /// its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("railz_header", signature::railz_header),
     ("hmac_header", signature::hmac_header),
     ("shared_secret_header", signature::shared_secret_header),

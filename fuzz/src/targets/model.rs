@@ -383,9 +383,14 @@ fn err(kind: Kind, header: &HeaderName) -> (Kind, Option<HeaderName>) {
 }
 
 /// The one value of a header, as visible ASCII text.
-fn single<'h>(headers: &'h HeaderMap, header: &HeaderName) -> Result<&'h str, (Kind, Option<HeaderName>)> {
+fn single<'h>(
+    headers: &'h HeaderMap,
+    header: &HeaderName,
+) -> Result<&'h str, (Kind, Option<HeaderName>)> {
     let mut values = headers.get_all(header).iter();
-    let first = values.next().ok_or_else(|| err(Kind::MissingHeader, header))?;
+    let first = values
+        .next()
+        .ok_or_else(|| err(Kind::MissingHeader, header))?;
     if values.next().is_some() {
         return Err(err(Kind::InvalidHeader, header));
     }

@@ -10,9 +10,9 @@ use base64::engine::general_purpose::STANDARD;
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue};
 
+use super::layer::{self, LayerInput};
 use super::model::{HmacModel, Layout, Model, PRESETS, hmac_presets, now};
 use super::request;
-use super::layer::{self, LayerInput};
 use super::sign::{SignInput, decode};
 use super::signature::{HEADER_BODY, HEADER_ID};
 
@@ -119,7 +119,11 @@ pub fn all(root: &Path) -> Vec<Seed> {
         ("escaped_keys", br#"{"d\u0061ta":{"ev\u0065nt":"auth","businessName":"caf\u00e9"}}"#),
         ("both_providers", br#"{"data":{"event":"login"},"webhook_type":"X"}"#),
     ];
-    for (name, body) in fixtures.iter().map(|(n, b)| (n.as_str(), b.as_slice())).chain(extra) {
+    for (name, body) in fixtures
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .chain(extra)
+    {
         if !name.starts_with("railz") {
             out.push(seed("rootfi_event", name, body));
         }
@@ -140,14 +144,30 @@ pub fn all(root: &Path) -> Vec<Seed> {
         let value = header_value(model, &mac, &ts);
         let pick = u8::try_from(index).expect("few presets");
         let mut headers = super::signature::companion_headers(preset);
-        headers.insert(preset.verifier.header().clone(), HeaderValue::from_str(&value).expect("ASCII"));
-        assert_eq!(preset.verifier.verify(&headers, HEADER_BODY), Ok(()), "{}", preset.name);
-        out.push(seed("hmac_header", format!("{}-valid", preset.name), [&[pick], value.as_bytes()].concat()));
+        headers.insert(
+            preset.verifier.header().clone(),
+            HeaderValue::from_str(&value).expect("ASCII"),
+        );
+        assert_eq!(
+            preset.verifier.verify(&headers, HEADER_BODY),
+            Ok(()),
+            "{}",
+            preset.name
+        );
+        out.push(seed(
+            "hmac_header",
+            format!("{}-valid", preset.name),
+            [&[pick], value.as_bytes()].concat(),
+        ));
         if index == 0 {
             out.push(seed("railz_header", "valid", value.clone()));
             let stale: u64 = ts.parse::<u64>().expect("digits") - 300_001;
             let stale_mac = model.mac(HEADER_ID, &stale.to_string(), HEADER_BODY);
-            out.push(seed("railz_header", "stale", header_value(model, &stale_mac, &stale.to_string())));
+            out.push(seed(
+                "railz_header",
+                "stale",
+                header_value(model, &stale_mac, &stale.to_string()),
+            ));
             let spaced = format!(" v=00 , t={ts} ,\tv={}", const_hex::encode_upper(mac));
             out.push(seed("railz_header", "spaces_upper_two_v", spaced));
             out.push(seed("railz_header", "malformed", format!("t={ts},v=,x")));
@@ -155,9 +175,17 @@ pub fn all(root: &Path) -> Vec<Seed> {
     }
     for (index, preset) in PRESETS.iter().skip(hmac_presets().len()).enumerate() {
         if let Model::Token { bearer, token, .. } = &preset.model {
-            let value = if *bearer { format!("Bearer {token}") } else { token.clone() };
+            let value = if *bearer {
+                format!("Bearer {token}")
+            } else {
+                token.clone()
+            };
             let pick = u8::try_from(index).expect("few presets");
-            out.push(seed("shared_secret_header", format!("{}-valid", preset.name), [&[pick], value.as_bytes()].concat()));
+            out.push(seed(
+                "shared_secret_header",
+                format!("{}-valid", preset.name),
+                [&[pick], value.as_bytes()].concat(),
+            ));
         }
     }
 
@@ -171,8 +199,17 @@ pub fn all(root: &Path) -> Vec<Seed> {
             let mut headers = HeaderMap::new();
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             headers.extend(preset.verifier.sign(body, now()));
-            assert_eq!(preset.verifier.verify(&headers, body), Ok(()), "{}", preset.name);
-            out.push(seed("verify_request", format!("{}-{name}", preset.name), request::encode(&headers, body)));
+            assert_eq!(
+                preset.verifier.verify(&headers, body),
+                Ok(()),
+                "{}",
+                preset.name
+            );
+            out.push(seed(
+                "verify_request",
+                format!("{}-{name}", preset.name),
+                request::encode(&headers, body),
+            ));
         }
     }
 
@@ -180,8 +217,13 @@ pub fn all(root: &Path) -> Vec<Seed> {
     // then refusals at each step: size, content type, a failing and a pending body.
     for (index, preset) in PRESETS.iter().enumerate() {
         let (payload, body): (u8, &[u8]) = match preset.name {
-            "railz" => (2, br#"{"data":{"event":"auth","connectionId":"CON-1"},"requestId":"r"}"#),
-            "rootfi" | "shared_secret" => (1, br#"{"event":"connection.changed","company_id":496}"#),
+            "railz" => (
+                2,
+                br#"{"data":{"event":"auth","connectionId":"CON-1"},"requestId":"r"}"#,
+            ),
+            "rootfi" | "shared_secret" => {
+                (1, br#"{"event":"connection.changed","company_id":496}"#)
+            }
             "stripe" => (3, b"any bytes \xff"),
             _ => (0, br#"{"data":{"event":"login"}}"#),
         };
@@ -202,11 +244,47 @@ pub fn all(root: &Path) -> Vec<Seed> {
         };
         let variants = [
             ("accepted", base.clone()),
-            ("too_large", LayerInput { limit: 2, flags: 0, ..base.clone() }),
-            ("declared_too_large", LayerInput { limit: 3, flags: 0b100, content_length: 65, ..base.clone() }),
-            ("json_required", LayerInput { flags: 0b1011, request: &without_type, ..base.clone() }),
-            ("body_fails", LayerInput { flags: 0b1_0000, fail_at: 2, ..base.clone() }),
-            ("pending_frames", LayerInput { flags: 0b10_0000, chunks: [1, 2, 3, 0], ..base.clone() }),
+            (
+                "too_large",
+                LayerInput {
+                    limit: 2,
+                    flags: 0,
+                    ..base.clone()
+                },
+            ),
+            (
+                "declared_too_large",
+                LayerInput {
+                    limit: 3,
+                    flags: 0b100,
+                    content_length: 65,
+                    ..base.clone()
+                },
+            ),
+            (
+                "json_required",
+                LayerInput {
+                    flags: 0b1011,
+                    request: &without_type,
+                    ..base.clone()
+                },
+            ),
+            (
+                "body_fails",
+                LayerInput {
+                    flags: 0b1_0000,
+                    fail_at: 2,
+                    ..base.clone()
+                },
+            ),
+            (
+                "pending_frames",
+                LayerInput {
+                    flags: 0b10_0000,
+                    chunks: [1, 2, 3, 0],
+                    ..base.clone()
+                },
+            ),
         ];
         for (what, input) in variants {
             if what != "accepted" && index % 3 != 0 {
@@ -214,7 +292,11 @@ pub fn all(root: &Path) -> Vec<Seed> {
             }
             let accepted = matches!(what, "accepted" | "pending_frames");
             assert_eq!(layer::check(&input), accepted, "{}-{what}", preset.name);
-            out.push(seed("layer", format!("{}-{what}", preset.name), encode_layer_input(&input)));
+            out.push(seed(
+                "layer",
+                format!("{}-{what}", preset.name),
+                encode_layer_input(&input),
+            ));
         }
     }
 

@@ -107,7 +107,11 @@ pub fn check(input: &SignInput<'_>) {
             } else {
                 Verifier::shared_secret(header.clone(), input.secret)
             };
-            assert_eq!(built.is_ok(), token_fits_a_header(input.secret), "{built:?}");
+            assert_eq!(
+                built.is_ok(),
+                token_fits_a_header(input.secret),
+                "{built:?}"
+            );
             let token = String::from_utf8_lossy(input.secret).into_owned();
             let model = Model::Token {
                 header: header.clone(),
@@ -131,7 +135,11 @@ pub fn check(input: &SignInput<'_>) {
     };
 
     let signed = verifier.sign(input.body, at);
-    assert!(agree(&signed, input.body), "{}: signed request refused", preset.name);
+    assert!(
+        agree(&signed, input.body),
+        "{}: signed request refused",
+        preset.name
+    );
 
     let xor = input.xor.max(1);
     let position = usize::from(input.position);
@@ -143,17 +151,25 @@ pub fn check(input: &SignInput<'_>) {
                 return;
             };
             body[position % len] ^= xor;
-            assert!(!agree(&signed, &body), "{}: changed body accepted", preset.name);
+            assert!(
+                !agree(&signed, &body),
+                "{}: changed body accepted",
+                preset.name
+            );
             return;
         }
         (Part::Signature, _) => {
             change_header(&signed, &sig_name, None, position, xor).map(|(h, at, old, new)| {
-                (h, is_equivalent_spelling(&model, &signed, &sig_name, at, old, new))
+                (
+                    h,
+                    is_equivalent_spelling(&model, &signed, &sig_name, at, old, new),
+                )
             })
         }
         (Part::Timestamp, Model::Hmac(m)) => match (&m.timestamp_header, m.layout) {
-            (Some(name), _) => change_header(&signed, name, None, position, xor)
-                .map(|(h, ..)| (h, false)),
+            (Some(name), _) => {
+                change_header(&signed, name, None, position, xor).map(|(h, ..)| (h, false))
+            }
             (
                 None,
                 Layout::KeyValue {

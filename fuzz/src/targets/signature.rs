@@ -2,7 +2,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::model::{Model, Preset, hmac_presets, token_presets, PRESETS};
+use super::model::{Model, PRESETS, Preset, hmac_presets, token_presets};
 use super::request;
 
 /// The body the header-only targets verify against.
