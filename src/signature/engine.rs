@@ -76,7 +76,14 @@ const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
 fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
     let mut out = [0u8; 32];
     match encoding {
-        Encoding::Hex => const_hex::decode_to_slice(candidate, &mut out).ok()?,
+        Encoding::Hex => {
+            // Exactly 64 digits: `const_hex` also accepts a `0x` prefix, which no sender
+            // writes and the docs do not allow (found by fuzzing, see fuzz/regressions).
+            if candidate.len() != 2 * out.len() {
+                return None;
+            }
+            const_hex::decode_to_slice(candidate, &mut out).ok()?;
+        }
         Encoding::Base64 => {
             // A 32-byte MAC is 43 characters unpadded, 44 padded: rejecting other lengths
             // first keeps oversized candidates from costing a decode.
@@ -410,6 +417,7 @@ mod tests {
             decode(Encoding::Hex, format!("0x{}", &hex64[2..]).as_bytes()),
             None
         );
+        assert_eq!(decode(Encoding::Hex, format!("0x{hex64}").as_bytes()), None);
         assert_eq!(encode(Encoding::Hex, &tag), hex64);
     }
 

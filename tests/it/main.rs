@@ -1,8 +1,10 @@
 //! Integration tests, one binary.
 
+mod corpus;
 mod e2e;
 mod events;
 mod idempotency;
 mod idempotency_receiver;
 mod idempotency_redis;
+mod properties;
 mod signature;

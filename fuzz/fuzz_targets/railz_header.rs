@@ -1,0 +1,3 @@
+#![no_main]
+// Body and checks: `ledgerhook_fuzz::targets::signature::railz_header`.
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ledgerhook_fuzz::targets::signature::railz_header(data));

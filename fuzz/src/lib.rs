@@ -1,0 +1,3 @@
+//! Fuzz targets for ledgerhook; see `README.md`. The target bodies live in [`targets`].
+
+pub mod targets;
