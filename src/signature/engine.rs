@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use hmac::digest::FixedOutput;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
@@ -51,10 +52,16 @@ impl Content<'_> {
     }
 }
 
+/// The MAC of the signed content under `key`.
+///
+/// Finalized with `finalize_fixed`, as `Mac::verify_slice` does: `Mac::finalize` wraps the
+/// output in a `CtOutput` whose copy and byte-wise volatile zeroing on drop cost ~20 ns per
+/// request (3 % of a 1 KiB verify). The MAC of received content is not key material; the
+/// keyed state it came from is still zeroized.
 fn tag(key: &KeyMaterial, scheme: &HmacScheme, content: &Content<'_>, body: &[u8]) -> Tag {
     let mut mac = key.mac.clone();
     content.feed(&scheme.content, &mut mac, body);
-    mac.finalize().into_bytes().into()
+    mac.finalize_fixed().into()
 }
 
 /// Standard alphabet; padding accepted whether present or not.
@@ -92,18 +99,16 @@ fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
     Some(out)
 }
 
-/// Constant-time equality of two MACs with [`subtle`], compared as four 64-bit words
-/// (per-byte `ct_eq` on 32 bytes costs ~6x more for the same guarantee).
+/// Constant-time equality of two MACs: the OR of the XORs of their four 64-bit words is
+/// zero exactly when they are equal, computed without branches, and [`subtle`] turns it into
+/// a [`Choice`] once (one optimisation barrier instead of one per word or byte).
 fn ct_eq(a: &Tag, b: &Tag) -> Choice {
-    fn words(bytes: &Tag) -> [u64; 4] {
-        let (chunks, _) = bytes.as_chunks::<8>();
-        let mut out = [0u64; 4];
-        for (word, chunk) in out.iter_mut().zip(chunks) {
-            *word = u64::from_ne_bytes(*chunk);
-        }
-        out
-    }
-    words(a).ct_eq(&words(b))
+    let (a, _) = a.as_chunks::<8>();
+    let (b, _) = b.as_chunks::<8>();
+    let diff = a.iter().zip(b).fold(0u64, |acc, (x, y)| {
+        acc | (u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y))
+    });
+    diff.ct_eq(&0)
 }
 
 fn encode(encoding: Encoding, tag: &Tag) -> String {
@@ -113,11 +118,14 @@ fn encode(encoding: Encoding, tag: &Tag) -> String {
     }
 }
 
-/// `now` expressed in `unit` since the Unix epoch (0 before the epoch).
+/// `since_epoch` expressed in `unit` (saturating at `u64::MAX`), in `u64` arithmetic.
 fn to_unit(since_epoch: Duration, unit: TimestampUnit) -> u64 {
     match unit {
         TimestampUnit::Seconds => since_epoch.as_secs(),
-        TimestampUnit::Milliseconds => u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX),
+        TimestampUnit::Milliseconds => since_epoch
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(since_epoch.subsec_millis())),
     }
 }
 

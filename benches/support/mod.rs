@@ -1,0 +1,59 @@
+//! Shared by the bench binaries: request bodies built from the real fixtures.
+//!
+//! Included with `#[path = "support/mod.rs"] mod support;`; not every bench uses every item.
+#![allow(dead_code)]
+
+/// Railz `auth` delivery (200 B).
+pub(crate) const RAILZ_AUTH: &[u8] = include_bytes!("../../tests/fixtures/railz_auth.json");
+/// Railz `dataPerType` delivery (1006 B).
+pub(crate) const RAILZ_DATA_PER_TYPE: &[u8] =
+    include_bytes!("../../tests/fixtures/railz_data_per_type.json");
+/// Railz `data` delivery, full payload with a `requests` array (1411 B).
+pub(crate) const RAILZ_DATA_FULL: &[u8] =
+    include_bytes!("../../tests/fixtures/railz_data_full.json");
+
+/// RootFi `SYNC_STARTED` delivery (1276 B).
+pub(crate) const ROOTFI_SYNC_STARTED: &[u8] =
+    include_bytes!("../../tests/fixtures/rootfi_sync_started.json");
+
+/// The body sizes every verification group is run at.
+pub(crate) const SIZES: [(usize, &str); 4] = [
+    (256, "256B"),
+    (1024, "1KiB"),
+    (16 * 1024, "16KiB"),
+    (1024 * 1024, "1MiB"),
+];
+
+/// A valid Railz delivery of exactly `size` bytes: the largest fixture that fits, its
+/// `requests` array grown with copies of its own entries when no fixture is large enough,
+/// then padded with trailing whitespace (still valid JSON, parsed like the original).
+#[must_use]
+pub(crate) fn railz_body(size: usize) -> Vec<u8> {
+    let mut body = [RAILZ_DATA_FULL, RAILZ_DATA_PER_TYPE, RAILZ_AUTH]
+        .into_iter()
+        .find(|fixture| fixture.len() <= size)
+        .expect("no fixture is small enough")
+        .to_vec();
+    if size > RAILZ_DATA_FULL.len() {
+        let mut value: serde_json::Value = serde_json::from_slice(RAILZ_DATA_FULL).unwrap();
+        let template = value["data"]["requests"].as_array().unwrap().clone();
+        let mut len = serde_json::to_vec(&value).unwrap().len();
+        let requests = value["data"]["requests"].as_array_mut().unwrap();
+        // Compact JSON: each added entry costs its own length plus one comma.
+        for entry in template.iter().cycle() {
+            let cost = serde_json::to_vec(entry).unwrap().len() + 1;
+            if len + cost > size {
+                break;
+            }
+            requests.push(entry.clone());
+            len += cost;
+        }
+        body = serde_json::to_vec(&value).unwrap();
+        assert_eq!(body.len(), len);
+    }
+    assert!(body.len() <= size, "body overshoots {size}");
+    body.resize(size - 1, b' ');
+    body.push(b'\n');
+    assert_eq!(body.len(), size);
+    body
+}
