@@ -99,16 +99,18 @@ fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
     Some(out)
 }
 
-/// Constant-time equality of two MACs: the OR of the XORs of their four 64-bit words is
-/// zero exactly when they are equal, computed without branches, and [`subtle`] turns it into
-/// a [`Choice`] once (one optimisation barrier instead of one per word or byte).
+/// Constant-time equality of two MACs with [`subtle`], compared as four 64-bit words: the
+/// vetted primitive does the comparison (no hand-rolled fold), and words cost a quarter of
+/// the optimisation barriers that a per-byte `ct_eq` on 32 bytes would.
 fn ct_eq(a: &Tag, b: &Tag) -> Choice {
-    let (a, _) = a.as_chunks::<8>();
-    let (b, _) = b.as_chunks::<8>();
-    let diff = a.iter().zip(b).fold(0u64, |acc, (x, y)| {
-        acc | (u64::from_ne_bytes(*x) ^ u64::from_ne_bytes(*y))
-    });
-    diff.ct_eq(&0)
+    fn words(tag: &Tag) -> [u64; 4] {
+        let mut out = [0u64; 4];
+        for (word, chunk) in out.iter_mut().zip(tag.as_chunks::<8>().0) {
+            *word = u64::from_ne_bytes(*chunk);
+        }
+        out
+    }
+    words(a).as_slice().ct_eq(words(b).as_slice())
 }
 
 fn encode(encoding: Encoding, tag: &Tag) -> String {
