@@ -11,7 +11,7 @@
 //! `{"provider", "event", "known"}`; refused ones with the layer's status, and the layer
 //! logs the reason. `RUST_LOG` adjusts logging (default `info`).
 //!
-//! Try it with `cargo run --example send -- railz ../shared/fixtures/railz_auth.json`.
+//! Try it with `cargo run --example send -- railz tests/fixtures/railz_auth.json`.
 //!
 //! Each route also answers duplicate deliveries itself (`IdempotencyLayer`, keyed by the
 //! Railz `requestId` or the body's SHA-256): in memory by default, or shared by several
