@@ -157,29 +157,45 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod body;
-pub mod event;
-pub mod extract;
-pub mod idempotency;
-pub mod layer;
-pub mod rejection;
+mod macros;
+
 pub mod signature;
+
+#[cfg(feature = "events")]
+pub mod event;
+
+#[cfg(feature = "layer")]
+pub mod body;
+#[cfg(feature = "layer")]
+pub mod extract;
+#[cfg(feature = "layer")]
+pub mod layer;
+#[cfg(feature = "layer")]
+pub mod rejection;
+
+#[cfg(feature = "idempotency")]
+pub mod idempotency;
 
 mod config;
 mod secret;
-mod verified;
 
 pub use config::ConfigError;
-pub use event::{Event, ParseError, ParseErrorKind, WebhookPayload, railz, rootfi};
-pub use idempotency::IdempotencyLayer;
 pub use secret::Secret;
 pub use signature::{VerificationError, VerificationErrorKind, Verifier};
-pub use verified::VerifiedBytes;
 
-pub use extract::WebhookEvent;
+#[cfg(feature = "events")]
+pub use event::{Event, ParseError, ParseErrorKind, WebhookPayload, railz, rootfi};
+
+#[cfg(feature = "layer")]
+pub use extract::{VerifiedBytes, WebhookEvent};
+#[cfg(feature = "layer")]
 pub use layer::VerifyWebhookLayer;
-pub use rejection::Rejection;
+#[cfg(feature = "layer")]
+pub use rejection::{Rejection, RejectionKind};
 
-#[cfg(doctest)]
+#[cfg(feature = "idempotency")]
+pub use idempotency::IdempotencyLayer;
+
+#[cfg(all(doctest, feature = "axum", feature = "idempotency", feature = "tracing"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

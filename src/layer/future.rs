@@ -1,217 +1,277 @@
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes, BytesMut};
 use http::request::Parts;
 use http::{Request, Response};
 use http_body::Body;
-use http_body_util::combinators::Collect;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
-use tower::Service;
+use tower::{BoxError, Service};
 
-use super::service::{BoxError, Config};
+use super::budget::Charge;
+use super::layer::Config;
 use crate::body::VerifiedBody;
-use crate::extract::WebhookEvent;
-use crate::rejection::{Rejection, RejectionResponse};
-use crate::{VerifiedBytes, WebhookPayload};
+use crate::extract::VerifiedBytes;
+use crate::rejection::Rejection;
 
 pin_project! {
     /// Response future of [`VerifyWebhook`](super::VerifyWebhook).
     ///
-    /// Reads the body (bounded, with the optional deadline), verifies and parses it, then
-    /// runs the inner service; or resolves to the rejection response.
-    pub struct ResponseFuture<S, ReqBody, E, R>
+    /// Reads the body (bounded by the limit, the shared budget and the deadline), verifies
+    /// it, then runs the inner service; or resolves to the rejection response.
+    pub struct ResponseFuture<S, ReqBody>
     where
         S: Service<Request<VerifiedBody>>,
-        ReqBody: Body,
-        ReqBody::Error: Into<BoxError>,
     {
         #[pin]
-        state: State<S, ReqBody, R>,
-        _event: PhantomData<fn() -> E>,
+        state: State<S, ReqBody>,
+        // Never changes: beside the state machine, so no state needs a fallback value.
+        config: Arc<Config>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<S, ReqBody, R>
+    #[project_replace = StateOwned]
+    enum State<S, ReqBody>
     where
         S: Service<Request<VerifiedBody>>,
-        ReqBody: Body,
-        ReqBody::Error: Into<BoxError>,
     {
         Buffering {
             #[pin]
-            collect: Collect<Limited<ReqBody>>,
+            body: ReqBody,
             // Armed on the first poll that finds the body incomplete.
             #[pin]
             deadline: Option<Sleep>,
-            pending: Option<Pending<S, R>>,
+            received: Received,
+            charge: Charge,
+            parts: Parts,
+            inner: S,
         },
         Calling {
             #[pin]
             future: S::Future,
+            // Held until the response is ready: the verified bytes live that long.
+            charge: Charge,
         },
         Rejected {
-            response: Option<S::Response>,
+            response: S::Response,
         },
+        Done,
     }
 }
 
-/// What the buffering state owns until the body is in.
-struct Pending<S, R> {
-    parts: Parts,
-    inner: S,
-    config: Arc<Config<R>>,
+/// The chunks of the body read so far.
+#[derive(Debug, Default)]
+struct Received {
+    chunks: Vec<Bytes>,
+    len: usize,
+}
+
+impl Received {
+    /// One contiguous buffer: the single chunk itself when the body came in one frame.
+    fn into_bytes(mut self) -> Bytes {
+        if self.chunks.len() <= 1 {
+            return self.chunks.pop().unwrap_or_default();
+        }
+        let mut all = BytesMut::with_capacity(self.len);
+        for chunk in self.chunks {
+            all.extend_from_slice(&chunk);
+        }
+        all.freeze()
+    }
 }
 
 const POLLED_AFTER_COMPLETION: &str = "ledgerhook ResponseFuture polled after completion";
 
-impl<S, ReqBody, E, R> ResponseFuture<S, ReqBody, E, R>
+impl<S, ReqBody> ResponseFuture<S, ReqBody>
 where
     S: Service<Request<VerifiedBody>>,
-    ReqBody: Body,
-    ReqBody::Error: Into<BoxError>,
 {
-    pub(super) fn buffering(parts: Parts, body: ReqBody, inner: S, config: Arc<Config<R>>) -> Self {
-        let collect = Limited::new(body, config.max_body_size).collect();
-        let pending = Some(Pending {
-            parts,
-            inner,
-            config,
-        });
-        Self::with_state(State::Buffering {
-            collect,
-            deadline: None,
-            pending,
-        })
-    }
-
-    pub(super) fn rejected(response: S::Response) -> Self {
-        Self::with_state(State::Rejected {
-            response: Some(response),
-        })
-    }
-
-    fn with_state(state: State<S, ReqBody, R>) -> Self {
+    pub(super) fn buffering(
+        parts: Parts,
+        body: ReqBody,
+        inner: S,
+        config: Arc<Config>,
+        charge: Charge,
+    ) -> Self {
         Self {
-            state,
-            _event: PhantomData,
+            state: State::Buffering {
+                body,
+                deadline: None,
+                received: Received::default(),
+                charge,
+                parts,
+                inner,
+            },
+            config,
+        }
+    }
+
+    pub(super) fn rejected(response: S::Response, config: Arc<Config>) -> Self {
+        Self {
+            state: State::Rejected { response },
+            config,
         }
     }
 }
 
-impl<S, ReqBody, E, R, ResBody> Future for ResponseFuture<S, ReqBody, E, R>
+impl<S, ReqBody, ResBody> Future for ResponseFuture<S, ReqBody>
 where
     S: Service<Request<VerifiedBody>, Response = Response<ResBody>>,
     ReqBody: Body,
     ReqBody::Error: Into<BoxError>,
-    E: WebhookPayload,
-    R: RejectionResponse<ResBody>,
+    ResBody: From<Bytes>,
 {
     type Output = Result<Response<ResBody>, S::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        loop {
-            let next = match this.state.as_mut().project() {
-                StateProj::Calling { future } => return future.poll(cx),
-                StateProj::Rejected { response } => {
-                    return Poll::Ready(Ok(response.take().expect(POLLED_AFTER_COMPLETION)));
-                }
-                StateProj::Buffering {
-                    collect,
-                    mut deadline,
-                    pending,
-                } => {
-                    let outcome = match collect.poll(cx) {
-                        Poll::Ready(Ok(collected)) => Ok(collected.to_bytes()),
-                        Poll::Ready(Err(error)) => Err(body_error(error, pending.as_ref())),
-                        Poll::Pending => {
-                            let after = pending.as_ref().and_then(|p| p.config.body_timeout);
-                            let Some(after) = after else {
-                                return Poll::Pending;
-                            };
-                            if deadline.is_none() {
-                                deadline.set(Some(tokio::time::sleep(after)));
-                            }
-                            if let Some(sleep) = deadline.as_pin_mut() {
-                                ready!(sleep.poll(cx));
-                            }
-                            Err(Rejection::body_timeout(after))
-                        }
+        let config: &Config = this.config;
+        let read = match this.state.as_mut().project() {
+            StateProj::Calling { future, .. } => return future.poll(cx),
+            StateProj::Rejected { .. } => Ok(()),
+            StateProj::Done => panic!("{POLLED_AFTER_COMPLETION}"),
+            StateProj::Buffering {
+                body,
+                mut deadline,
+                received,
+                charge,
+                ..
+            } => match poll_body(body, cx, received, charge, config) {
+                Poll::Ready(read) => read,
+                Poll::Pending => {
+                    let Some(after) = config.body_timeout else {
+                        return Poll::Pending;
                     };
-                    let Pending {
-                        mut parts,
-                        mut inner,
-                        config,
-                    } = pending.take().expect(POLLED_AFTER_COMPLETION);
-                    match outcome.and_then(|bytes| admit::<E, R>(&config, &mut parts, bytes)) {
-                        Ok(body) => State::Calling {
-                            future: inner.call(Request::from_parts(parts, body)),
-                        },
-                        Err(rejection) => State::Rejected {
-                            response: Some(config.reject(rejection, parts.uri.path())),
-                        },
+                    if deadline.is_none() {
+                        deadline.set(Some(tokio::time::sleep(after)));
                     }
+                    if let Some(sleep) = deadline.as_pin_mut() {
+                        ready!(sleep.poll(cx));
+                    }
+                    Err(Rejection::body_timeout(after))
                 }
-            };
-            this.state.set(next);
+            },
+        };
+        match this.state.as_mut().project_replace(State::Done) {
+            StateOwned::Rejected { response } => Poll::Ready(Ok(response)),
+            StateOwned::Buffering {
+                received,
+                charge,
+                mut parts,
+                mut inner,
+                ..
+            } => {
+                let admitted = read
+                    .map(|()| received.into_bytes())
+                    .and_then(|bytes| admit(config, &mut parts, bytes));
+                match admitted {
+                    Ok(body) => {
+                        let future = inner.call(Request::from_parts(parts, body));
+                        this.state.set(State::Calling { future, charge });
+                        // Poll the handler now, so its waker is registered.
+                        this.state.as_mut().poll_calling(cx)
+                    }
+                    Err(rejection) => Poll::Ready(Ok(config
+                        .responder
+                        .respond(rejection, parts.uri.path()))),
+                }
+            }
+            StateOwned::Calling { .. } | StateOwned::Done => {
+                unreachable!("the state was Buffering or Rejected above")
+            }
         }
     }
 }
 
-/// Maps a body error: the cap is 413, anything else (client hung up, bad chunking) is 400.
-fn body_error<S, R>(error: BoxError, pending: Option<&Pending<S, R>>) -> Rejection {
-    if error.is::<LengthLimitError>() {
-        Rejection::body_too_large(pending.map_or(0, |p| p.config.max_body_size))
-    } else {
-        Rejection::body_read(error)
+impl<S, ReqBody> State<S, ReqBody>
+where
+    S: Service<Request<VerifiedBody>>,
+{
+    fn poll_calling(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<S::Response, S::Error>> {
+        match self.project() {
+            StateProj::Calling { future, .. } => future.poll(cx),
+            _ => unreachable!("just set to Calling"),
+        }
     }
 }
 
-/// Verifies the exact received bytes, parses them, and stores both in the extensions.
+/// Reads frames until the body ends, charging each data chunk to the budget and against
+/// the limit before keeping it.
+fn poll_body<B>(
+    mut body: Pin<&mut B>,
+    cx: &mut Context<'_>,
+    received: &mut Received,
+    charge: &mut Charge,
+    config: &Config,
+) -> Poll<Result<(), Rejection>>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    loop {
+        let Some(frame) = ready!(body.as_mut().poll_frame(cx)) else {
+            return Poll::Ready(Ok(()));
+        };
+        // A broken connection or bad chunking: 400.
+        let frame = match frame {
+            Ok(frame) => frame,
+            Err(error) => return Poll::Ready(Err(Rejection::body_read(error.into()))),
+        };
+        // Trailers are not part of what is signed.
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        let len = received.len.saturating_add(data.remaining());
+        if len > config.max_body_size {
+            return Poll::Ready(Err(Rejection::body_too_large(config.max_body_size)));
+        }
+        if !charge.grow_to(len) {
+            return Poll::Ready(Err(Rejection::overloaded(config.budget.retry_after())));
+        }
+        received.chunks.push(data.copy_to_bytes(data.remaining()));
+        received.len = len;
+    }
+}
+
+/// Verifies the exact received bytes and leaves them, with the route's responder, in the
+/// extensions. Parsing is the extractor's job (see the `extract` module docs).
 ///
-/// The full `verify` runs even though `check_headers` passed before buffering: it is what
-/// proves the signature. For shared-secret verifiers it repeats the token check, one
-/// SHA-256 of the short token: measured within noise of skipping it (about 2 % of this
-/// layer's time on a small v3 request), and it honours a key revoked while the body was
+/// The full `verify` runs even though the precheck passed before buffering: it is what
+/// proves the signature. For shared-secret verifiers it repeats the token check (one
+/// SHA-256 of the short token), which also honours a key revoked while the body was
 /// arriving.
-fn admit<E: WebhookPayload, R>(
-    config: &Config<R>,
-    parts: &mut Parts,
-    bytes: Bytes,
-) -> Result<VerifiedBody, Rejection> {
+fn admit(config: &Config, parts: &mut Parts, bytes: Bytes) -> Result<VerifiedBody, Rejection> {
     config
         .verifier
         .verify(&parts.headers, &bytes)
         .map_err(Rejection::verification)?;
-    let event = E::parse(&bytes).map_err(Rejection::payload)?;
-    parts.extensions.insert(VerifiedBytes(bytes.clone()));
-    parts.extensions.insert(WebhookEvent(event));
+    parts.extensions.insert(VerifiedBytes::new(
+        bytes.clone(),
+        Arc::clone(&config.provider),
+    ));
+    parts.extensions.insert(config.responder.clone());
     Ok(VerifiedBody::new(bytes))
 }
 
-impl<S, ReqBody, E, R> fmt::Debug for ResponseFuture<S, ReqBody, E, R>
+impl<S, ReqBody> fmt::Debug for ResponseFuture<S, ReqBody>
 where
     S: Service<Request<VerifiedBody>>,
-    ReqBody: Body,
-    ReqBody::Error: Into<BoxError>,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             State::Buffering { .. } => "Buffering",
             State::Calling { .. } => "Calling",
             State::Rejected { .. } => "Rejected",
+            State::Done => "Done",
         };
         f.debug_struct("ResponseFuture")
             .field("state", &state)
-            .finish()
+            .finish_non_exhaustive()
     }
 }

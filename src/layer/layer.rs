@@ -1,44 +1,55 @@
 use std::fmt;
-use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::HeaderName;
 use tower::Layer;
 
-use super::service::{Config, VerifyWebhook};
-use crate::rejection::DefaultRejectionResponse;
-use crate::{ConfigError, Verifier, WebhookPayload, railz, rootfi};
+use super::budget::BufferBudget;
+use super::defaults::{self, DEFAULT_BODY_TIMEOUT};
+use super::service::VerifyWebhook;
+use crate::rejection::{RejectionResponse, Responder};
+use crate::{ConfigError, Verifier};
 
-/// Default body limit: 8 MiB. See [`VerifyWebhookLayer::max_body_size`].
-pub const DEFAULT_MAX_BODY_SIZE: usize = 8 * 1024 * 1024;
-
-/// Layer that applies [`VerifyWebhook`]: bounded buffering, signature verification and
-/// parsing into the event type `E`, with refusals answered by `R`.
+/// Layer that applies [`VerifyWebhook`]: header precheck, bounded buffering under a shared
+/// budget, signature verification, and [`VerifiedBytes`](crate::extract::VerifiedBytes) in
+/// the request for the handler's extractor to parse.
 ///
-/// See the [module docs](crate::layer) for examples.
+/// No type parameter: the event type is named once, by the handler's
+/// [`WebhookEvent<E>`](crate::extract::WebhookEvent). See the [module docs](crate::layer)
+/// for examples.
+#[derive(Clone)]
 #[must_use]
-pub struct VerifyWebhookLayer<E, R = DefaultRejectionResponse> {
-    config: Config<R>,
-    _event: PhantomData<fn() -> E>,
+pub struct VerifyWebhookLayer {
+    config: Arc<Config>,
 }
 
-impl VerifyWebhookLayer<railz::Event> {
+/// Settings shared by the layer and every service (and in-flight future) it builds.
+#[derive(Clone)]
+pub(super) struct Config {
+    pub(super) verifier: Verifier,
+    pub(super) provider: Arc<str>,
+    pub(super) max_body_size: usize,
+    pub(super) body_timeout: Option<Duration>,
+    pub(super) require_json: bool,
+    pub(super) responder: Responder,
+    pub(super) budget: BufferBudget,
+}
+
+impl VerifyWebhookLayer {
     /// Railz deliveries: `Railz-Signature: t=<ms>,v=<hex>` checked with `secret` (the
-    /// endpoint's signing secret from the Railz dashboard), parsed into [`railz::Event`].
+    /// endpoint's signing secret from the Railz dashboard); body limit
+    /// [`RAILZ_MAX_BODY_SIZE`](super::RAILZ_MAX_BODY_SIZE).
     ///
     /// # Errors
     /// [`ConfigError`] when the secret is empty.
     pub fn railz(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
         Verifier::railz(secret).map(Self::new)
     }
-}
 
-impl VerifyWebhookLayer<rootfi::Event> {
     /// RootFi (Commenda Integrations) v4 deliveries, checked with the webhook's
-    /// `signing_key` using the default v4 scheme of [`Verifier::rootfi`], parsed into
-    /// [`rootfi::Event`].
+    /// `signing_key` using the default v4 scheme of [`Verifier::rootfi`]; body limit
+    /// [`ROOTFI_MAX_BODY_SIZE`](super::ROOTFI_MAX_BODY_SIZE).
     ///
     /// # Errors
     /// [`ConfigError`] when the secret is empty.
@@ -47,7 +58,8 @@ impl VerifyWebhookLayer<rootfi::Event> {
     }
 
     /// RootFi v3 deliveries, which carry no signature: the custom header `header` you
-    /// configured on the webhook must carry `token` (compared in constant time).
+    /// configured on the webhook must carry `token` (compared in constant time). Provider
+    /// name `rootfi_v3`, body limit [`ROOTFI_MAX_BODY_SIZE`](super::ROOTFI_MAX_BODY_SIZE).
     ///
     /// Note that some proxies (nginx by default) drop header names with underscores such as
     /// `api_key`.
@@ -62,58 +74,74 @@ impl VerifyWebhookLayer<rootfi::Event> {
         let header = header
             .try_into()
             .map_err(|_| ConfigError::InvalidHeader("RootFi v3 token header name"))?;
-        Verifier::shared_secret(header, token).map(Self::new)
+        Verifier::shared_secret(header, token).map(|v| Self::new(v).provider("rootfi_v3"))
     }
-}
 
-impl<E: WebhookPayload> VerifyWebhookLayer<E> {
-    /// Verifies with any [`Verifier`] and parses into `E`, with the default settings.
+    /// `Authorization: Bearer <token>` (Railz's optional bearer authorization); body limit
+    /// [`RAILZ_MAX_BODY_SIZE`](super::RAILZ_MAX_BODY_SIZE).
     ///
-    /// Name the event type when it cannot be inferred:
-    /// `VerifyWebhookLayer::<ledgerhook::Event>::new(verifier)`, or use `Bytes` (see
-    /// [`verify_only`](Self::verify_only)) to skip parsing.
+    /// # Errors
+    /// [`ConfigError`] when the token is empty or not visible ASCII.
+    pub fn bearer(token: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+        Verifier::bearer(token).map(Self::new)
+    }
+
+    /// Verifies with any [`Verifier`], with the defaults for its provider: the body limit
+    /// (`railz` 256 KiB, `rootfi` 16 MiB, others 1 MiB), a
+    /// [30 s body deadline](super::DEFAULT_BODY_TIMEOUT), the
+    /// [process-wide buffer budget](BufferBudget::process_default) and the
+    /// [`DefaultRejectionResponse`](crate::rejection::DefaultRejectionResponse).
     pub fn new(verifier: Verifier) -> Self {
+        let provider = defaults::provider_of(&verifier);
         Self {
-            config: Config {
+            config: Arc::new(Config {
                 verifier,
-                max_body_size: DEFAULT_MAX_BODY_SIZE,
-                body_timeout: None,
+                provider: Arc::from(provider),
+                max_body_size: defaults::max_body_size_for(provider),
+                body_timeout: Some(DEFAULT_BODY_TIMEOUT),
                 require_json: false,
-                rejection_response: DefaultRejectionResponse,
-            },
-            _event: PhantomData,
+                responder: Responder::default(),
+                budget: BufferBudget::process_default(),
+            }),
         }
     }
-}
 
-impl<E, R> VerifyWebhookLayer<E, R> {
-    /// The largest body accepted, in bytes (default [`DEFAULT_MAX_BODY_SIZE`], 8 MiB).
+    fn config(&mut self) -> &mut Config {
+        Arc::make_mut(&mut self.config)
+    }
+
+    /// The route name found in [`VerifiedBytes::provider`](crate::extract::VerifiedBytes::provider),
+    /// for metrics and logs (default: the verifier's preset name). Setting it does not
+    /// change the body limit.
+    pub fn provider(mut self, name: impl Into<Arc<str>>) -> Self {
+        self.config().provider = name.into();
+        self
+    }
+
+    /// The largest body accepted, in bytes (default per provider, see [`new`](Self::new)).
     ///
     /// A larger `Content-Length` is refused with 413 before the body is read (but only once
-    /// the signature header is present and well-formed, or the shared-secret token right:
-    /// other callers get 401/400 first); a body that streams past the limit is refused with
-    /// 413 as soon as it does. The limit bounds the
-    /// memory one request can hold, since the whole body must be buffered to check its
-    /// signature.
-    ///
-    /// The default is four times axum's 2 MiB because RootFi `DATA_MODEL_CHANGES`
-    /// deliveries carry whole batches of unified records (every record again as `UPDATE`
-    /// on a full sync) and RootFi documents no page size; Railz bodies are a few KiB.
-    /// Lower it if you know your deliveries are small, and bound concurrency (e.g.
-    /// `tower::limit::ConcurrencyLimitLayer`) to bound total memory.
+    /// the signature header passed the [precheck](crate::Verifier::check_headers): other
+    /// callers get 401/400 first); a body that streams past the limit is refused with 413
+    /// as soon as it does.
     pub fn max_body_size(mut self, limit: usize) -> Self {
-        self.config.max_body_size = limit;
+        self.config().max_body_size = limit;
         self
     }
 
     /// Refuses with 408 a request whose body has not fully arrived `timeout` after the
-    /// layer started reading it. Off by default (your server's own timeouts apply).
+    /// layer started reading it (default [30 s](super::DEFAULT_BODY_TIMEOUT)).
     ///
-    /// # Panics
-    /// The deadline uses `tokio::time`: requests must then be served inside a Tokio
-    /// runtime with the time driver enabled, as hyper and axum servers are.
+    /// The deadline uses `tokio::time`: requests are served inside a Tokio runtime with
+    /// the time driver enabled, as hyper and axum servers are.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.config.body_timeout = Some(timeout);
+        self.config().body_timeout = Some(timeout);
+        self
+    }
+
+    /// No body deadline: only your server's own timeouts bound a slow sender.
+    pub fn without_body_timeout(mut self) -> Self {
+        self.config().body_timeout = None;
         self
     }
 
@@ -121,40 +149,35 @@ impl<E, R> VerifyWebhookLayer<E, R> {
     /// `application/json` (or `application/*+json`), before reading the body.
     /// Off by default: the signature, not the content type, proves the sender.
     pub fn require_json_content_type(mut self, require: bool) -> Self {
-        self.config.require_json = require;
+        self.config().require_json = require;
         self
     }
 
-    /// Replaces the response sent for refused requests, e.g. with a closure
-    /// `Fn(&Rejection) -> Response<B>`. The [`Rejection`](crate::rejection::Rejection)
-    /// is still inserted into the response extensions and logged.
-    pub fn with_rejection_response<R2>(self, rejection_response: R2) -> VerifyWebhookLayer<E, R2> {
-        let Config {
-            verifier,
-            max_body_size,
-            body_timeout,
-            require_json,
-            ..
-        } = self.config;
-        VerifyWebhookLayer {
-            config: Config {
-                verifier,
-                max_body_size,
-                body_timeout,
-                require_json,
-                rejection_response,
-            },
-            _event: PhantomData,
-        }
+    /// Shares `budget` between this layer and every other holding a clone of it (default:
+    /// [`BufferBudget::process_default`]). See [`BufferBudget`] for sizing.
+    pub fn buffer_budget(mut self, budget: BufferBudget) -> Self {
+        self.config().budget = budget;
+        self
     }
 
-    /// Verifies without parsing: the inner service gets the verified bytes only
-    /// (`WebhookEvent<Bytes>` and [`VerifiedBytes`](crate::VerifiedBytes) in the extensions).
-    pub fn verify_only(self) -> VerifyWebhookLayer<Bytes, R> {
-        VerifyWebhookLayer {
-            config: self.config,
-            _event: PhantomData,
-        }
+    /// Answers every refusal on this route with `hook`: this layer's, and those of the
+    /// idempotency layer and the extractors behind it (the [`Responder`] travels in the
+    /// request extensions). The [`Rejection`](crate::rejection::Rejection) is still
+    /// inserted into the response extensions and logged.
+    pub fn rejection_response(mut self, hook: impl RejectionResponse) -> Self {
+        let config = self.config();
+        config.responder = Responder::new(hook);
+        self
+    }
+
+    /// How often refusals of unauthenticated callers are summarised in one WARN line
+    /// (default [`DEFAULT_SUMMARY_INTERVAL`](crate::rejection::DEFAULT_SUMMARY_INTERVAL));
+    /// each is also logged at DEBUG. Keeps the hook set by
+    /// [`rejection_response`](Self::rejection_response).
+    pub fn log_summary_interval(mut self, interval: Duration) -> Self {
+        let config = self.config();
+        config.responder = config.responder.clone().with_summary_interval(interval);
+        self
     }
 
     /// The verifier in use. It shares its key ring with every clone, so secrets can be
@@ -165,33 +188,37 @@ impl<E, R> VerifyWebhookLayer<E, R> {
         &self.config.verifier
     }
 
-    pub(super) fn into_config(self) -> Config<R> {
-        self.config
+    pub(super) fn shared_config(&self) -> Arc<Config> {
+        Arc::clone(&self.config)
     }
 }
 
-impl<E, R: Clone> Clone for VerifyWebhookLayer<E, R> {
-    fn clone(&self) -> Self {
-        Self {
-            config: self.config.clone(),
-            _event: PhantomData,
-        }
-    }
-}
-
-impl<E, R> fmt::Debug for VerifyWebhookLayer<E, R> {
+impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("VerifyWebhookLayer");
-        d.field("event", &std::any::type_name::<E>());
-        self.config.fmt_fields(&mut d);
-        d.finish()
+        // `Verifier`'s own `Debug` redacts its secrets.
+        f.debug_struct("Config")
+            .field("verifier", &self.verifier)
+            .field("provider", &self.provider)
+            .field("max_body_size", &self.max_body_size)
+            .field("body_timeout", &self.body_timeout)
+            .field("require_json_content_type", &self.require_json)
+            .field("budget", &self.budget)
+            .finish_non_exhaustive()
     }
 }
 
-impl<S, E, R: Clone> Layer<S> for VerifyWebhookLayer<E, R> {
-    type Service = VerifyWebhook<S, E, R>;
+impl fmt::Debug for VerifyWebhookLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("VerifyWebhookLayer")
+            .field(&self.config)
+            .finish()
+    }
+}
+
+impl<S> Layer<S> for VerifyWebhookLayer {
+    type Service = VerifyWebhook<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        VerifyWebhook::from_parts(inner, Arc::new(self.config.clone()))
+        VerifyWebhook::from_parts(inner, self.shared_config())
     }
 }

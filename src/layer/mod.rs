@@ -7,28 +7,36 @@
 //!    - with 401 or 400 if [`Verifier::check_headers`](crate::Verifier::check_headers)
 //!      fails: the signature header is missing or malformed, or (RootFi v3, bearer) the
 //!      shared-secret token is wrong, which is the whole check for those schemes;
-//!    - then with 413 if `Content-Length` exceeds the limit;
+//!    - then with 413 if `Content-Length` exceeds the route's limit;
 //!    - then with 415 if a JSON content type is required and missing;
+//!    - then with 503 + `Retry-After` if the shared [`BufferBudget`] cannot hold the
+//!      declared length;
 //! 2. buffers the body, at most [`max_body_size`](VerifyWebhookLayer::max_body_size) bytes
-//!    (413 beyond), within the optional [`body_timeout`](VerifyWebhookLayer::body_timeout)
-//!    (408);
+//!    (413 beyond), charging each chunk to the budget (503 when it runs out), within the
+//!    [`body_timeout`](VerifyWebhookLayer::body_timeout) (30 s by default, 408 after);
 //! 3. verifies the signature (or shared token) over the exact received bytes with its
 //!    [`Verifier`](crate::Verifier) (401, or 400 for a malformed header or timestamp);
-//! 4. parses the bytes into the event type `E` (400 not JSON, 422 wrong shape);
-//! 5. calls the inner service with a [`VerifiedBody`](crate::body::VerifiedBody) holding the
-//!    same bytes, and with [`WebhookEvent<E>`](crate::extract::WebhookEvent) and
-//!    [`VerifiedBytes`](crate::VerifiedBytes) in the request extensions.
+//! 4. calls the inner service with a [`VerifiedBody`](crate::body::VerifiedBody) holding the
+//!    same bytes, and with [`VerifiedBytes`](crate::extract::VerifiedBytes) and the route's
+//!    [`Responder`](crate::rejection::Responder) in the request extensions.
 //!
-//! A refused request never reaches the inner service. It is answered by a
-//! [`RejectionResponse`](crate::rejection::RejectionResponse) (by default the status and
-//! its reason phrase as plain text), with the full [`Rejection`](crate::rejection::Rejection)
-//! in the response extensions and in a `tracing` event (feature `tracing`, target
-//! `ledgerhook`, level WARN).
+//! The layer does not parse: the handler's [`WebhookEvent<E>`](crate::extract::WebhookEvent)
+//! extractor parses the verified bytes with `E::parse` (400 not JSON, 422 wrong shape), so
+//! the event type is named in exactly one place. The [`extract`](crate::extract) module
+//! docs say why.
+//!
+//! A refused request never reaches the inner service. It is answered through the
+//! [`rejection`](crate::rejection) mechanism (by default the status and its reason phrase
+//! as plain text), with the full [`Rejection`](crate::rejection::Rejection) in the response
+//! extensions and in the log.
 //!
 //! # Example: the defaults
 //!
+//! Add the layer with `route_layer`, so that a `GET` (or any other method) on a webhook
+//! route is answered `405` by the router, not `401` by the layer:
+//!
 //! ```
-//! use axum::{Json, Router, routing::post};
+//! use axum::{Router, routing::post};
 //! use ledgerhook::{extract::WebhookEvent, layer::VerifyWebhookLayer, railz, rootfi};
 //!
 //! async fn on_railz(WebhookEvent(event): WebhookEvent<railz::Event>) -> &'static str {
@@ -42,24 +50,22 @@
 //! }
 //!
 //! # fn app() -> Result<Router, ledgerhook::ConfigError> {
-//! let app = Router::new()
-//!     .route(
-//!         "/webhooks/railz",
-//!         post(on_railz).layer(VerifyWebhookLayer::railz("railz-signing-secret")?),
-//!     )
-//!     .route(
-//!         "/webhooks/rootfi",
-//!         post(on_rootfi).layer(VerifyWebhookLayer::rootfi("rootfi-signing-key")?),
-//!     );
+//! let railz = Router::new()
+//!     .route("/webhooks/railz", post(on_railz))
+//!     .route_layer(VerifyWebhookLayer::railz("railz-signing-secret")?);
+//! let rootfi = Router::new()
+//!     .route("/webhooks/rootfi", post(on_rootfi))
+//!     .route_layer(VerifyWebhookLayer::rootfi("rootfi-signing-key")?);
+//! let app = railz.merge(rootfi);
 //! # Ok(app) }
 //! # app().unwrap();
 //! ```
 //!
 //! # Example: customised
 //!
-//! A smaller body limit, a deadline for slow bodies, a required JSON content type, an
-//! empty-bodied rejection, and any [`Verifier`](crate::Verifier). This one uses a plain tower
-//! stack without axum:
+//! A smaller body limit, a shorter deadline, a budget of its own, a required JSON content
+//! type, an empty-bodied rejection, and any [`Verifier`](crate::Verifier). This one uses a
+//! plain tower stack without axum, and parses in the service:
 //!
 //! ```
 //! use std::{convert::Infallible, time::Duration};
@@ -68,28 +74,31 @@
 //! use http::{Request, Response, StatusCode};
 //! use http_body_util::Full;
 //! use ledgerhook::{
-//!     Verifier, body::VerifiedBody, extract::WebhookEvent, layer::VerifyWebhookLayer,
-//!     rejection::Rejection, rootfi,
+//!     Verifier, body::VerifiedBody, extract::VerifiedBytes,
+//!     layer::{BufferBudget, VerifyWebhookLayer}, rejection::Rejection, rootfi,
 //! };
 //! use tower::{ServiceBuilder, ServiceExt};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let verifier = Verifier::rootfi("rootfi-signing-key")?;
-//! let layer = VerifyWebhookLayer::<rootfi::Event>::new(verifier)
+//! let layer = VerifyWebhookLayer::new(verifier)
 //!     .max_body_size(1024 * 1024)
 //!     .body_timeout(Duration::from_secs(10))
+//!     .buffer_budget(BufferBudget::new(32 * 1024 * 1024))
 //!     .require_json_content_type(true)
-//!     .with_rejection_response(|rejection: &Rejection| {
-//!         let mut response = Response::new(Full::<Bytes>::default());
+//!     .rejection_response(|rejection: &Rejection| {
+//!         let mut response = Response::new(Bytes::new());
 //!         *response.status_mut() = rejection.status();
 //!         response
 //!     });
 //!
 //! let service = ServiceBuilder::new().layer(layer).service_fn(
 //!     |req: Request<VerifiedBody>| async move {
-//!         let event = req.extensions().get::<WebhookEvent<rootfi::Event>>();
-//!         let _ = event; // handle it
-//!         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from("ok"))))
+//!         if let Some(bytes) = req.extensions().get::<VerifiedBytes>() {
+//!             let event: rootfi::Event = bytes.parse()?; // handle it
+//!             let _ = event;
+//!         }
+//!         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Response::new(Full::new(Bytes::from("ok"))))
 //!     },
 //! );
 //!
@@ -108,19 +117,25 @@
 //!
 //! - **What is checked.** The signature (or shared token) over the exact bytes received,
 //!   compared in constant time by the [`Verifier`](crate::Verifier); for Railz also the
-//!   signed timestamp against the replay window. The event is parsed only after that, so
-//!   unauthenticated bytes never reach the JSON parser or your handler.
+//!   signed timestamp against the replay window. Only the layer (or
+//!   [`VerifiedBytes::verify`](crate::extract::VerifiedBytes::verify)) creates
+//!   `VerifiedBytes`, and the extractors parse nothing else, so unauthenticated bytes never
+//!   reach the JSON parser or your handler.
 //! - **Generic answers.** The caller only sees a status and its reason phrase; the detailed
 //!   reason goes to the response extensions and the log, never to the caller.
 //! - **Unauthenticated callers are refused before their body is read.** A request without
 //!   a well-formed signature header, or with a wrong RootFi v3 / bearer token, is answered
-//!   from its headers alone, and this check comes before the size and content-type
-//!   checks: such callers get 401/400 whatever they send and learn nothing about the
-//!   limits. (For HMAC schemes a well-formed but forged header still reaches the 413 check
-//!   and the buffering, since only the body can prove it false.)
-//! - **Bounded memory.** The whole body must be buffered to check it, so each request holds
-//!   up to `max_body_size` bytes (8 MiB by default). Bound concurrency to bound the total,
-//!   and set `body_timeout` (or your server's timeouts) against slow senders.
+//!   from its headers alone, before the size, content-type and budget checks: such callers
+//!   get 401/400 whatever they send and learn nothing about the limits. (For HMAC schemes a
+//!   well-formed but forged header still reaches the buffering, since only the body can
+//!   prove it false.)
+//! - **Bounded memory.** Each request holds at most its route's limit (256 KiB for Railz,
+//!   16 MiB for RootFi), all requests together at most their [`BufferBudget`] (128 MiB
+//!   process-wide by default), and a slow sender at most the body deadline (30 s). Serve
+//!   with a header-read timeout and a connection limit too (see `examples/receiver.rs`).
+//! - **Quiet logs under a flood.** Refusals of callers who proved nothing are logged at
+//!   DEBUG, with one WARN for the first of each interval and one summary line with counts
+//!   per code after it; refusals of verified deliveries stay at WARN each.
 //! - **Raw bytes.** Anything that rewrites the body before this layer (a proxy that
 //!   re-encodes JSON, a decompression layer placed outside it) breaks the signature: put
 //!   this layer outermost on the webhook route, before any body-transforming middleware.
@@ -130,9 +145,11 @@
 //! - **CSRF layers.** Webhook endpoints receive cross-site `POST`s by design; exempt them
 //!   from CSRF protection and rely on this layer instead.
 
+mod budget;
+mod defaults;
+mod future;
 // Named like its siblings in tower-http's module layout; the lint's concern (a lone
 // module repeating its parent's name) does not apply to this layer/service/future split.
-mod future;
 #[allow(clippy::module_inception)]
 mod layer;
 mod service;
@@ -140,6 +157,12 @@ mod service;
 #[cfg(test)]
 mod tests;
 
+pub use self::budget::BufferBudget;
+pub use self::defaults::{
+    DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE, RAILZ_MAX_BODY_SIZE, ROOTFI_MAX_BODY_SIZE,
+};
 pub use self::future::ResponseFuture;
-pub use self::layer::{DEFAULT_MAX_BODY_SIZE, VerifyWebhookLayer};
+pub use self::layer::VerifyWebhookLayer;
 pub use self::service::VerifyWebhook;
+
+pub(crate) use self::defaults::provider_of;

@@ -1,139 +1,73 @@
 use std::fmt;
-use std::marker::PhantomData;
 use std::mem;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
+use bytes::Bytes;
 use http::{HeaderMap, Request, Response, header};
 use http_body::Body;
-use tower::Service;
+use tower::{BoxError, Service};
 
 use super::future::ResponseFuture;
-use super::layer::VerifyWebhookLayer;
+use super::layer::{Config, VerifyWebhookLayer};
+use crate::Verifier;
 use crate::body::VerifiedBody;
-use crate::rejection::{DefaultRejectionResponse, Rejection, RejectionResponse};
-use crate::{Verifier, WebhookPayload};
+use crate::macros::define_inner_service_accessors;
+use crate::rejection::Rejection;
 
-pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Settings shared by the layer and every service (and in-flight future) it builds.
-#[derive(Clone)]
-pub(super) struct Config<R> {
-    pub(super) verifier: Verifier,
-    pub(super) max_body_size: usize,
-    pub(super) body_timeout: Option<Duration>,
-    pub(super) require_json: bool,
-    pub(super) rejection_response: R,
-}
-
-impl<R> Config<R> {
-    /// Builds the response for a refused request: the user's (or the default) response,
-    /// with the full reason in its extensions and in a `tracing` event.
-    pub(super) fn reject<B>(&self, rejection: Rejection, path: &str) -> Response<B>
-    where
-        R: RejectionResponse<B>,
-    {
-        let mut response = self.rejection_response.rejection_response(&rejection);
-        crate::rejection::log_rejection(&rejection, path);
-        response.extensions_mut().insert(rejection);
-        response
-    }
-
-    pub(super) fn fmt_fields(&self, d: &mut fmt::DebugStruct<'_, '_>) {
-        // `Verifier`'s own `Debug` redacts its secrets.
-        d.field("verifier", &self.verifier)
-            .field("max_body_size", &self.max_body_size)
-            .field("body_timeout", &self.body_timeout)
-            .field("require_json_content_type", &self.require_json)
-            .field("rejection_response", &std::any::type_name::<R>());
-    }
-}
-
-/// Middleware that buffers (bounded), verifies and parses webhook requests, and only then
-/// calls the inner service.
+/// Middleware that prechecks, buffers (bounded, under the shared budget) and verifies
+/// webhook requests, and only then calls the inner service.
 ///
-/// The inner service receives a [`VerifiedBody`] holding the verified bytes, with a
-/// [`VerifiedBytes`](crate::VerifiedBytes) and a [`WebhookEvent<E>`](crate::extract::WebhookEvent)
-/// in the request extensions. A refused request is answered by the layer's
-/// [`RejectionResponse`] and never reaches the inner service.
+/// The inner service receives a [`VerifiedBody`] holding the verified bytes, with
+/// [`VerifiedBytes`](crate::extract::VerifiedBytes) and the route's
+/// [`Responder`](crate::rejection::Responder) in the request extensions. A refused request
+/// is answered by the responder and never reaches the inner service.
 ///
 /// See the [module docs](crate::layer) for an example.
+#[derive(Clone)]
 #[must_use]
-pub struct VerifyWebhook<S, E, R = DefaultRejectionResponse> {
+pub struct VerifyWebhook<S> {
     inner: S,
-    config: Arc<Config<R>>,
-    // `fn() -> E`: the service never holds an `E`, so `E` must not affect `Send`/`Sync`.
-    _event: PhantomData<fn() -> E>,
+    config: Arc<Config>,
 }
 
-impl<S, E: WebhookPayload> VerifyWebhook<S, E> {
-    /// Wraps `inner` with the default settings (see [`VerifyWebhookLayer::new`]).
+impl<S> VerifyWebhook<S> {
+    /// Wraps `inner` with the defaults of [`VerifyWebhookLayer::new`].
     pub fn new(inner: S, verifier: Verifier) -> Self {
-        Self::from_parts(
-            inner,
-            Arc::new(VerifyWebhookLayer::<E>::new(verifier).into_config()),
-        )
+        Self::from_parts(inner, VerifyWebhookLayer::new(verifier).shared_config())
     }
 
-    /// A [`VerifyWebhookLayer`] with the default settings, parsing into `E`.
-    pub fn layer(verifier: Verifier) -> VerifyWebhookLayer<E> {
+    /// A [`VerifyWebhookLayer`] with the defaults for `verifier`.
+    pub fn layer(verifier: Verifier) -> VerifyWebhookLayer {
         VerifyWebhookLayer::new(verifier)
     }
+
+    pub(super) fn from_parts(inner: S, config: Arc<Config>) -> Self {
+        Self { inner, config }
+    }
+
+    define_inner_service_accessors!();
 }
 
-impl<S, E, R> VerifyWebhook<S, E, R> {
-    pub(super) fn from_parts(inner: S, config: Arc<Config<R>>) -> Self {
-        Self {
-            inner,
-            config,
-            _event: PhantomData,
-        }
-    }
-
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Consumes `self`, returning the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
-
-impl<S: Clone, E, R> Clone for VerifyWebhook<S, E, R> {
-    fn clone(&self) -> Self {
-        Self::from_parts(self.inner.clone(), Arc::clone(&self.config))
-    }
-}
-
-impl<S: fmt::Debug, E, R> fmt::Debug for VerifyWebhook<S, E, R> {
+impl<S: fmt::Debug> fmt::Debug for VerifyWebhook<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut d = f.debug_struct("VerifyWebhook");
-        d.field("inner", &self.inner)
-            .field("event", &std::any::type_name::<E>());
-        self.config.fmt_fields(&mut d);
-        d.finish()
+        f.debug_struct("VerifyWebhook")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .finish()
     }
 }
 
-impl<S, E, R, ReqBody, ResBody> Service<Request<ReqBody>> for VerifyWebhook<S, E, R>
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for VerifyWebhook<S>
 where
     S: Service<Request<VerifiedBody>, Response = Response<ResBody>> + Clone,
     ReqBody: Body,
     ReqBody::Error: Into<BoxError>,
-    E: WebhookPayload,
-    R: RejectionResponse<ResBody>,
+    ResBody: From<Bytes>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S, ReqBody, E, R>;
+    type Future = ResponseFuture<S, ReqBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -141,40 +75,55 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let config = &self.config;
-        // Header-only checks, so the body is not polled. Authentication comes first: a
-        // caller without a well-formed signature (or with a wrong shared-secret token) is
-        // told 401/400 whatever it sends, and its body is never read.
-        let early = if let Err(error) = config.verifier.check_headers(req.headers()) {
-            Some(Rejection::verification(error))
-        } else if declared_too_large(req.headers(), req.body(), config.max_body_size) {
-            Some(Rejection::body_too_large(config.max_body_size))
-        } else if config.require_json && !is_json_content_type(req.headers()) {
-            Some(Rejection::unsupported_media_type())
-        } else {
-            None
-        };
-        if let Some(rejection) = early {
+        match precheck(config, &req) {
+            Ok(charge) => {
+                // Run the instance that was polled ready; leave a fresh clone in its place.
+                let clone = self.inner.clone();
+                let inner = mem::replace(&mut self.inner, clone);
+                let (parts, body) = req.into_parts();
+                ResponseFuture::buffering(parts, body, inner, Arc::clone(config), charge)
+            }
             // The inner service stays ready (and keeps any reservation) for the next call.
-            return ResponseFuture::rejected(config.reject(rejection, req.uri().path()));
+            Err(rejection) => ResponseFuture::rejected(
+                config.responder.respond(rejection, req.uri().path()),
+                Arc::clone(config),
+            ),
         }
-
-        // Run the instance that was polled ready; leave a fresh clone in its place.
-        let clone = self.inner.clone();
-        let inner = mem::replace(&mut self.inner, clone);
-        let (parts, body) = req.into_parts();
-        ResponseFuture::buffering(parts, body, inner, Arc::clone(config))
     }
 }
 
-/// Whether `Content-Length` (or the body's own size hint) already exceeds the limit.
-fn declared_too_large<B: Body>(headers: &HeaderMap, body: &B, limit: usize) -> bool {
-    let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+/// Header-only checks, so the body is not polled, ending with the budget's charge for the
+/// declared length. Authentication comes first: a caller without a well-formed signature
+/// (or with a wrong shared-secret token) is told 401/400 whatever it sends, learns nothing
+/// about the limits, and its body is never read.
+fn precheck<B: Body>(config: &Config, req: &Request<B>) -> Result<super::budget::Charge, Rejection> {
+    config
+        .verifier
+        .check_headers(req.headers())
+        .map_err(Rejection::verification)?;
+    let declared = declared_length(req.headers(), req.body());
+    if declared > config.max_body_size {
+        return Err(Rejection::body_too_large(config.max_body_size));
+    }
+    if config.require_json && !is_json_content_type(req.headers()) {
+        return Err(Rejection::unsupported_media_type());
+    }
+    config
+        .budget
+        .charge(declared)
+        .ok_or_else(|| Rejection::overloaded(config.budget.retry_after()))
+}
+
+/// The larger of `Content-Length` and the body's own size hint (saturating); 0 when neither
+/// says anything, and then the streamed chunks are charged as they arrive.
+fn declared_length<B: Body>(headers: &HeaderMap, body: &B) -> usize {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
-    declared.max(body.size_hint().lower()) > limit
+    let length = declared.max(body.size_hint().lower());
+    usize::try_from(length).unwrap_or(usize::MAX)
 }
 
 /// `application/json` or `application/<anything>+json`, parameters allowed.
@@ -237,26 +186,24 @@ mod tests {
     }
 
     #[test]
-    fn content_length_against_limit() {
+    fn declared_length_from_header_or_size_hint() {
         let body = VerifiedBody::default();
-        assert!(!declared_too_large(
-            &headers(header::CONTENT_LENGTH, "10"),
-            &body,
-            10
-        ));
-        assert!(declared_too_large(
-            &headers(header::CONTENT_LENGTH, "11"),
-            &body,
-            10
-        ));
+        assert_eq!(
+            declared_length(&headers(header::CONTENT_LENGTH, "11"), &body),
+            11
+        );
         // Unparseable lengths are left to the streamed cap.
-        assert!(!declared_too_large(
-            &headers(header::CONTENT_LENGTH, "x"),
-            &body,
-            10
-        ));
-        // A body whose size hint already exceeds the limit is refused without a header.
+        assert_eq!(
+            declared_length(&headers(header::CONTENT_LENGTH, "x"), &body),
+            0
+        );
+        // A body's size hint counts without a header.
         let big = VerifiedBody::new(bytes::Bytes::from_static(&[b'a'; 11]));
-        assert!(declared_too_large(&HeaderMap::new(), &big, 10));
+        assert_eq!(declared_length(&HeaderMap::new(), &big), 11);
+        assert_eq!(
+            declared_length(&headers(header::CONTENT_LENGTH, "99999999999999999999999"), &body),
+            0,
+            "not a u64: left to the streamed cap"
+        );
     }
 }
