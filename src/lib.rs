@@ -196,6 +196,11 @@ pub use rejection::{Rejection, RejectionKind};
 #[cfg(feature = "idempotency")]
 pub use idempotency::IdempotencyLayer;
 
-#[cfg(all(doctest, feature = "axum", feature = "idempotency", feature = "tracing"))]
+#[cfg(all(
+    doctest,
+    feature = "axum",
+    feature = "idempotency",
+    feature = "tracing"
+))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -41,10 +41,7 @@ where
 {
     type Rejection = Rejection;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
         let Some(bytes) = parts.extensions.get::<VerifiedBytes>() else {
             return Ok(None);
         };
@@ -66,10 +63,7 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedBytes {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for VerifiedBytes {
     type Rejection = Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<Self>().cloned())
     }
 }
@@ -130,8 +124,11 @@ mod tests {
     use bytes::Bytes;
     use http::{Request, StatusCode};
 
-    use super::*;
-    use crate::rejection::{RejectionKind, Responder};
+    use axum_core::extract::FromRequestParts;
+    use http::request::Parts;
+
+    use super::{VerifiedBytes, VerifiedJson, WebhookEvent};
+    use crate::rejection::{Rejection, RejectionKind, Responder};
     use crate::{ParseErrorKind, railz};
 
     fn parts_with(bytes: Option<&'static [u8]>) -> Parts {
@@ -239,12 +236,10 @@ mod tests {
     #[tokio::test]
     async fn optional_event_is_none_without_the_layer() {
         let mut parts = parts_with(None);
-        let event =
-            Option::<WebhookEvent<railz::Event>>::from_request_parts(&mut parts, &()).await;
+        let event = Option::<WebhookEvent<railz::Event>>::from_request_parts(&mut parts, &()).await;
         assert!(matches!(event, Ok(None)));
         let mut parts = parts_with(Some(AUTH));
-        let event =
-            Option::<WebhookEvent<railz::Event>>::from_request_parts(&mut parts, &()).await;
+        let event = Option::<WebhookEvent<railz::Event>>::from_request_parts(&mut parts, &()).await;
         assert!(matches!(event, Ok(Some(_))));
     }
 

@@ -47,9 +47,10 @@ async fn on_railz(
 }
 
 # fn app() -> Result<Router, ledgerhook::ConfigError> {
-let app = Router::new()
-    .route("/webhooks/railz", post(on_railz))
-    .route_layer(VerifyWebhookLayer::railz("whsec")?);
+let app = Router::new().route(
+    "/webhooks/railz",
+    post(on_railz).route_layer(VerifyWebhookLayer::railz("whsec")?),
+);
 # Ok(app) }
 ```
 "#

@@ -177,9 +177,9 @@ where
                         // Poll the handler now, so its waker is registered.
                         this.state.as_mut().poll_calling(cx)
                     }
-                    Err(rejection) => Poll::Ready(Ok(config
-                        .responder
-                        .respond(rejection, parts.uri.path()))),
+                    Err(rejection) => {
+                        Poll::Ready(Ok(config.responder.respond(rejection, parts.uri.path())))
+                    }
                 }
             }
             StateOwned::Calling { .. } | StateOwned::Done => {
@@ -193,7 +193,10 @@ impl<S, ReqBody> State<S, ReqBody>
 where
     S: Service<Request<VerifiedBody>>,
 {
-    fn poll_calling(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<S::Response, S::Error>> {
+    fn poll_calling(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<S::Response, S::Error>> {
         match self.project() {
             StateProj::Calling { future, .. } => future.poll(cx),
             _ => unreachable!("just set to Calling"),

@@ -32,8 +32,10 @@
 //!
 //! # Example: the defaults
 //!
-//! Add the layer with `route_layer`, so that a `GET` (or any other method) on a webhook
-//! route is answered `405` by the router, not `401` by the layer:
+//! Add the layer with the method router's `route_layer` (`post(handler).route_layer(..)`),
+//! so that a `GET` (or any other method) on a webhook route is answered `405` by the
+//! router, not `401` by the layer. (`Router::route_layer` and `.layer` also wrap the
+//! router's 405 fallback.)
 //!
 //! ```
 //! use axum::{Router, routing::post};
@@ -50,13 +52,15 @@
 //! }
 //!
 //! # fn app() -> Result<Router, ledgerhook::ConfigError> {
-//! let railz = Router::new()
-//!     .route("/webhooks/railz", post(on_railz))
-//!     .route_layer(VerifyWebhookLayer::railz("railz-signing-secret")?);
-//! let rootfi = Router::new()
-//!     .route("/webhooks/rootfi", post(on_rootfi))
-//!     .route_layer(VerifyWebhookLayer::rootfi("rootfi-signing-key")?);
-//! let app = railz.merge(rootfi);
+//! let app = Router::new()
+//!     .route(
+//!         "/webhooks/railz",
+//!         post(on_railz).route_layer(VerifyWebhookLayer::railz("railz-signing-secret")?),
+//!     )
+//!     .route(
+//!         "/webhooks/rootfi",
+//!         post(on_rootfi).route_layer(VerifyWebhookLayer::rootfi("rootfi-signing-key")?),
+//!     );
 //! # Ok(app) }
 //! # app().unwrap();
 //! ```

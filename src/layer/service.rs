@@ -96,7 +96,10 @@ where
 /// declared length. Authentication comes first: a caller without a well-formed signature
 /// (or with a wrong shared-secret token) is told 401/400 whatever it sends, learns nothing
 /// about the limits, and its body is never read.
-fn precheck<B: Body>(config: &Config, req: &Request<B>) -> Result<super::budget::Charge, Rejection> {
+fn precheck<B: Body>(
+    config: &Config,
+    req: &Request<B>,
+) -> Result<super::budget::Charge, Rejection> {
     config
         .verifier
         .check_headers(req.headers())
@@ -201,7 +204,10 @@ mod tests {
         let big = VerifiedBody::new(bytes::Bytes::from_static(&[b'a'; 11]));
         assert_eq!(declared_length(&HeaderMap::new(), &big), 11);
         assert_eq!(
-            declared_length(&headers(header::CONTENT_LENGTH, "99999999999999999999999"), &body),
+            declared_length(
+                &headers(header::CONTENT_LENGTH, "99999999999999999999999"),
+                &body
+            ),
             0,
             "not a u64: left to the streamed cap"
         );

@@ -415,7 +415,9 @@ impl fmt::Display for Rejection {
             Reason::Json { error, path } => write!(f, "invalid payload: {path}: {error}"),
             Reason::Overloaded { .. } => f.write_str("buffer budget exhausted, try again later"),
             Reason::InFlight { .. } => f.write_str("a delivery with this key is being handled"),
-            Reason::StoreUnavailable { source: Some(e), .. } => {
+            Reason::StoreUnavailable {
+                source: Some(e), ..
+            } => {
                 write!(f, "store unavailable: {e}")
             }
             Reason::StoreUnavailable { source: None, .. } => f.write_str("store unavailable"),
@@ -438,7 +440,9 @@ impl StdError for Rejection {
             Reason::Payload(e) => Some(e),
             #[cfg(feature = "axum")]
             Reason::Json { error, .. } => Some(&**error),
-            Reason::StoreUnavailable { source: Some(e), .. } => Some(&**e),
+            Reason::StoreUnavailable {
+                source: Some(e), ..
+            } => Some(&**e),
             _ => None,
         }
     }
@@ -468,7 +472,11 @@ mod tests {
                 "store_unavailable",
             ),
             (Rejection::store_full(second), 503, "store_full"),
-            (Rejection::missing_layer("verified bytes"), 500, "missing_layer"),
+            (
+                Rejection::missing_layer("verified bytes"),
+                500,
+                "missing_layer",
+            ),
             (
                 Rejection::verification(VerificationError::new(
                     VerificationErrorKind::SignatureMismatch,
