@@ -7,7 +7,13 @@
 //! | `POST /webhooks/rootfi-v3` | header `ROOTFI_V3_HEADER` (default `api_key`) equal to `ROOTFI_V3_TOKEN` |
 //!
 //! Listens on `LEDGERHOOK_ADDR` (default `127.0.0.1:3000`). An unset secret falls back to a
-//! fixed development secret, with a warning. Accepted deliveries are answered with
+//! fixed development secret, with a warning.
+//!
+//! Served with hyper directly rather than `axum::serve`, which has no header-read timeout:
+//! a client gets 10 s to send its headers, at most 1,024 connections are open at once
+//! (further ones wait in the kernel's accept queue), and SIGTERM or Ctrl-C stops accepting
+//! and lets requests in flight finish for up to 30 s. Bodies are bounded by the layers
+//! (per-route limits, a shared 128 MiB budget, a 30 s body deadline). Accepted deliveries are answered with
 //! `{"provider", "event", "known"}`; refused ones with the layer's status, and the layer
 //! logs the reason. `RUST_LOG` adjusts logging (default `info`).
 //!
@@ -21,6 +27,7 @@
 //! `GET /stats` (used by `scripts/reliability.sh`; the records grow with every event).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,10 +36,15 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use axum::{Json, Router, routing::post};
-use ledgerhook::VerifiedBytes;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use ledgerhook::idempotency::{IdempotencyLayer, KeySource, MemoryStore, Store};
-use ledgerhook::{ConfigError, extract::WebhookEvent, layer::VerifyWebhookLayer, railz, rootfi};
+use ledgerhook::{ConfigError, Secret, VerifiedBytes};
+use ledgerhook::{extract::WebhookEvent, layer::VerifyWebhookLayer, railz, rootfi};
 use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 
 // Development defaults, shared with examples/send.rs: never use them in production.
 const DEV_RAILZ_SECRET: &str = "ledgerhook-dev-railz-secret";
@@ -41,12 +53,34 @@ const DEV_ROOTFI_V3_TOKEN: &str = "ledgerhook-dev-rootfi-v3-token";
 const DEFAULT_ROOTFI_V3_HEADER: &str = "api_key";
 const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 
-/// The receiver's settings. No `Debug`: it holds secrets.
+/// The receiver's settings. Secrets are kept in `Secret`: zeroized on drop, redacted in
+/// `Debug`, never empty.
 pub(crate) struct Settings {
-    pub(crate) railz_secret: String,
-    pub(crate) rootfi_secret: String,
+    pub(crate) railz_secret: Secret,
+    pub(crate) rootfi_secret: Secret,
     pub(crate) rootfi_v3_header: String,
-    pub(crate) rootfi_v3_token: String,
+    pub(crate) rootfi_v3_token: Secret,
+}
+
+/// How connections are served.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Serving {
+    /// Time a client gets to send its request headers before the connection is closed.
+    pub(crate) header_read_timeout: Duration,
+    /// Connections served at once.
+    pub(crate) max_connections: usize,
+    /// How long requests in flight may take to finish after the shutdown signal.
+    pub(crate) grace: Duration,
+}
+
+impl Default for Serving {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+            grace: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Deduplication settings; the default is an in-memory store and no records.
@@ -73,27 +107,44 @@ impl Dedup {
 }
 
 impl Settings {
-    /// Reads the environment, warning for every secret that falls back to its dev default.
-    fn from_env() -> Self {
-        Self {
-            railz_secret: secret_from_env("RAILZ_WEBHOOK_SECRET", DEV_RAILZ_SECRET),
-            rootfi_secret: secret_from_env("ROOTFI_WEBHOOK_SECRET", DEV_ROOTFI_SECRET),
+    /// Reads the environment, warning for every secret that falls back to its dev default
+    /// and for secrets used twice.
+    fn from_env() -> Result<Self, ConfigError> {
+        let settings = Self {
+            railz_secret: secret_from_env("RAILZ_WEBHOOK_SECRET", DEV_RAILZ_SECRET)?,
+            rootfi_secret: secret_from_env("ROOTFI_WEBHOOK_SECRET", DEV_ROOTFI_SECRET)?,
             rootfi_v3_header: std::env::var("ROOTFI_V3_HEADER")
                 .unwrap_or_else(|_| DEFAULT_ROOTFI_V3_HEADER.to_owned()),
-            rootfi_v3_token: secret_from_env("ROOTFI_V3_TOKEN", DEV_ROOTFI_V3_TOKEN),
+            rootfi_v3_token: secret_from_env("ROOTFI_V3_TOKEN", DEV_ROOTFI_V3_TOKEN)?,
+        };
+        let secrets = [
+            ("RAILZ_WEBHOOK_SECRET", &settings.railz_secret),
+            ("ROOTFI_WEBHOOK_SECRET", &settings.rootfi_secret),
+            ("ROOTFI_V3_TOKEN", &settings.rootfi_v3_token),
+        ];
+        for (i, (a, first)) in secrets.iter().enumerate() {
+            for (b, second) in &secrets[i + 1..] {
+                if first.expose() == second.expose() {
+                    tracing::warn!(
+                        "{a} and {b} are the same secret: never reuse one secret for two \
+                         providers or schemes (a signature made for one route verifies on the other)"
+                    );
+                }
+            }
         }
+        Ok(settings)
     }
 }
 
-fn secret_from_env(var: &str, dev_default: &str) -> String {
+fn secret_from_env(var: &str, dev_default: &str) -> Result<Secret, ConfigError> {
     match std::env::var(var) {
-        Ok(value) if !value.is_empty() => value,
+        Ok(value) if !value.is_empty() => Secret::new(value),
         _ => {
             tracing::warn!(
                 "{var} is not set: using the fixed DEVELOPMENT secret from examples/receiver.rs. \
                  Anyone can sign requests with it; set {var} before receiving real webhooks."
             );
-            dev_default.to_owned()
+            Secret::new(dev_default)
         }
     }
 }
@@ -107,26 +158,28 @@ pub(crate) fn app(settings: &Settings) -> Result<Router, ConfigError> {
 
 /// The receiver's routes with the given deduplication settings.
 pub(crate) fn app_with(settings: &Settings, dedup: &Dedup) -> Result<Router, ConfigError> {
-    // Bound slow senders; the 8 MiB default body limit fits large RootFi batches.
-    let timeout = Duration::from_secs(10);
-    let railz = VerifyWebhookLayer::railz(&settings.railz_secret)?.body_timeout(timeout);
-    let rootfi = VerifyWebhookLayer::rootfi(&settings.rootfi_secret)?.body_timeout(timeout);
+    // The layers' defaults bound bodies: 256 KiB for Railz, 16 MiB for RootFi batches,
+    // 30 s to arrive, 128 MiB for all routes together.
+    let railz = VerifyWebhookLayer::railz(settings.railz_secret.expose())?;
+    let rootfi = VerifyWebhookLayer::rootfi(settings.rootfi_secret.expose())?;
     let rootfi_v3 = VerifyWebhookLayer::rootfi_v3(
         settings.rootfi_v3_header.as_str(),
-        &settings.rootfi_v3_token,
-    )?
-    .body_timeout(timeout);
+        settings.rootfi_v3_token.expose(),
+    )?;
 
-    // Inner to outer: records (if on), deduplication (if on), verification.
+    // Inner to outer: records (if on), deduplication (if on), verification. `route_layer`
+    // wraps the POST handler only, so another method gets the router's 405, not a 401.
     let store = idempotency_store(dedup)?;
     let records = dedup.stats.then(Records::default);
     let guard = |route: MethodRouter, namespace: &str, key: KeySource| {
         let route = match &records {
-            Some(records) => route.layer(middleware::from_fn_with_state(records.clone(), record)),
+            Some(records) => {
+                route.route_layer(middleware::from_fn_with_state(records.clone(), record))
+            }
             None => route,
         };
         match &store {
-            Some(store) => route.layer(
+            Some(store) => route.route_layer(
                 IdempotencyLayer::from_arc(Arc::clone(store))
                     .namespace(namespace)
                     .key(key),
@@ -137,15 +190,15 @@ pub(crate) fn app_with(settings: &Settings, dedup: &Dedup) -> Result<Router, Con
     let mut app = Router::new()
         .route(
             "/webhooks/railz",
-            guard(post(on_railz), "railz", KeySource::railz()).layer(railz),
+            guard(post(on_railz), "railz", KeySource::railz()).route_layer(railz),
         )
         .route(
             "/webhooks/rootfi",
-            guard(post(on_rootfi), "rootfi", KeySource::body_hash()).layer(rootfi),
+            guard(post(on_rootfi), "rootfi", KeySource::body_hash()).route_layer(rootfi),
         )
         .route(
             "/webhooks/rootfi-v3",
-            guard(post(on_rootfi), "rootfi-v3", KeySource::body_hash()).layer(rootfi_v3),
+            guard(post(on_rootfi), "rootfi-v3", KeySource::body_hash()).route_layer(rootfi_v3),
         );
     if let Some(records) = records {
         let mode = match (&store, &dedup.redis_url) {
@@ -189,7 +242,7 @@ type Records = Arc<Mutex<HashMap<String, u64>>>;
 
 /// Counts a delivery on its way into the handler, by Railz `requestId` (else body hash).
 async fn record(State(records): State<Records>, req: Request, next: Next) -> Response {
-    if let Some(VerifiedBytes(body)) = req.extensions().get::<VerifiedBytes>() {
+    if let Some(body) = req.extensions().get::<VerifiedBytes>() {
         #[derive(serde::Deserialize)]
         struct Envelope {
             #[serde(rename = "requestId")]
@@ -231,6 +284,84 @@ fn accepted(provider: &str, tag: &str, known: bool) -> Json<Value> {
     Json(json!({ "provider": provider, "event": tag, "known": known }))
 }
 
+/// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight
+/// finish for up to `serving.grace`.
+///
+/// hyper's HTTP/1 server with a timer, so that a client that does not send its headers
+/// within `header_read_timeout` is disconnected (`axum::serve` has no such timeout, so
+/// slow-header connections would pile up), and a semaphore that bounds open connections.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    serving: Serving,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(serving.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let connections = Arc::new(Semaphore::new(serving.max_connections));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // Wait for a free slot before accepting: excess clients queue in the kernel.
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => permit,
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = permit else { break };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors, typically: back off instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // Errors here are the client's (reset, timed out): nothing to do.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(serving.grace) => {
+            tracing::warn!("requests still in flight after {:?}: stopping", serving.grace);
+        }
+    }
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM (what container runtimes send) on Unix.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -241,12 +372,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let addr = std::env::var("LEDGERHOOK_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
-    let app = app_with(&Settings::from_env(), &Dedup::from_env())?;
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let app = app_with(&Settings::from_env()?, &Dedup::from_env())?;
+    let listener = TcpListener::bind(&addr).await?;
     tracing::info!(
         "listening on http://{}: POST /webhooks/railz, /webhooks/rootfi, /webhooks/rootfi-v3",
         listener.local_addr()?
     );
-    axum::serve(listener, app).await?;
+    serve(listener, app, Serving::default(), shutdown_signal()).await;
     Ok(())
 }

@@ -65,10 +65,12 @@
 //!     }));
 //!
 //! // What the verifying layer hands on: the request with its verified body.
+//! let verifier = ledgerhook::Verifier::railz("railz-signing-secret")?;
 //! let delivery = || {
 //!     let mut req = Request::new(());
 //!     let body = Bytes::from_static(br#"{"requestId":"r-1","data":{"event":"auth"}}"#);
-//!     req.extensions_mut().insert(VerifiedBytes(body));
+//!     let headers = verifier.sign(&body, std::time::SystemTime::now());
+//!     req.extensions_mut().insert(VerifiedBytes::verify(&verifier, &headers, body).unwrap());
 //!     req
 //! };
 //!

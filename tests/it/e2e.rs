@@ -2,7 +2,7 @@
 //!
 //! The router is the one in examples/receiver.rs (included below), so these tests check
 //! what `cargo run --example receiver` does.
-#![cfg(all(feature = "axum", feature = "tracing"))]
+#![cfg(all(feature = "axum", feature = "idempotency", feature = "tracing"))]
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,8 +16,10 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use ledgerhook::Verifier;
+use ledgerhook::{Secret, Verifier};
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 #[path = "../../examples/receiver.rs"]
 #[allow(dead_code)] // `main` and the environment handling are not used here.
@@ -37,20 +39,30 @@ const ROOTFI_CONNECTION: &[u8] = br#"{"webhook_type":"CONNECTION_CHANGED","compa
 const ROOTFI_UNKNOWN: &[u8] =
     br#"{"webhook_type":"SOMETHING_NEW","company_id":285,"created_at":"2023-01-01T00:00:00.000Z"}"#;
 
-/// Starts the receiver on 127.0.0.1, port chosen by the OS.
-async fn start() -> SocketAddr {
-    let settings = receiver::Settings {
-        railz_secret: RAILZ_SECRET.into(),
-        rootfi_secret: ROOTFI_SECRET.into(),
+fn settings() -> receiver::Settings {
+    receiver::Settings {
+        railz_secret: Secret::new(RAILZ_SECRET).unwrap(),
+        rootfi_secret: Secret::new(ROOTFI_SECRET).unwrap(),
         rootfi_v3_header: V3_HEADER.into(),
-        rootfi_v3_token: V3_TOKEN.into(),
-    };
-    let app = receiver::app(&settings).expect("valid settings");
+        rootfi_v3_token: Secret::new(V3_TOKEN).unwrap(),
+    }
+}
+
+/// Starts the receiver on 127.0.0.1, port chosen by the OS, served as `main` serves it.
+async fn start() -> SocketAddr {
+    start_with(receiver::Serving::default(), std::future::pending()).await
+}
+
+async fn start_with(
+    serving: receiver::Serving,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> SocketAddr {
+    let app = receiver::app(&settings()).expect("valid settings");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(receiver::serve(listener, app, serving, shutdown));
     addr
 }
 
@@ -319,7 +331,7 @@ impl Body for Announced {
 #[tokio::test]
 async fn oversized_delivery_is_413_before_the_body_is_sent() {
     let addr = start().await;
-    let len = ledgerhook::layer::DEFAULT_MAX_BODY_SIZE as u64 + 1;
+    let len = ledgerhook::layer::RAILZ_MAX_BODY_SIZE as u64 + 1;
     let mut request = Request::post(format!("http://{addr}/webhooks/railz"))
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::CONTENT_LENGTH, len)
@@ -359,4 +371,118 @@ async fn unsigned_or_wrong_token_is_401_before_the_body_is_sent() {
             .expect("response");
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
+}
+
+#[tokio::test]
+async fn other_methods_on_a_webhook_route_are_405_not_401() {
+    let addr = start().await;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    for path in ["/webhooks/railz", "/webhooks/rootfi", "/webhooks/rootfi-v3"] {
+        let request = Request::get(format!("http://{addr}{path}"))
+            .body(Full::default())
+            .unwrap();
+        let response = tokio::time::timeout(DEADLINE, client.request(request))
+            .await
+            .expect("answered")
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{path}");
+    }
+}
+
+/// Whether the server closed `stream`: reads until end of stream.
+async fn closed_by_server(stream: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 256];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return true,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Whether `stream` is still open with nothing to read, without waiting.
+fn still_open(stream: &TcpStream) -> bool {
+    let mut buf = [0u8; 1];
+    matches!(stream.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+}
+
+// Paused time: tokio advances the clock only when every task waits, so the server's
+// header timer fires at exactly its deadline in virtual time, whatever the machine's load.
+#[tokio::test(start_paused = true)]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let serving = receiver::Serving {
+        header_read_timeout: Duration::from_secs(10),
+        ..receiver::Serving::default()
+    };
+    let addr = start_with(serving, std::future::pending()).await;
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST /webhooks/railz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    assert!(still_open(&slow), "open before the timeout");
+    let closed = tokio::time::timeout(Duration::from_secs(5), closed_by_server(&mut slow)).await;
+    assert_eq!(closed.ok(), Some(true), "closed at the header-read timeout");
+}
+
+#[tokio::test(start_paused = true)]
+async fn connections_beyond_the_limit_wait_for_a_free_slot() {
+    let serving = receiver::Serving {
+        max_connections: 1,
+        ..receiver::Serving::default()
+    };
+    let addr = start_with(serving, std::future::pending()).await;
+    // The one slot, held by an idle connection.
+    let idle = TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(10)).await;
+
+    let mut waiting = TcpStream::connect(addr).await.unwrap();
+    waiting
+        .write_all(b"GET /webhooks/railz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(still_open(&waiting), "not served while the slot is taken");
+
+    drop(idle);
+    let mut answer = Vec::new();
+    tokio::time::timeout(DEADLINE, waiting.read_to_end(&mut answer))
+        .await
+        .expect("served once the slot is free")
+        .unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 405"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+#[tokio::test]
+async fn the_shutdown_signal_stops_accepting() {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let app = receiver::app(&settings()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(receiver::serve(
+        listener,
+        app,
+        receiver::Serving::default(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let (status, _) = post(
+        addr,
+        "/webhooks/railz",
+        RAILZ_AUTH,
+        railz_signed(RAILZ_AUTH, SystemTime::now()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    stop.send(()).unwrap();
+    tokio::time::timeout(DEADLINE, server)
+        .await
+        .expect("serve returns after the signal")
+        .unwrap();
+    assert!(TcpStream::connect(addr).await.is_err(), "listener closed");
 }

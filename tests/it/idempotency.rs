@@ -101,8 +101,15 @@ pub(crate) fn boxed(
 pub(crate) fn delivery(body: &str) -> Request<()> {
     let mut req = Request::post("/webhooks/railz").body(()).unwrap();
     req.extensions_mut()
-        .insert(VerifiedBytes(Bytes::copy_from_slice(body.as_bytes())));
+        .insert(verified(Bytes::copy_from_slice(body.as_bytes())));
     req
+}
+
+/// `bytes` as the verifying layer leaves them (only verification creates `VerifiedBytes`).
+pub(crate) fn verified(bytes: Bytes) -> VerifiedBytes {
+    let verifier = ledgerhook::Verifier::bearer("idempotency-test-token").unwrap();
+    let headers = verifier.sign(&bytes, std::time::SystemTime::now());
+    VerifiedBytes::verify(&verifier, &headers, bytes).unwrap()
 }
 
 pub(crate) fn outcome<B>(res: &Response<B>) -> Option<Outcome> {
@@ -650,7 +657,7 @@ async fn works_as_an_axum_route_layer() {
             |req: axum::extract::Request, next: axum::middleware::Next| async move {
                 let (mut parts, body) = req.into_parts();
                 let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-                parts.extensions.insert(VerifiedBytes(bytes.clone()));
+                parts.extensions.insert(verified(bytes.clone()));
                 next.run(axum::extract::Request::from_parts(parts, Body::from(bytes)))
                     .await
             },

@@ -1,5 +1,5 @@
 //! The example receiver's deduplication settings, over loopback with a real HTTP client.
-#![cfg(all(feature = "axum", feature = "tracing"))]
+#![cfg(all(feature = "axum", feature = "idempotency", feature = "tracing"))]
 
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
@@ -23,10 +23,10 @@ const BODY: &[u8] = br#"{"data":{"event":"auth","connectionId":"CON-1","serviceN
 
 async fn start(dedup: receiver::Dedup) -> SocketAddr {
     let settings = receiver::Settings {
-        railz_secret: SECRET.into(),
-        rootfi_secret: "unused-rootfi".into(),
+        railz_secret: ledgerhook::Secret::new(SECRET).unwrap(),
+        rootfi_secret: ledgerhook::Secret::new("unused-rootfi").unwrap(),
         rootfi_v3_header: "api_key".into(),
-        rootfi_v3_token: "unused-token".into(),
+        rootfi_v3_token: ledgerhook::Secret::new("unused-token").unwrap(),
     };
     let app = receiver::app_with(&settings, &dedup).expect("valid settings");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -125,10 +125,10 @@ async fn without_stats_there_is_no_stats_route() {
 #[tokio::test]
 async fn a_redis_url_without_the_feature_is_a_configuration_error() {
     let settings = receiver::Settings {
-        railz_secret: SECRET.into(),
-        rootfi_secret: "unused-rootfi".into(),
+        railz_secret: ledgerhook::Secret::new(SECRET).unwrap(),
+        rootfi_secret: ledgerhook::Secret::new("unused-rootfi").unwrap(),
         rootfi_v3_header: "api_key".into(),
-        rootfi_v3_token: "unused-token".into(),
+        rootfi_v3_token: ledgerhook::Secret::new("unused-token").unwrap(),
     };
     let dedup = receiver::Dedup {
         redis_url: Some("redis://127.0.0.1:1/".into()),

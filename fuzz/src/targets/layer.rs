@@ -5,13 +5,14 @@
 //! frames, whether it fails mid-way or returns `Pending` between frames) followed by a
 //! request in the [`request`](super::request) text format. The future is polled on the
 //! spot with a no-op waker (no runtime: the layer needs one only for `body_timeout`,
-//! which this target leaves off), so an execution costs little more than the verifier.
+//! which this target turns off), so an execution costs little more than the verifier.
 //!
 //! Oracle: the layer's documented order of checks, computed from the same request with
 //! the crate's public pieces (`check_headers`, `verify`, the payload's `parse`):
 //! header check (401/400), declared size (413), content type (415), body read (413 when
 //! the limit is crossed, 400 when the body fails), `verify` (401/400), parse (400/422),
-//! then the inner service, which must see exactly the verified bytes and the event.
+//! then the inner service, which must see exactly the verified bytes and parse them as
+//! the handler's extractor would.
 
 use std::io;
 use std::pin::Pin;
@@ -22,8 +23,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
 use ledgerhook::body::VerifiedBody;
-use ledgerhook::extract::WebhookEvent;
-use ledgerhook::layer::{DEFAULT_MAX_BODY_SIZE, VerifyWebhookLayer};
+use ledgerhook::layer::{BufferBudget, DEFAULT_MAX_BODY_SIZE, VerifyWebhookLayer};
 use ledgerhook::rejection::{Rejection, RejectionKind};
 use ledgerhook::{Event, VerifiedBytes, WebhookPayload, railz, rootfi};
 use tower::{Layer, Service};
@@ -135,7 +135,8 @@ impl Body for FuzzBody {
 struct Seen {
     body: Bytes,
     verified: Option<Bytes>,
-    has_event: bool,
+    /// What `VerifiedBytes::parse::<E>` gave, as the `WebhookEvent<E>` extractor would.
+    parsed: Result<(), RejectionKind>,
 }
 
 /// The outcome: the inner service's view, or the rejection.
@@ -198,9 +199,11 @@ fn run<E: WebhookPayload>(input: &LayerInput<'_>) -> bool {
     };
     let expected = expect::<E>(preset, &headers, &fuzz_body, &steps, limit, require_json);
 
-    let layer = VerifyWebhookLayer::<E>::new(preset.verifier.clone())
+    let layer = VerifyWebhookLayer::new(preset.verifier.clone())
         .max_body_size(limit)
-        .require_json_content_type(require_json);
+        .require_json_content_type(require_json)
+        .without_body_timeout()
+        .buffer_budget(BufferBudget::new(usize::MAX));
     let mut service = layer.layer(tower::service_fn(inner::<E>));
     let mut request = Request::post("/webhook").body(fuzz_body).expect("request");
     *request.headers_mut() = headers;
@@ -229,8 +232,10 @@ fn run<E: WebhookPayload>(input: &LayerInput<'_>) -> bool {
             // Exactly the bytes sent, verified, in the body and the extension alike.
             assert_eq!(seen.body, body);
             assert_eq!(seen.verified.as_ref(), Some(&body));
-            assert!(seen.has_event);
-            Outcome::Called
+            match seen.parsed {
+                Ok(()) => Outcome::Called,
+                Err(kind) => Outcome::Rejected(kind),
+            }
         }
     };
     assert_eq!(outcome, expected, "{}: {input:?}", preset.name);
@@ -303,16 +308,16 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 async fn inner<E: WebhookPayload>(
     request: Request<VerifiedBody>,
-) -> Result<Response<String>, std::convert::Infallible> {
+) -> Result<Response<Bytes>, std::convert::Infallible> {
+    let verified = request.extensions().get::<VerifiedBytes>();
     let seen = Seen {
-        verified: request
-            .extensions()
-            .get::<VerifiedBytes>()
-            .map(|v| v.0.clone()),
-        has_event: request.extensions().get::<WebhookEvent<E>>().is_some(),
+        verified: verified.map(|v| v.bytes().clone()),
+        parsed: verified.map_or(Err(RejectionKind::MissingLayer), |v| {
+            v.parse::<E>().map(drop).map_err(|r| r.kind())
+        }),
         body: request.into_body().into_bytes(),
     };
-    let mut response = Response::new(String::from("ok"));
+    let mut response = Response::new(Bytes::from_static(b"ok"));
     response.extensions_mut().insert(seen);
     Ok(response)
 }
