@@ -3,22 +3,24 @@
 //!
 //! [`VerifyWebhookLayer`] sits in front of your handler. It refuses a request whose
 //! signature header is missing or malformed (or whose RootFi v3 token is wrong) from its
-//! headers alone, buffers the body up to a limit, verifies the provider's signature over
-//! the exact bytes in constant time, parses them into a typed event, and only then calls
-//! the handler. Every refusal gets a generic answer (`401`, `400`, `408`, `413`, `415` or
-//! `422`) with the detailed [`Rejection`] kept in the response extensions and logged.
+//! headers alone, buffers the body within a per-route limit, a shared budget and a
+//! deadline, verifies the provider's signature over the exact bytes in constant time, and
+//! only then calls the handler, whose [`WebhookEvent<E>`](WebhookEvent) extractor parses
+//! the verified bytes into a typed event. Every refusal gets a generic answer (`400`,
+//! `401`, `408`, `413`, `415`, `422`, `503` …) with the detailed [`Rejection`] (and its
+//! stable [code](RejectionKind::code)) kept in the response extensions and logged.
 //!
 //! # Modules
 //!
-//! | module | what it holds |
-//! |---|---|
-//! | [`layer`] | [`VerifyWebhookLayer`] and its service: bounded buffering, verification, parsing |
-//! | [`signature`] | [`Verifier`]: Railz, RootFi v4, RootFi v3 shared secret, bearer tokens, any HMAC-SHA256 scheme; key rotation. Usable without any framework |
-//! | [`event`], [`rootfi`], [`railz`] | the typed events; [`Event`] detects the provider from the body |
-//! | [`extract`] | [`WebhookEvent`], [`VerifiedBytes`] and (feature `axum`) `VerifiedJson`: what the layer leaves in the request, and the axum extractors reading it |
-//! | [`rejection`] | [`Rejection`] (why a request was refused) and `RejectionResponse` (how it is answered) |
-//! | [`body`] | [`VerifiedBody`](body::VerifiedBody), the body the inner service receives |
-//! | [`idempotency`] | [`IdempotencyLayer`]: each delivery handled once despite the providers' retries, with an in-memory or Redis store |
+//! | module | feature | what it holds |
+//! |---|---|---|
+//! | [`signature`] | always | [`Verifier`]: Railz, RootFi v4, RootFi v3 shared secret, bearer tokens, any HMAC-SHA256 scheme; key rotation. Needs no framework, no tower, no tokio |
+//! | `event`, `rootfi`, `railz` | `events` | the typed events; `Event` detects the provider from the body |
+//! | `layer` | `layer` | `VerifyWebhookLayer`, its service and future, the shared `BufferBudget`, per-provider defaults |
+//! | `extract` | `layer` | `VerifiedBytes` (what the layer leaves in the request), `WebhookEvent`, and (feature `axum`) the extractors reading them |
+//! | `rejection` | `layer` | `Rejection` and `RejectionKind` (why, with a stable code), `RejectionResponse` and `Responder` (how every refusal is answered), the rate-limited log |
+//! | `body` | `layer` | `VerifiedBody`, the body the inner service receives |
+//! | `idempotency` | `idempotency` | `IdempotencyLayer`: each delivery handled once despite the providers' retries, with an in-memory or (feature `redis`) Redis store |
 //!
 //! # axum
 //!
@@ -49,7 +51,8 @@
 //!     let app = Router::new()
 //!         .route(
 //!             "/webhooks/railz",
-//!             post(on_railz).layer(
+//!             // `route_layer`: a GET meets the router's 405, not the layer's 401.
+//!             post(on_railz).route_layer(
 //!                 // Top to bottom: verify first, then answer retried deliveries.
 //!                 ServiceBuilder::new()
 //!                     .layer(VerifyWebhookLayer::railz(railz_secret)?)
@@ -58,7 +61,7 @@
 //!         )
 //!         .route(
 //!             "/webhooks/rootfi",
-//!             post(on_rootfi).layer(VerifyWebhookLayer::rootfi(rootfi_secret)?),
+//!             post(on_rootfi).route_layer(VerifyWebhookLayer::rootfi(rootfi_secret)?),
 //!         );
 //!     let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //!     axum::serve(listener, app).await?;
@@ -66,15 +69,18 @@
 //! }
 //! ```
 //!
-//! A complete receiver (three routes, secrets from the environment, Redis-backed
-//! deduplication) is `examples/receiver.rs`: `cargo run --example receiver`.
+//! `axum::serve` keeps the example short but has no header-read timeout; the complete
+//! receiver in `examples/receiver.rs` (three routes, secrets from the environment,
+//! Redis-backed deduplication) serves with hyper directly, with a header-read timeout, a
+//! connection limit and graceful shutdown: `cargo run --example receiver`.
 //!
 //! # tower and hyper
 //!
 //! The layer wraps any `Service<Request<VerifiedBody>>` and accepts any request body, so it
 //! works in a plain tower stack or a hyper server; the inner service finds the
-//! [`WebhookEvent<E>`](WebhookEvent) and [`VerifiedBytes`] in the request extensions. The
-//! [`layer`] module docs have a tower example with every setting; serving one with hyper:
+//! [`VerifiedBytes`] in the request extensions and parses them with
+//! [`VerifiedBytes::parse`]. The [`layer`] module docs have a tower example with every
+//! setting; serving one with hyper:
 //!
 //! ```no_run
 //! use std::convert::Infallible;
@@ -84,15 +90,15 @@
 //! use http_body_util::Full;
 //! use hyper::{server::conn::http1, service::service_fn};
 //! use hyper_util::rt::TokioIo;
-//! use ledgerhook::{VerifyWebhookLayer, WebhookEvent, body::VerifiedBody, railz};
+//! use ledgerhook::{VerifiedBytes, VerifyWebhookLayer, body::VerifiedBody, railz};
 //! use tower::{ServiceBuilder, ServiceExt};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let webhooks = ServiceBuilder::new()
 //!     .layer(VerifyWebhookLayer::railz("railz-signing-secret")?)
 //!     .service_fn(|req: Request<VerifiedBody>| async move {
-//!         let tag = req.extensions().get::<WebhookEvent<railz::Event>>().map(|e| e.tag().to_owned());
-//!         println!("railz {tag:?}");
+//!         let event = req.extensions().get::<VerifiedBytes>().map(|b| b.parse::<railz::Event>());
+//!         println!("railz {:?}", event.map(|e| e.map(|e| e.tag().to_owned())));
 //!         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
 //!     });
 //!
@@ -132,18 +138,25 @@
 //!
 //! # Features
 //!
+//! Features follow modules; the verification core is always there and pulls no tower,
+//! tokio or serde.
+//!
 //! | feature | default | enables |
 //! |---|---|---|
-//! | `axum` | yes | the [`WebhookEvent`], [`VerifiedBytes`] and `VerifiedJson` extractors (depends on `axum-core` only) |
-//! | `tracing` | yes | one `tracing` event per rejection (target `ledgerhook`, level WARN) |
-//! | `redis` | no | `RedisStore`, an idempotency store shared between receiver instances |
+//! | `events` | via `axum` | the typed events (`event`, `railz`, `rootfi`; serde) |
+//! | `layer` | via `axum` | the verifying tower layer (`layer`, `extract`, `rejection`, `body`; tower, http-body, tokio's timer) |
+//! | `axum` | yes | `layer` + `events` + the `WebhookEvent`, `VerifiedBytes` and `VerifiedJson` extractors (axum-core only) |
+//! | `idempotency` | yes | `layer` + `IdempotencyLayer` with its in-memory store |
+//! | `tracing` | yes | rejections logged through `tracing` (target `ledgerhook`: unauthenticated ones at DEBUG plus a WARN summary, others at WARN) |
+//! | `redis` | no | `idempotency` + `RedisStore`, a store shared between receiver instances |
 //!
 //! # Security
 //!
 //! - Nothing reaches your handler unless its signature (or RootFi v3 token) verified over
 //!   the exact bytes received, compared in constant time; the body is parsed only after.
 //! - Unsigned requests and wrong v3 tokens are refused before the body is read; every
-//!   body is bounded (8 MiB by default) and can be given a deadline.
+//!   body is bounded (256 KiB for Railz, 16 MiB for RootFi), all bodies together by a
+//!   shared budget (128 MiB), and each must arrive within 30 s.
 //! - Callers get only a status; the reason goes to the [`Rejection`] and the log. Secrets
 //!   are zeroized on drop and never printed.
 //! - Railz timestamps must be within 5 minutes; a delivery can be replayed inside that

@@ -83,7 +83,7 @@
 //! };
 //! use tower::{ServiceBuilder, ServiceExt};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run() -> Result<(), tower::BoxError> {
 //! let verifier = Verifier::rootfi("rootfi-signing-key")?;
 //! let layer = VerifyWebhookLayer::new(verifier)
 //!     .max_body_size(1024 * 1024)
@@ -102,7 +102,7 @@
 //!             let event: rootfi::Event = bytes.parse()?; // handle it
 //!             let _ = event;
 //!         }
-//!         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Response::new(Full::new(Bytes::from("ok"))))
+//!         Ok::<_, tower::BoxError>(Response::new(Full::new(Bytes::from("ok"))))
 //!     },
 //! );
 //!
