@@ -1020,6 +1020,7 @@ async fn unauthenticated_refusals_are_summarised_not_logged_one_warn_each() {
     );
 
     tokio::time::advance(Duration::from_secs(60)).await;
+    tracing::callsite::rebuild_interest_cache();
     refuse(forged_headers()).await;
     let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert_eq!(log.matches("WARN").count(), 2, "{log}");
@@ -1033,11 +1034,25 @@ async fn unauthenticated_refusals_are_summarised_not_logged_one_warn_each() {
     assert!(summary.contains("signature_mismatch=101"), "{summary}");
 
     // A verified delivery that does not parse stays at WARN each (here in the extractor).
+    // Another test's thread may register this callsite while no subscriber is installed,
+    // caching "never" (a tracing-core race): rebuild the cache and allow retries.
     let verified = VerifiedBytes::new(Bytes::from_static(b"[1]"), Arc::from("railz"));
-    for _ in 0..2 {
-        let rejection = verified.parse::<railz::Event>().unwrap_err();
-        let _: Response<Bytes> = crate::rejection::Responder::default().respond(rejection, "/");
+    let warns = || {
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        log.matches("WARN").count()
+    };
+    let mut each = 0;
+    for _ in 0..3 {
+        tracing::callsite::rebuild_interest_cache();
+        let before = warns();
+        for _ in 0..2 {
+            let rejection = verified.parse::<railz::Event>().unwrap_err();
+            let _: Response<Bytes> = crate::rejection::Responder::default().respond(rejection, "/");
+        }
+        each = warns() - before;
+        if each > 0 {
+            break;
+        }
     }
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert_eq!(log.matches("WARN").count(), 4, "{log}");
+    assert_eq!(each, 2, "one WARN per verified-but-malformed delivery");
 }
