@@ -823,11 +823,13 @@ async fn the_default_body_deadline_is_30_seconds() {
     let answer = tokio::spawn(send(railz_layer(), req));
     tokio::time::sleep(Duration::from_secs(29)).await;
     assert!(!answer.is_finished(), "still waiting at 29 s");
-    let (response, calls) = answer.await.unwrap();
+    let (response, calls) = tokio::time::timeout(Duration::from_secs(60), answer)
+        .await
+        .expect("refused by the default deadline")
+        .unwrap();
     assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
     assert_eq!(calls, 0);
     assert!(polled.load(Ordering::SeqCst));
-    assert_eq!(tokio::time::Instant::now().elapsed(), Duration::ZERO);
 }
 
 #[tokio::test(start_paused = true)]
