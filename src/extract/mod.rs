@@ -76,6 +76,13 @@ pub use self::axum::VerifiedJson;
 /// The layer inserts it into the request extensions before calling the inner service;
 /// layers behind it (idempotency, an inbox) and the extractors read it. Dereferences to
 /// [`Bytes`]; clones share the buffer.
+///
+/// It cannot be built from unverified bytes: there is no public constructor but
+/// [`verify`](Self::verify).
+///
+/// ```compile_fail
+/// let forged = ledgerhook::VerifiedBytes(bytes::Bytes::from_static(b"{}"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedBytes {
     bytes: Bytes,
