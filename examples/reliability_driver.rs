@@ -13,7 +13,7 @@
 //! them (20 %), forged signatures (7 %: wrong secret, body altered after signing, no
 //! signature), stale timestamps (7 %), malformed bodies (5 %: not JSON, or JSON of the
 //! wrong shape), slow valid bodies (2 %, four chunks 50 ms apart), oversized bodies
-//! (0.5 %, over the 8 MiB limit, half with `Content-Length`, half chunked), and 8 bodies
+//! (0.5 %, over the 256 KiB Railz limit, half with `Content-Length`, half chunked), and 8 bodies
 //! that stall past the receiver's 10 s body deadline.
 //!
 //! Like a provider, the driver retries valid events and duplicates on `409`, `5xx`, `408`
@@ -48,8 +48,8 @@ type HttpClient = Client<HttpConnector, BoxBody<Bytes, Infallible>>;
 
 /// Must match examples/receiver.rs.
 const DEV_RAILZ_SECRET: &str = "ledgerhook-dev-railz-secret";
-/// The receiver's body limit (the layer's default) and body deadline.
-const BODY_LIMIT: u64 = 8 * 1024 * 1024;
+/// The receiver's Railz body limit (the layer's Railz default) and body deadline.
+const BODY_LIMIT: u64 = 256 * 1024;
 const SLOW_TIMEOUT_COUNT: usize = 8;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_ATTEMPTS: u32 = 200;
