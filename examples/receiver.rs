@@ -23,7 +23,7 @@
 //! Railz `requestId` or the body's SHA-256): in memory by default, or shared by several
 //! receivers through Redis with `LEDGERHOOK_REDIS_URL` (needs `--features redis`).
 //! `LEDGERHOOK_DEDUP=off` turns deduplication off (to measure the verifying path alone).
-//! `LEDGERHOOK_STATS=1` records which events reached a handler and serves them at
+//! `LEDGERHOOK_STATS=1` records which events a handler accepted and serves them at
 //! `GET /stats` (used by `scripts/reliability.sh`; the records grow with every event).
 
 use std::collections::HashMap;
@@ -244,25 +244,31 @@ fn idempotency_store(dedup: &Dedup) -> Result<Option<Arc<dyn Store>>, ConfigErro
 /// Which events reached a handler, and how often (`LEDGERHOOK_STATS=1` only).
 type Records = Arc<Mutex<HashMap<String, u64>>>;
 
-/// Counts a delivery on its way into the handler, by Railz `requestId` (else body hash).
+/// Counts a delivery the handler accepted (2xx), by Railz `requestId` (else body size).
+///
+/// After the handler, not before: the event is parsed by the handler's extractor, so a
+/// verified but malformed body reaches this point and is refused (400/422) after it.
 async fn record(State(records): State<Records>, req: Request, next: Next) -> Response {
-    if let Some(body) = req.extensions().get::<VerifiedBytes>() {
+    let id = req.extensions().get::<VerifiedBytes>().map(|body| {
         #[derive(serde::Deserialize)]
         struct Envelope {
             #[serde(rename = "requestId")]
             request_id: Option<String>,
         }
-        let id = serde_json::from_slice::<Envelope>(body)
+        serde_json::from_slice::<Envelope>(body)
             .ok()
             .and_then(|e| e.request_id)
-            .unwrap_or_else(|| format!("{} bytes", body.len()));
+            .unwrap_or_else(|| format!("{} bytes", body.len()))
+    });
+    let response = next.run(req).await;
+    if let Some(id) = id.filter(|_| response.status().is_success()) {
         *records
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry(id)
             .or_default() += 1;
     }
-    next.run(req).await
+    response
 }
 
 /// `GET /stats`: `{"dedup": "memory"|"redis"|"off", "handled": {"<id>": <count>}}`.
