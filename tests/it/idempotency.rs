@@ -846,6 +846,63 @@ async fn one_route_filling_the_store_does_not_flush_another_routes_records() {
     );
 }
 
+/// Collects what `tracing` writes, for the log assertions.
+#[cfg(feature = "tracing")]
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+#[cfg(feature = "tracing")]
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(feature = "tracing")]
+#[tokio::test(start_paused = true)]
+async fn a_reused_key_is_logged_at_warn_with_the_key_never_the_body() {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let handler = Handler::ok();
+    let svc = handler.behind(
+        &IdempotencyLayer::in_memory()
+            .namespace("railz")
+            .key(KeySource::railz()),
+    );
+    let id = run_id("reused");
+    let first =
+        format!(r#"{{"requestId":"{id}","data":{{"event":"data","secret":"alpha-body"}}}}"#);
+    let second =
+        format!(r#"{{"requestId":"{id}","data":{{"event":"data","secret":"beta-body"}}}}"#);
+    svc.clone().oneshot(delivery(&first)).await.unwrap();
+    assert!(
+        logs.0.lock().unwrap().is_empty(),
+        "a first delivery is not worth a WARN"
+    );
+    let res = svc.oneshot(delivery(&second)).await.unwrap();
+    assert_eq!(outcome(&res), Some(Outcome::Processed));
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("WARN"), "{text}");
+    assert!(text.contains(&format!("railz:id:{id}:data#")), "{text}");
+    assert!(text.contains("different body"), "{text}");
+    assert!(
+        !text.contains("alpha-body") && !text.contains("beta-body"),
+        "{text}"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_store_reads_the_paused_clock() {
     // Guards the suites above: the default MemoryStore follows tokio's clock.
