@@ -257,9 +257,9 @@ fn id_key(id: &[u8]) -> String {
 
 /// `<requestId>:<event>` (or `<requestId>` without a tag), if the body has a `requestId`.
 fn railz_id(body: &[u8]) -> Option<String> {
-    let request = lookup(body, &["requestId".to_owned()]).filter(|v| !v.is_empty())?;
+    let request = lookup(body, &["requestId"]).filter(|v| !v.is_empty())?;
     Some(
-        match lookup(body, &["data".to_owned(), "event".to_owned()]).filter(|v| !v.is_empty()) {
+        match lookup(body, &["data", "event"]).filter(|v| !v.is_empty()) {
             Some(event) => format!("{request}:{event}"),
             None => request,
         },
@@ -372,7 +372,7 @@ fn unescape_token(token: &str) -> Option<String> {
 }
 
 /// The scalar at `tokens` in the JSON `body`, if there is one and the body is valid JSON.
-fn lookup(body: &[u8], tokens: &[String]) -> Option<String> {
+fn lookup<T: AsRef<str>>(body: &[u8], tokens: &[T]) -> Option<String> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let found = Seek { tokens }.deserialize(&mut de).ok()?;
     de.end().ok()?;
@@ -380,11 +380,11 @@ fn lookup(body: &[u8], tokens: &[String]) -> Option<String> {
 }
 
 /// Walks one pointer step per nesting level, skipping everything off the path.
-struct Seek<'t> {
-    tokens: &'t [String],
+struct Seek<'t, T> {
+    tokens: &'t [T],
 }
 
-impl<'de> DeserializeSeed<'de> for Seek<'_> {
+impl<'de, T: AsRef<str>> DeserializeSeed<'de> for Seek<'_, T> {
     type Value = Option<String>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
@@ -396,7 +396,7 @@ impl<'de> DeserializeSeed<'de> for Seek<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Seek<'_> {
+impl<'de, T: AsRef<str>> Visitor<'de> for Seek<'_, T> {
     type Value = Option<String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -409,7 +409,7 @@ impl<'de> Visitor<'de> for Seek<'_> {
             None => return Ok(None),
         };
         let mut found = None;
-        while let Some(matches) = map.next_key_seed(KeyIs(head))? {
+        while let Some(matches) = map.next_key_seed(KeyIs(head.as_ref()))? {
             if matches && found.is_none() {
                 found = map.next_value_seed(Seek { tokens: rest })?;
             } else {
@@ -424,7 +424,7 @@ impl<'de> Visitor<'de> for Seek<'_> {
             Some(split) => split,
             None => return Ok(None),
         };
-        let target = array_index(head);
+        let target = array_index(head.as_ref());
         let mut found = None;
         let mut index = 0usize;
         loop {
