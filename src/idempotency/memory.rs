@@ -29,7 +29,8 @@ type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 /// the sender retries and nothing is lost or handled twice.
 ///
 /// Size the capacity for the deliveries one route receives within its longest window
-/// (about 150 bytes per record plus the key). [`refused`](Self::refused) counts the claims
+/// (about 200 bytes per record plus twice the key; the total grows with the number of
+/// namespaces, which the layers' configuration fixes). [`refused`](Self::refused) counts the claims
 /// refused because a namespace was full, so you can tell when it is too small.
 ///
 /// # Clock
