@@ -16,8 +16,8 @@ esac
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 git clone --quiet --no-local . "$dir/ledgerhook"
-# Share the compiled dependencies, not the sources: the clone's own crate is rebuilt.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/fresh-clone"
+# Reuse the compiled dependencies; the clone's own crate (another path) is built anew.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 cd "$dir/ledgerhook"
 if [ -e ../shared ]; then echo "FAILED: something is beside the clone" >&2; exit 1; fi
 echo "running '$test_cmd' in $dir/ledgerhook"

@@ -13,7 +13,7 @@ trap 'scripts/redis.sh stop "$LEDGERHOOK_REDIS_DIR"' EXIT
 out=$(mktemp)
 LEDGERHOOK_REQUIRE_REDIS=1 cargo test --all-features --test it idempotency_redis -- --nocapture 2>&1 | tee "$out"
 ran=$(grep -c '^ran against Redis: ' "$out" || true)
-expected=11
+expected=16
 if [ "$ran" -lt "$expected" ]; then
     echo "FAILED: only $ran of $expected Redis idempotency tests ran against Redis" >&2
     exit 1

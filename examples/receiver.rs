@@ -20,8 +20,9 @@
 //! Try it with `cargo run --example send -- railz tests/fixtures/railz_auth.json`.
 //!
 //! Each route also answers duplicate deliveries itself (`IdempotencyLayer`, keyed by the
-//! Railz `requestId` or the body's SHA-256): in memory by default, or shared by several
-//! receivers through Redis with `LEDGERHOOK_REDIS_URL` (needs `--features redis`).
+//! Railz `requestId` and event tag, a RootFi event identity, or the body's SHA-256): in
+//! memory by default, or shared by several receivers through Redis with
+//! `LEDGERHOOK_REDIS_URL` (needs `--features redis`).
 //! `LEDGERHOOK_DEDUP=off` turns deduplication off (to measure the verifying path alone).
 //! `LEDGERHOOK_STATS=1` records which events a handler accepted and serves them at
 //! `GET /stats` (used by `scripts/reliability.sh`; the records grow with every event).
@@ -198,11 +199,11 @@ pub(crate) fn app_with(settings: &Settings, dedup: &Dedup) -> Result<Router, Con
         )
         .route(
             "/webhooks/rootfi",
-            guard(post(on_rootfi), "rootfi", KeySource::body_hash()).route_layer(rootfi),
+            guard(post(on_rootfi), "rootfi", KeySource::rootfi()).route_layer(rootfi),
         )
         .route(
             "/webhooks/rootfi-v3",
-            guard(post(on_rootfi), "rootfi-v3", KeySource::body_hash()).route_layer(rootfi_v3),
+            guard(post(on_rootfi), "rootfi-v3", KeySource::rootfi()).route_layer(rootfi_v3),
         );
     if let Some(records) = records {
         let mode = match (&store, &dedup.redis_url) {

@@ -1,9 +1,13 @@
 //! Where the idempotency key of a delivery comes from.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
 use http::{HeaderMap, HeaderName};
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::ConfigError;
@@ -18,6 +22,19 @@ const MAX_RAW_ID_LEN: usize = 128;
 /// such header or JSON value, an empty value, or a body that is not JSON), so every
 /// delivery gets a key. Ids are used as they are when short and printable, and hashed
 /// otherwise; keys from an id and keys from a body hash never collide.
+///
+/// Whatever the key, the layer's record also remembers the digest of the body: the same
+/// key with different bytes is a different delivery and is handled (see the
+/// [module docs](crate::idempotency#keys-and-windows)).
+///
+/// # Two windows
+///
+/// A key from an id is remembered for the layer's
+/// [`completed_ttl`](super::IdempotencyLayer::completed_ttl) (24 h by default): a distinct
+/// event carries a distinct id, so remembering it long blocks nothing genuine. A key from
+/// the body hash is remembered only for [`body_hash_window`](Self::body_hash_window), much
+/// shorter and derived from the provider's retry horizon, because two genuine events can
+/// have identical bytes.
 ///
 /// # Security
 ///
@@ -40,9 +57,35 @@ enum Kind {
         pointer: String,
         tokens: Vec<String>,
     },
+    Railz,
+    Rootfi,
+}
+
+/// A delivery's key, and whether it came from the body hash (short window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DerivedKey {
+    pub(crate) text: String,
+    pub(crate) from_body_hash: bool,
 }
 
 impl KeySource {
+    /// Body-hash window for Railz: 10 minutes.
+    ///
+    /// Railz retries a delivery that got no `2xx` within 60 seconds twice, then gives up:
+    /// its retries arrive within a few minutes. Its signature covers a timestamp that the
+    /// verifying layer accepts for 5 minutes, so a captured delivery can only be replayed
+    /// within those 5 minutes: 10 minutes covers both, with margin for clock skew.
+    pub const RAILZ_BODY_HASH_WINDOW: Duration = Duration::from_secs(10 * 60);
+
+    /// Body-hash window for RootFi (and the generic sources): 30 minutes.
+    ///
+    /// RootFi documents "retried 3 times with an exponential delay" without the delays;
+    /// 30 minutes covers three doubling delays starting at up to 4 minutes
+    /// (4 + 8 + 16 = 28 min). RootFi v3 signs nothing with a timestamp, so a captured
+    /// delivery can be replayed at any time: a replay after the window is handled again
+    /// (as it was after any window), and then blocks identical bytes for this window only.
+    pub const DEFAULT_BODY_HASH_WINDOW: Duration = Duration::from_secs(30 * 60);
+
     /// The SHA-256 of the exact verified body (the default).
     ///
     /// Catches exact redeliveries; a provider that re-serialises an event differently on
@@ -54,17 +97,50 @@ impl KeySource {
         }
     }
 
-    /// The Railz envelope's `requestId` (JSON pointer `/requestId`), else the body hash.
+    /// The Railz envelope's `requestId` combined with the event tag (`/data/event`), else
+    /// the body hash (with [`RAILZ_BODY_HASH_WINDOW`](Self::RAILZ_BODY_HASH_WINDOW)).
     ///
-    /// Railz documents `requestId` as the best available delivery id and omits it from
-    /// some events, hence the fallback.
+    /// Railz documents `requestId` as the best available delivery id, omits it from some
+    /// events (hence the fallback), and its own samples reuse one `requestId` across
+    /// different events, hence the tag: the key is `id:<requestId>:<event>`.
     #[must_use]
-    pub fn railz() -> Self {
-        Self {
-            kind: Kind::Pointer {
-                pointer: "/requestId".to_owned(),
-                tokens: vec!["requestId".to_owned()],
-            },
+    pub const fn railz() -> Self {
+        Self { kind: Kind::Railz }
+    }
+
+    /// A RootFi event's natural identity where its type carries one, else the body hash
+    /// (with [`DEFAULT_BODY_HASH_WINDOW`](Self::DEFAULT_BODY_HASH_WINDOW)).
+    ///
+    /// RootFi sends no delivery id. The identities used (the key is
+    /// `id:rootfi:<parts joined by ':'>`):
+    ///
+    /// | body | identity |
+    /// |---|---|
+    /// | `webhook_type` `SYNC_*` with `data.id` | type, `company_id`, `data.id`, `data.status` |
+    /// | v4 `event` `sync.*` with `sync_id` | event, `company_id`, `sync_id`, `status` |
+    /// | `DATA_MODEL_CHANGES` with a timed `created_at` | type, `company_id`, `data_model`, `type` (operation), `created_at` |
+    /// | `CONNECTION_CHANGED` with a timed `created_at` | type, `company_id`, `connection_status`, `created_at` |
+    /// | any other `webhook_type` with a timed `created_at` | type, `company_id`, `created_at` |
+    ///
+    /// A *timed* `created_at` has a time of day (`2023-01-01T00:00:00.000Z`); the legacy
+    /// date-only form (`2022-01-23`) does not tell events apart. Everything else falls back
+    /// to the body hash, notably RootFi v4's `{"event":"connection.changed","company_id":N}`,
+    /// which carries no timestamp: see the [module docs](crate::idempotency#rootfi) for what
+    /// a handler should do about those.
+    #[must_use]
+    pub const fn rootfi() -> Self {
+        Self { kind: Kind::Rootfi }
+    }
+
+    /// How long a key taken from the body hash is remembered by default: see
+    /// [`RAILZ_BODY_HASH_WINDOW`](Self::RAILZ_BODY_HASH_WINDOW) and
+    /// [`DEFAULT_BODY_HASH_WINDOW`](Self::DEFAULT_BODY_HASH_WINDOW). The layer's
+    /// [`body_hash_ttl`](super::IdempotencyLayer::body_hash_ttl) overrides it.
+    #[must_use]
+    pub const fn body_hash_window(&self) -> Duration {
+        match self.kind {
+            Kind::Railz => Self::RAILZ_BODY_HASH_WINDOW,
+            _ => Self::DEFAULT_BODY_HASH_WINDOW,
         }
     }
 
@@ -116,8 +192,13 @@ impl KeySource {
         })
     }
 
-    /// The key for one delivery, without a namespace.
-    pub(crate) fn key_for(&self, headers: &HeaderMap, body: &[u8]) -> String {
+    /// The key for one delivery, without a namespace. `digest` is the body's SHA-256.
+    pub(crate) fn key_for(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        digest: &[u8; 32],
+    ) -> DerivedKey {
         let id = match &self.kind {
             Kind::BodyHash => None,
             Kind::Header(name) => headers
@@ -128,8 +209,19 @@ impl KeySource {
             Kind::Pointer { tokens, .. } => lookup(body, tokens)
                 .filter(|v| !v.is_empty())
                 .map(|v| id_key(v.as_bytes())),
+            Kind::Railz => railz_id(body).map(|id| id_key(id.as_bytes())),
+            Kind::Rootfi => rootfi_identity(body).map(|id| id_key(id.as_bytes())),
         };
-        id.unwrap_or_else(|| format!("sha256:{}", const_hex::encode(Sha256::digest(body))))
+        match id {
+            Some(text) => DerivedKey {
+                text,
+                from_body_hash: false,
+            },
+            None => DerivedKey {
+                text: format!("sha256:{}", const_hex::encode(digest)),
+                from_body_hash: true,
+            },
+        }
     }
 }
 
@@ -148,6 +240,8 @@ impl fmt::Debug for KeySource {
                 .debug_tuple("KeySource::JsonPointer")
                 .field(pointer)
                 .finish(),
+            Kind::Railz => f.write_str("KeySource::Railz"),
+            Kind::Rootfi => f.write_str("KeySource::Rootfi"),
         }
     }
 }
@@ -159,6 +253,104 @@ fn id_key(id: &[u8]) -> String {
         Ok(text) if printable => format!("id:{text}"),
         _ => format!("idsha256:{}", const_hex::encode(Sha256::digest(id))),
     }
+}
+
+/// `<requestId>:<event>` (or `<requestId>` without a tag), if the body has a `requestId`.
+fn railz_id(body: &[u8]) -> Option<String> {
+    let request = lookup(body, &["requestId"]).filter(|v| !v.is_empty())?;
+    Some(
+        match lookup(body, &["data", "event"]).filter(|v| !v.is_empty()) {
+            Some(event) => format!("{request}:{event}"),
+            None => request,
+        },
+    )
+}
+
+/// The fields of a RootFi body that can identify an event; everything else is skipped.
+#[derive(Deserialize)]
+struct RootfiFields<'a> {
+    #[serde(borrow)]
+    webhook_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    company_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    created_at: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    data_model: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "type")]
+    operation: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    connection_status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+    /// v4 spellings: `event` (`sync.completed`), `sync_id`, `status`.
+    #[serde(borrow)]
+    event: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    sync_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+}
+
+/// `data` of a sync event: the sync (job) id and its status.
+#[derive(Deserialize)]
+struct SyncData<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+}
+
+/// `rootfi:<parts>` for the RootFi bodies that carry a natural identity (see
+/// [`KeySource::rootfi`]).
+fn rootfi_identity(body: &[u8]) -> Option<String> {
+    let fields: RootfiFields<'_> = serde_json::from_slice(body).ok()?;
+    let company = fields.company_id.map_or("", |raw| scalar_text(raw));
+    if let (Some(event), Some(sync)) = (fields.event.as_deref(), fields.sync_id) {
+        // v4 `{"event":"sync.completed","company_id":N,"sync_id":..,"status":..}`.
+        let id = scalar_text(sync);
+        if event.starts_with("sync.") && !id.is_empty() {
+            let status = fields.status.as_deref().unwrap_or("");
+            return Some(format!("rootfi:{event}:{company}:{id}:{status}"));
+        }
+    }
+    let kind = fields.webhook_type.as_deref().filter(|t| !t.is_empty())?;
+    let timed = fields.created_at.as_deref().filter(|at| at.contains('T'));
+    let parts: Vec<&str> = if kind.starts_with("SYNC_") {
+        let data = fields.data.filter(|d| d.get().starts_with('{'))?;
+        let sync: SyncData<'_> = serde_json::from_str(data.get()).ok()?;
+        let id = sync.id.map(scalar_text).filter(|id| !id.is_empty())?;
+        let status = sync.status.unwrap_or_default();
+        return Some(format!("rootfi:{kind}:{company}:{id}:{status}"));
+    } else {
+        let at = timed?;
+        match kind {
+            "DATA_MODEL_CHANGES" => vec![
+                kind,
+                company,
+                fields.data_model.as_deref().unwrap_or(""),
+                fields.operation.as_deref().unwrap_or(""),
+                at,
+            ],
+            "CONNECTION_CHANGED" => vec![
+                kind,
+                company,
+                fields.connection_status.as_deref().unwrap_or(""),
+                at,
+            ],
+            _ => vec![kind, company, at],
+        }
+    };
+    Some(format!("rootfi:{}", parts.join(":")))
+}
+
+/// A JSON scalar as text: strings without their quotes (when unescaped), numbers as written.
+fn scalar_text(raw: &RawValue) -> &str {
+    let text = raw.get();
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|t| !t.contains('\\'))
+        .unwrap_or(text)
 }
 
 /// RFC 6901 §4: `~1` is `/`, `~0` is `~`, any other `~` is invalid.
@@ -180,7 +372,7 @@ fn unescape_token(token: &str) -> Option<String> {
 }
 
 /// The scalar at `tokens` in the JSON `body`, if there is one and the body is valid JSON.
-fn lookup(body: &[u8], tokens: &[String]) -> Option<String> {
+fn lookup<T: AsRef<str>>(body: &[u8], tokens: &[T]) -> Option<String> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let found = Seek { tokens }.deserialize(&mut de).ok()?;
     de.end().ok()?;
@@ -188,11 +380,11 @@ fn lookup(body: &[u8], tokens: &[String]) -> Option<String> {
 }
 
 /// Walks one pointer step per nesting level, skipping everything off the path.
-struct Seek<'t> {
-    tokens: &'t [String],
+struct Seek<'t, T> {
+    tokens: &'t [T],
 }
 
-impl<'de> DeserializeSeed<'de> for Seek<'_> {
+impl<'de, T: AsRef<str>> DeserializeSeed<'de> for Seek<'_, T> {
     type Value = Option<String>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
@@ -204,7 +396,7 @@ impl<'de> DeserializeSeed<'de> for Seek<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for Seek<'_> {
+impl<'de, T: AsRef<str>> Visitor<'de> for Seek<'_, T> {
     type Value = Option<String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -217,7 +409,7 @@ impl<'de> Visitor<'de> for Seek<'_> {
             None => return Ok(None),
         };
         let mut found = None;
-        while let Some(matches) = map.next_key_seed(KeyIs(head))? {
+        while let Some(matches) = map.next_key_seed(KeyIs(head.as_ref()))? {
             if matches && found.is_none() {
                 found = map.next_value_seed(Seek { tokens: rest })?;
             } else {
@@ -232,7 +424,7 @@ impl<'de> Visitor<'de> for Seek<'_> {
             Some(split) => split,
             None => return Ok(None),
         };
-        let target = array_index(head);
+        let target = array_index(head.as_ref());
         let mut found = None;
         let mut index = 0usize;
         loop {
@@ -345,6 +537,12 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
+    fn key_of(source: &KeySource, headers: &HeaderMap, body: &[u8]) -> String {
+        source
+            .key_for(headers, body, &Sha256::digest(body).into())
+            .text
+    }
+
     fn body_hash_key(body: &[u8]) -> String {
         // The fallback format; the hash itself is checked against Python in `sha256_of_abc`.
         format!("sha256:{}", const_hex::encode(Sha256::digest(body)))
@@ -353,7 +551,7 @@ mod tests {
     #[test]
     fn sha256_of_abc() {
         // python3 -c 'import hashlib; print(hashlib.sha256(b"abc").hexdigest())'
-        let key = KeySource::body_hash().key_for(&HeaderMap::new(), b"abc");
+        let key = key_of(&KeySource::body_hash(), &HeaderMap::new(), b"abc");
         assert_eq!(
             key,
             "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -365,15 +563,17 @@ mod tests {
         let source = KeySource::railz();
         let h = HeaderMap::new();
         let body = br#"{"data":{"event":"auth","requestId":"inner"},"requestId":"abc-123"}"#;
-        assert_eq!(source.key_for(&h, body), "id:abc-123");
+        assert_eq!(key_of(&source, &h, body), "id:abc-123:auth");
+        let untagged = br#"{"data":{},"requestId":"abc-123"}"#;
+        assert_eq!(key_of(&source, &h, untagged), "id:abc-123");
         let no_id = br#"{"data":{"event":"auth"}}"#;
-        assert_eq!(source.key_for(&h, no_id), body_hash_key(no_id));
+        assert_eq!(key_of(&source, &h, no_id), body_hash_key(no_id));
         let not_json = b"{\"requestId\":\"x\"";
-        assert_eq!(source.key_for(&h, not_json), body_hash_key(not_json));
+        assert_eq!(key_of(&source, &h, not_json), body_hash_key(not_json));
         let trailing = b"{\"requestId\":\"x\"} junk";
-        assert_eq!(source.key_for(&h, trailing), body_hash_key(trailing));
+        assert_eq!(key_of(&source, &h, trailing), body_hash_key(trailing));
         let empty = br#"{"requestId":""}"#;
-        assert_eq!(source.key_for(&h, empty), body_hash_key(empty));
+        assert_eq!(key_of(&source, &h, empty), body_hash_key(empty));
     }
 
     #[test]
@@ -381,12 +581,12 @@ mod tests {
         let h = HeaderMap::new();
         let body = br#"{"a":[{"x":1},{"b/c":{"~d":"found"}}],"z":[1,2,{"q":null}]}"#;
         let source = KeySource::json_pointer("/a/1/b~1c/~0d").unwrap();
-        assert_eq!(source.key_for(&h, body), "id:found");
+        assert_eq!(key_of(&source, &h, body), "id:found");
         let number = KeySource::json_pointer("/a/0/x").unwrap();
-        assert_eq!(number.key_for(&h, body), "id:1");
+        assert_eq!(key_of(&number, &h, body), "id:1");
         for missing in ["/a/2/x", "/a/01/x", "/a/x", "/z/2/q", "/z/2", "/nope", "/a"] {
             let source = KeySource::json_pointer(missing).unwrap();
-            assert_eq!(source.key_for(&h, body), body_hash_key(body), "{missing}");
+            assert_eq!(key_of(&source, &h, body), body_hash_key(body), "{missing}");
         }
     }
 
@@ -395,14 +595,14 @@ mod tests {
         let h = HeaderMap::new();
         let body = br#"{"id":"first","id":"second"}"#;
         let source = KeySource::json_pointer("/id").unwrap();
-        assert_eq!(source.key_for(&h, body), "id:first");
+        assert_eq!(key_of(&source, &h, body), "id:first");
     }
 
     #[test]
     fn escaped_keys_and_values_are_decoded() {
         let h = HeaderMap::new();
         let body = br#"{"re\u0071uestId":"a\u002db"}"#;
-        assert_eq!(KeySource::railz().key_for(&h, body), "id:a-b");
+        assert_eq!(key_of(&KeySource::railz(), &h, body), "id:a-b");
     }
 
     #[test]
@@ -418,10 +618,10 @@ mod tests {
     fn header_source() {
         let source = KeySource::header(HeaderName::from_static("webhook-id"));
         let mut h = HeaderMap::new();
-        assert_eq!(source.key_for(&h, b"body"), body_hash_key(b"body"));
+        assert_eq!(key_of(&source, &h, b"body"), body_hash_key(b"body"));
         h.insert("webhook-id", HeaderValue::from_static("msg_1"));
         h.append("webhook-id", HeaderValue::from_static("msg_2"));
-        assert_eq!(source.key_for(&h, b"body"), "id:msg_1");
+        assert_eq!(key_of(&source, &h, b"body"), "id:msg_1");
     }
 
     #[test]
@@ -438,7 +638,89 @@ mod tests {
         // An id that looks like a body hash cannot collide with one.
         let h = HeaderMap::new();
         let body = br#"{"requestId":"sha256:00"}"#;
-        assert_eq!(KeySource::railz().key_for(&h, body), "id:sha256:00");
+        assert_eq!(key_of(&KeySource::railz(), &h, body), "id:sha256:00");
+    }
+
+    #[test]
+    fn railz_samples_sharing_a_request_id_get_distinct_keys() {
+        // The published samples reuse one requestId for different events.
+        let h = HeaderMap::new();
+        let data = include_bytes!("../../tests/fixtures/railz_data_simple.json");
+        let gdpr = include_bytes!("../../tests/fixtures/railz_customer_request.json");
+        let (a, b) = (
+            key_of(&KeySource::railz(), &h, data),
+            key_of(&KeySource::railz(), &h, gdpr),
+        );
+        assert!(
+            a.starts_with("id:a3b4fc83-3e24-41aa-ba99-13cab09b0b7a:"),
+            "{a}"
+        );
+        assert!(
+            b.starts_with("id:a3b4fc83-3e24-41aa-ba99-13cab09b0b7a:"),
+            "{b}"
+        );
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn rootfi_natural_identities() {
+        let h = HeaderMap::new();
+        let src = KeySource::rootfi();
+        let sync = br#"{"webhook_type":"SYNC_COMPLETED","company_id":285,"created_at":"2023-01-01T00:00:00.000Z","data":{"id":"sync-9","status":"SUCCESS","jobs":[]}}"#;
+        assert_eq!(
+            key_of(&src, &h, sync),
+            "id:rootfi:SYNC_COMPLETED:285:sync-9:SUCCESS"
+        );
+        let changes = br#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":"285","type":"CREATE","data_model":"INVOICES","created_at":"2023-01-01T10:11:12.345Z","data":[{"rootfi_id":1}]}"#;
+        assert_eq!(
+            key_of(&src, &h, changes),
+            "id:rootfi:DATA_MODEL_CHANGES:285:INVOICES:CREATE:2023-01-01T10:11:12.345Z"
+        );
+        let connection = br#"{"webhook_type":"CONNECTION_CHANGED","company_id":285,"integration_type":"ZOHO_BOOKS","connection_status":"HEALTHY","created_at":"2023-01-01T00:00:00.000Z"}"#;
+        assert_eq!(
+            key_of(&src, &h, connection),
+            "id:rootfi:CONNECTION_CHANGED:285:HEALTHY:2023-01-01T00:00:00.000Z"
+        );
+        let derived = src.key_for(&h, connection, &Sha256::digest(connection).into());
+        assert!(!derived.from_body_hash);
+        let v4_sync = include_bytes!("../../tests/fixtures/rootfi_v4_sync_completed_event.json");
+        assert_eq!(
+            key_of(&src, &h, v4_sync),
+            "id:rootfi:sync.completed:496:b1f0c8e2-4d7a-4e19-9c3b-7a5d2e1f0c84:PARTIAL_SUCCESS"
+        );
+        let v3_sync = include_bytes!("../../tests/fixtures/rootfi_sync_completed.json");
+        assert_eq!(
+            key_of(&src, &h, v3_sync),
+            "id:rootfi:SYNC_COMPLETED:1244:ZqpzbJNs4MvzrFz:SUCCESS"
+        );
+    }
+
+    #[test]
+    fn rootfi_bodies_without_an_identity_use_the_body_hash_and_its_short_window() {
+        let h = HeaderMap::new();
+        let src = KeySource::rootfi();
+        for body in [
+            // v4: no timestamp at all.
+            &include_bytes!("../../tests/fixtures/rootfi_v4_connection_changed.json")[..],
+            br#"{"event":"connection.changed","company_id":496}"#,
+            include_bytes!("../../tests/fixtures/rootfi_legacy_data_model_changes.json"),
+            // Legacy: a date without a time of day.
+            br#"{"company_id":1,"created_at":"2022-01-23","data_model":"INVOICES","type":"CREATE","data":{}}"#,
+            br#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":1,"created_at":"2022-01-23"}"#,
+            // A sync event without a sync id.
+            br#"{"webhook_type":"SYNC_COMPLETED","company_id":1,"data":{"status":"SUCCESS"}}"#,
+            b"not json",
+        ] {
+            let derived = src.key_for(&h, body, &Sha256::digest(body).into());
+            assert!(derived.from_body_hash, "{}", String::from_utf8_lossy(body));
+            assert_eq!(derived.text, body_hash_key(body));
+        }
+        assert_eq!(src.body_hash_window(), KeySource::DEFAULT_BODY_HASH_WINDOW);
+        assert_eq!(
+            KeySource::railz().body_hash_window(),
+            KeySource::RAILZ_BODY_HASH_WINDOW
+        );
+        assert!(KeySource::RAILZ_BODY_HASH_WINDOW < KeySource::DEFAULT_BODY_HASH_WINDOW);
     }
 
     #[test]

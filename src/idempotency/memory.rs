@@ -1,37 +1,50 @@
-//! A bounded, in-process [`Store`] with per-key expiry.
+//! A bounded, in-process [`Store`] with per-record expiry and per-namespace capacity.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::store::{Begin, Store, StoreError, StoreErrorKind, StoreFuture, Token};
+use super::store::{Begin, RecordId, Store, StoreError, StoreFuture, Token};
 
-/// An in-memory [`Store`] for a single process: no setup, bounded, with per-key expiry.
+/// Where a [`MemoryStore`] takes its notion of "now" from.
+type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+/// An in-memory [`Store`] for a single process: no setup, bounded, with per-record expiry.
 ///
 /// Cloning is cheap and clones share the same records, so one `MemoryStore` can back the
 /// layers of several routes (give each a different [`namespace`]).
 ///
-/// # Bounds and eviction
+/// # Bounds: per namespace, and nothing forgotten early
 ///
-/// The store holds at most [`capacity`](Self::capacity) keys (default
-/// [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY)). Expired keys are dropped on every call,
-/// oldest first. When a new key arrives and the store is still full, the **completed** key
-/// that would expire soonest is evicted early (with one TTL for all keys, the oldest one);
-/// a duplicate of that event arriving later is then processed again, so size the capacity
-/// for the number of deliveries you expect within the completed TTL (about 200 bytes per
-/// key plus the key itself). In-flight keys are never evicted: if every slot holds one, the
-/// new key is refused with [`StoreErrorKind::CapacityExhausted`], which the layer treats like
-/// an outage (by default a `503`, so the sender retries).
+/// Each namespace holds at most [`capacity`](Self::capacity) records (default
+/// [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY)), so a flood of valid deliveries on one
+/// route cannot push another route's records out. Expired records are dropped on every
+/// call. A record is **never evicted before its lease or TTL ends**: forgetting a
+/// completed record inside its window would let a replay of that delivery be handled a
+/// second time. When a namespace is full the claim fails with
+/// [`StoreErrorKind::Full`](super::StoreErrorKind::Full), which the layer answers `503`
+/// with `Retry-After` (the time until that namespace's next record expires, at least 1 s):
+/// the sender retries and nothing is lost or handled twice.
 ///
-/// [`evictions`](Self::evictions) counts early evictions so you can tell when the capacity
-/// is too small.
+/// Size the capacity for the deliveries one route receives within its longest window
+/// (about 200 bytes per record plus twice the key; the total grows with the number of
+/// namespaces, which the layers' configuration fixes). [`refused`](Self::refused) counts the claims
+/// refused because a namespace was full, so you can tell when it is too small.
+///
+/// # Clock
+///
+/// Time comes from [`tokio::time::Instant::now`] by default, so tests on tokio's paused
+/// clock (`#[tokio::test(start_paused = true)]`, `tokio::time::advance`) drive leases and
+/// TTLs; [`with_clock`](Self::with_clock) injects any other clock.
 ///
 /// # Example
 ///
 /// ```
 /// use ledgerhook::idempotency::{IdempotencyLayer, MemoryStore};
 ///
+/// // At most 10,000 records for each of the two routes.
 /// let store = MemoryStore::with_capacity(10_000);
 /// let railz = IdempotencyLayer::new(store.clone()).namespace("railz");
 /// let rootfi = IdempotencyLayer::new(store).namespace("rootfi");
@@ -47,18 +60,28 @@ pub struct MemoryStore {
 struct Inner {
     capacity: usize,
     state: Mutex<State>,
-    clock: Arc<dyn Fn() -> Instant + Send + Sync>,
+    clock: Clock,
+    refused: AtomicU64,
 }
 
 #[derive(Default)]
 struct State {
-    entries: HashMap<Arc<str>, Entry>,
-    /// Expiry order of the in-flight and the completed keys; `seq` breaks ties.
-    in_flight: BTreeMap<(Instant, u64), Arc<str>>,
-    completed: BTreeMap<(Instant, u64), Arc<str>>,
-    seq: u64,
-    evictions: u64,
+    spaces: HashMap<Arc<str>, Space>,
 }
+
+/// One namespace's records.
+#[derive(Default)]
+struct Space {
+    entries: HashMap<Slot, Entry>,
+    /// Live records per key (over all digests), to notice a key reused for another body.
+    per_key: HashMap<Arc<str>, usize>,
+    /// Expiry order of every record; `seq` breaks ties.
+    expiries: BTreeMap<(Instant, u64), Slot>,
+    seq: u64,
+}
+
+/// A record within its namespace: key and body digest.
+type Slot = (Arc<str>, [u8; 32]);
 
 struct Entry {
     status: Status,
@@ -72,54 +95,85 @@ enum Status {
     Completed,
 }
 
+/// Longest `Retry-After` hint of a full namespace: senders rarely wait longer anyway.
+const MAX_FULL_RETRY_AFTER: Duration = Duration::from_secs(300);
+
 impl MemoryStore {
-    /// The capacity of [`MemoryStore::new`]: 100,000 keys (roughly 25 MB at most).
+    /// The per-namespace capacity of [`MemoryStore::new`]: 100,000 records (roughly
+    /// 20 MB per namespace when full).
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
-    /// A store holding at most [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) keys.
+    /// A store holding at most [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) records per
+    /// namespace.
     #[must_use]
     pub fn new() -> Self {
         Self::with_capacity(Self::DEFAULT_CAPACITY)
     }
 
-    /// A store holding at most `capacity` keys (at least one).
+    /// A store holding at most `capacity` records (at least one) per namespace.
     #[must_use]
     pub fn with_capacity(capacity: usize) -> Self {
-        Self::with_clock(capacity, Arc::new(Instant::now))
+        Self::with_clock(capacity, || tokio::time::Instant::now().into_std())
     }
 
-    fn with_clock(capacity: usize, clock: Arc<dyn Fn() -> Instant + Send + Sync>) -> Self {
+    /// A store holding at most `capacity` records per namespace, reading the time from
+    /// `clock` (monotonic, like [`Instant::now`]).
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use ledgerhook::idempotency::MemoryStore;
+    ///
+    /// let store = MemoryStore::with_clock(1_000, Instant::now);
+    /// # let _ = store;
+    /// ```
+    #[must_use]
+    pub fn with_clock(
+        capacity: usize,
+        clock: impl Fn() -> Instant + Send + Sync + 'static,
+    ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 capacity: capacity.max(1),
                 state: Mutex::new(State::default()),
-                clock,
+                clock: Arc::new(clock),
+                refused: AtomicU64::new(0),
             }),
         }
     }
 
-    /// The most keys this store holds.
+    /// The most records this store holds per namespace.
     #[must_use]
     pub fn capacity(&self) -> usize {
         self.inner.capacity
     }
 
-    /// The number of keys held now, including expired ones not yet dropped.
+    /// The number of records held now over all namespaces, including expired ones not
+    /// yet dropped.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.lock().spaces.values().map(|s| s.entries.len()).sum()
     }
 
-    /// Whether no key is held.
+    /// The number of records held now in `namespace`, including expired ones not yet
+    /// dropped.
+    #[must_use]
+    pub fn len_in(&self, namespace: &str) -> usize {
+        self.lock()
+            .spaces
+            .get(namespace)
+            .map_or(0, |s| s.entries.len())
+    }
+
+    /// Whether no record is held.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// How many completed keys were evicted before their TTL because the store was full.
+    /// How many claims were refused because their namespace was full.
     #[must_use]
-    pub fn evictions(&self) -> u64 {
-        self.lock().evictions
+    pub fn refused(&self) -> u64 {
+        self.inner.refused.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -131,54 +185,78 @@ impl MemoryStore {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn begin_now(&self, key: &str, lease: Duration) -> Result<Begin, StoreError> {
+    fn begin_now(&self, record: &RecordId, lease: Duration) -> Result<Begin, StoreError> {
         let now = (self.inner.clock)();
         let mut state = self.lock();
-        state.drop_expired(now);
-        if let Some(entry) = state.entries.get(key) {
+        let space = state.space(record.namespace_arc());
+        space.drop_expired(now);
+        let slot = slot(record);
+        if let Some(entry) = space.entries.get(&slot) {
             return Ok(match entry.status {
                 Status::InFlight(_) => Begin::InFlight,
                 Status::Completed => Begin::Completed,
             });
         }
-        state.make_room(self.inner.capacity)?;
+        if let Err(err) = space.has_room(self.inner.capacity, now) {
+            self.inner.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(err);
+        }
+        let other_body = space.per_key.get(&slot.0).is_some_and(|n| *n > 0);
         let token = Token::generate();
-        state.insert(key.into(), Status::InFlight(token), deadline(now, lease));
-        Ok(Begin::Acquired(token))
+        space.insert(slot, Status::InFlight(token), deadline(now, lease));
+        Ok(Begin::Acquired { token, other_body })
     }
 
-    fn complete_now(&self, key: &str, token: Token, ttl: Duration) -> Result<bool, StoreError> {
+    fn complete_now(
+        &self,
+        record: &RecordId,
+        token: Token,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
         let now = (self.inner.clock)();
         let mut state = self.lock();
-        state.drop_expired(now);
-        let key: Arc<str> = match state.entries.get_key_value(key) {
-            Some((_, entry)) if entry.status != Status::InFlight(token) => return Ok(false),
-            Some((held, _)) => {
-                let held = Arc::clone(held);
-                state.remove(&held);
-                held
-            }
+        let space = state.space(record.namespace_arc());
+        space.drop_expired(now);
+        let slot = slot(record);
+        match space.entries.get(&slot) {
+            Some(entry) if entry.status != Status::InFlight(token) => return Ok(false),
+            Some(_) => space.remove(&slot),
             None => {
-                state.make_room(self.inner.capacity)?;
-                key.into()
+                // The lease lapsed unclaimed: record the completion anyway, if it fits.
+                if let Err(err) = space.has_room(self.inner.capacity, now) {
+                    self.inner.refused.fetch_add(1, Ordering::Relaxed);
+                    return Err(err);
+                }
             }
-        };
-        state.insert(key, Status::Completed, deadline(now, ttl));
+        }
+        space.insert(slot, Status::Completed, deadline(now, ttl));
         Ok(true)
     }
 
-    fn release_now(&self, key: &str, token: Token) -> bool {
+    fn release_now(&self, record: &RecordId, token: Token) -> bool {
         let now = (self.inner.clock)();
         let mut state = self.lock();
-        state.drop_expired(now);
-        match state.entries.get(key) {
+        let Some(space) = state.spaces.get_mut(record.namespace()) else {
+            return false;
+        };
+        space.drop_expired(now);
+        let slot = slot(record);
+        let released = match space.entries.get(&slot) {
             Some(entry) if entry.status == Status::InFlight(token) => {
-                state.remove(key);
+                space.remove(&slot);
                 true
             }
             _ => false,
+        };
+        if space.entries.is_empty() {
+            state.spaces.remove(record.namespace());
         }
+        released
     }
+}
+
+fn slot(record: &RecordId) -> Slot {
+    (Arc::clone(record.key_arc()), *record.digest())
 }
 
 /// `now + d`, saturating far in the future instead of overflowing.
@@ -188,16 +266,19 @@ fn deadline(now: Instant, d: Duration) -> Instant {
 }
 
 impl State {
-    fn insert(&mut self, key: Arc<str>, status: Status, expires: Instant) {
+    fn space(&mut self, namespace: &Arc<str>) -> &mut Space {
+        self.spaces.entry(Arc::clone(namespace)).or_default()
+    }
+}
+
+impl Space {
+    fn insert(&mut self, slot: Slot, status: Status, expires: Instant) {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
-        let index = match status {
-            Status::InFlight(_) => &mut self.in_flight,
-            Status::Completed => &mut self.completed,
-        };
-        index.insert((expires, seq), Arc::clone(&key));
+        self.expiries.insert((expires, seq), slot.clone());
+        *self.per_key.entry(Arc::clone(&slot.0)).or_default() += 1;
         self.entries.insert(
-            key,
+            slot,
             Entry {
                 status,
                 expires,
@@ -206,41 +287,48 @@ impl State {
         );
     }
 
-    fn remove(&mut self, key: &str) {
-        if let Some(entry) = self.entries.remove(key) {
-            let index = match entry.status {
-                Status::InFlight(_) => &mut self.in_flight,
-                Status::Completed => &mut self.completed,
-            };
-            index.remove(&(entry.expires, entry.seq));
+    fn remove(&mut self, slot: &Slot) {
+        if let Some(entry) = self.entries.remove(slot) {
+            self.expiries.remove(&(entry.expires, entry.seq));
+            self.forget_key(&slot.0);
+        }
+    }
+
+    fn forget_key(&mut self, key: &Arc<str>) {
+        if let Some(n) = self.per_key.get_mut(key) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_key.remove(key);
+            }
         }
     }
 
     fn drop_expired(&mut self, now: Instant) {
-        for index in [&mut self.in_flight, &mut self.completed] {
-            while let Some(entry) = index.first_entry() {
-                if entry.key().0 > now {
-                    break;
-                }
-                let key = entry.remove();
-                self.entries.remove(&key);
+        while let Some(first) = self.expiries.first_entry() {
+            if first.key().0 > now {
+                break;
             }
+            let slot = first.remove();
+            self.entries.remove(&slot);
+            self.forget_key(&slot.0);
         }
     }
 
-    /// Frees one slot if the store is full, evicting the completed key nearest expiry.
-    fn make_room(&mut self, capacity: usize) -> Result<(), StoreError> {
+    /// Whether one more record fits; a full namespace evicts nothing and says when its
+    /// next record expires.
+    fn has_room(&self, capacity: usize, now: Instant) -> Result<(), StoreError> {
         if self.entries.len() < capacity {
             return Ok(());
         }
-        match self.completed.pop_first() {
-            Some((_, key)) => {
-                self.entries.remove(&key);
-                self.evictions += 1;
-                Ok(())
-            }
-            None => Err(StoreError::new(StoreErrorKind::CapacityExhausted)),
-        }
+        let next = self
+            .expiries
+            .first_key_value()
+            .map(|((at, _), _)| at.saturating_duration_since(now));
+        let hint = next
+            .unwrap_or(Duration::ZERO)
+            .max(Duration::from_secs(1))
+            .min(MAX_FULL_RETRY_AFTER);
+        Err(StoreError::full(Some(hint)))
     }
 }
 
@@ -260,18 +348,23 @@ impl fmt::Debug for MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn try_begin<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Begin> {
-        let result = self.begin_now(key, lease);
+    fn try_begin<'a>(&'a self, record: &'a RecordId, lease: Duration) -> StoreFuture<'a, Begin> {
+        let result = self.begin_now(record, lease);
         Box::pin(std::future::ready(result))
     }
 
-    fn complete<'a>(&'a self, key: &'a str, token: Token, ttl: Duration) -> StoreFuture<'a, bool> {
-        let result = self.complete_now(key, token, ttl);
+    fn complete<'a>(
+        &'a self,
+        record: &'a RecordId,
+        token: Token,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        let result = self.complete_now(record, token, ttl);
         Box::pin(std::future::ready(result))
     }
 
-    fn release<'a>(&'a self, key: &'a str, token: Token) -> StoreFuture<'a, bool> {
-        let result = self.release_now(key, token);
+    fn release<'a>(&'a self, record: &'a RecordId, token: Token) -> StoreFuture<'a, bool> {
+        let result = self.release_now(record, token);
         Box::pin(std::future::ready(Ok(result)))
     }
 }
@@ -279,7 +372,7 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use crate::idempotency::StoreErrorKind;
 
     /// A clock that only moves when told to.
     #[derive(Clone)]
@@ -301,21 +394,22 @@ mod tests {
         }
         fn store(&self, capacity: usize) -> MemoryStore {
             let clock = self.clone();
-            MemoryStore::with_clock(
-                capacity,
-                Arc::new(move || {
-                    clock.start + Duration::from_millis(clock.offset_ms.load(Ordering::SeqCst))
-                }),
-            )
+            MemoryStore::with_clock(capacity, move || {
+                clock.start + Duration::from_millis(clock.offset_ms.load(Ordering::SeqCst))
+            })
         }
     }
 
     const LEASE: Duration = Duration::from_secs(30);
     const TTL: Duration = Duration::from_secs(3600);
 
+    fn rec(key: &str) -> RecordId {
+        RecordId::new("ns", key, key.as_bytes())
+    }
+
     fn acquired(begin: Begin) -> Token {
         match begin {
-            Begin::Acquired(token) => token,
+            Begin::Acquired { token, .. } => token,
             other => panic!("expected Acquired, got {other:?}"),
         }
     }
@@ -324,127 +418,176 @@ mod tests {
     fn absent_then_in_flight_then_completed() {
         let clock = ManualClock::new();
         let store = clock.store(10);
-        let token = acquired(store.begin_now("k", LEASE).unwrap());
-        assert_eq!(store.begin_now("k", LEASE).unwrap(), Begin::InFlight);
-        assert!(store.complete_now("k", token, TTL).unwrap());
-        assert_eq!(store.begin_now("k", LEASE).unwrap(), Begin::Completed);
+        let k = rec("k");
+        let token = acquired(store.begin_now(&k, LEASE).unwrap());
+        assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::InFlight);
+        assert!(store.complete_now(&k, token, TTL).unwrap());
+        assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::Completed);
         // Completing twice does not happen silently.
-        assert!(!store.complete_now("k", token, TTL).unwrap());
+        assert!(!store.complete_now(&k, token, TTL).unwrap());
         assert_eq!(store.len(), 1);
     }
 
     #[test]
-    fn release_makes_the_key_available_again() {
+    fn the_same_key_with_another_body_is_another_record() {
         let store = ManualClock::new().store(10);
-        let token = acquired(store.begin_now("k", LEASE).unwrap());
-        assert!(store.release_now("k", token));
+        let first = RecordId::new("ns", "id:r-1", b"body one");
+        let second = RecordId::new("ns", "id:r-1", b"body two");
+        let token = acquired(store.begin_now(&first, LEASE).unwrap());
+        assert!(store.complete_now(&first, token, TTL).unwrap());
+        match store.begin_now(&second, LEASE).unwrap() {
+            Begin::Acquired { other_body, .. } => assert!(other_body),
+            other => panic!("another body must be claimable, got {other:?}"),
+        }
+        assert_eq!(store.begin_now(&first, LEASE).unwrap(), Begin::Completed);
+        assert_eq!(store.begin_now(&second, LEASE).unwrap(), Begin::InFlight);
+        // A fresh key sees no other body.
+        assert!(matches!(
+            store.begin_now(&rec("fresh"), LEASE).unwrap(),
+            Begin::Acquired {
+                other_body: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn release_makes_the_record_available_again() {
+        let store = ManualClock::new().store(10);
+        let k = rec("k");
+        let token = acquired(store.begin_now(&k, LEASE).unwrap());
+        assert!(store.release_now(&k, token));
         assert!(store.is_empty());
-        let again = acquired(store.begin_now("k", LEASE).unwrap());
+        let again = acquired(store.begin_now(&k, LEASE).unwrap());
         assert_ne!(again, token);
     }
 
     #[test]
     fn only_the_owner_may_complete_or_release() {
         let store = ManualClock::new().store(10);
-        let owner = acquired(store.begin_now("k", LEASE).unwrap());
+        let k = rec("k");
+        let owner = acquired(store.begin_now(&k, LEASE).unwrap());
         let stranger = Token::generate();
-        assert!(!store.release_now("k", stranger));
-        assert!(!store.complete_now("k", stranger, TTL).unwrap());
-        assert_eq!(store.begin_now("k", LEASE).unwrap(), Begin::InFlight);
-        assert!(store.complete_now("k", owner, TTL).unwrap());
-        // A completed key cannot be released, not even by its former owner.
-        assert!(!store.release_now("k", owner));
-        assert_eq!(store.begin_now("k", LEASE).unwrap(), Begin::Completed);
+        assert!(!store.release_now(&k, stranger));
+        assert!(!store.complete_now(&k, stranger, TTL).unwrap());
+        assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::InFlight);
+        assert!(store.complete_now(&k, owner, TTL).unwrap());
+        // A completed record cannot be released, not even by its former owner.
+        assert!(!store.release_now(&k, owner));
+        assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::Completed);
     }
 
     #[test]
     fn an_expired_lease_can_be_claimed_and_the_old_owner_loses() {
         let clock = ManualClock::new();
         let store = clock.store(10);
-        let first = acquired(store.begin_now("k", LEASE).unwrap());
+        let k = rec("k");
+        let first = acquired(store.begin_now(&k, LEASE).unwrap());
         clock.advance(LEASE - Duration::from_millis(1));
-        assert_eq!(store.begin_now("k", LEASE).unwrap(), Begin::InFlight);
+        assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::InFlight);
         clock.advance(Duration::from_millis(1));
-        let second = acquired(store.begin_now("k", LEASE).unwrap());
-        assert!(!store.complete_now("k", first, TTL).unwrap());
-        assert!(!store.release_now("k", first));
-        assert!(store.complete_now("k", second, TTL).unwrap());
+        let second = acquired(store.begin_now(&k, LEASE).unwrap());
+        assert!(!store.complete_now(&k, first, TTL).unwrap());
+        assert!(!store.release_now(&k, first));
+        assert!(store.complete_now(&k, second, TTL).unwrap());
     }
 
     #[test]
     fn completion_after_the_lease_lapsed_unclaimed_still_counts() {
         let clock = ManualClock::new();
         let store = clock.store(10);
-        let token = acquired(store.begin_now("k", LEASE).unwrap());
+        let k = rec("k");
+        let token = acquired(store.begin_now(&k, LEASE).unwrap());
         clock.advance(LEASE * 2);
-        assert!(store.complete_now("k", token, TTL).unwrap());
-        assert_eq!(store.begin_now("k", LEASE).unwrap(), Begin::Completed);
+        assert!(store.complete_now(&k, token, TTL).unwrap());
+        assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::Completed);
     }
 
     #[test]
-    fn completed_keys_expire_after_their_ttl() {
+    fn completed_records_expire_after_their_ttl() {
         let clock = ManualClock::new();
         let store = clock.store(10);
-        let token = acquired(store.begin_now("k", LEASE).unwrap());
-        assert!(store.complete_now("k", token, TTL).unwrap());
+        let k = rec("k");
+        let token = acquired(store.begin_now(&k, LEASE).unwrap());
+        assert!(store.complete_now(&k, token, TTL).unwrap());
         clock.advance(TTL - Duration::from_millis(1));
-        assert_eq!(store.begin_now("k", LEASE).unwrap(), Begin::Completed);
+        assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::Completed);
         clock.advance(Duration::from_millis(1));
-        acquired(store.begin_now("k", LEASE).unwrap());
+        acquired(store.begin_now(&k, LEASE).unwrap());
     }
 
     #[test]
-    fn expired_keys_are_dropped_so_memory_does_not_grow() {
+    fn expired_records_are_dropped_so_memory_does_not_grow() {
         let clock = ManualClock::new();
         let store = clock.store(1_000);
         for i in 0..500 {
-            let key = format!("k{i}");
-            let token = acquired(store.begin_now(&key, LEASE).unwrap());
-            store.complete_now(&key, token, TTL).unwrap();
+            let k = rec(&format!("k{i}"));
+            let token = acquired(store.begin_now(&k, LEASE).unwrap());
+            store.complete_now(&k, token, TTL).unwrap();
         }
         assert_eq!(store.len(), 500);
         clock.advance(TTL);
-        acquired(store.begin_now("fresh", LEASE).unwrap());
+        acquired(store.begin_now(&rec("fresh"), LEASE).unwrap());
         assert_eq!(store.len(), 1);
-        assert_eq!(store.evictions(), 0);
+        assert_eq!(store.refused(), 0);
     }
 
     #[test]
-    fn a_full_store_evicts_the_completed_key_nearest_expiry() {
+    fn a_full_namespace_refuses_instead_of_forgetting_a_record_inside_its_window() {
         let clock = ManualClock::new();
         let store = clock.store(3);
         for key in ["a", "b", "c"] {
-            let token = acquired(store.begin_now(key, LEASE).unwrap());
-            store.complete_now(key, token, TTL).unwrap();
+            let k = rec(key);
+            let token = acquired(store.begin_now(&k, LEASE).unwrap());
+            store.complete_now(&k, token, TTL).unwrap();
             clock.advance(Duration::from_secs(1));
         }
-        acquired(store.begin_now("d", LEASE).unwrap());
-        assert_eq!(store.len(), 3);
-        assert_eq!(store.evictions(), 1);
-        // "a" was the oldest: it is gone, "b" and "c" are still known.
-        acquired(store.begin_now("a", LEASE).unwrap());
-        assert_eq!(store.evictions(), 2);
-        assert_eq!(store.begin_now("c", LEASE).unwrap(), Begin::Completed);
+        let err = store.begin_now(&rec("d"), LEASE).unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::Full);
+        // "a" expires first, TTL - 3 s from now (capped to the longest hint).
+        assert_eq!(err.retry_after(), Some(MAX_FULL_RETRY_AFTER));
+        assert_eq!(store.refused(), 1);
+        // Every record is still known.
+        for key in ["a", "b", "c"] {
+            assert_eq!(store.begin_now(&rec(key), LEASE).unwrap(), Begin::Completed);
+        }
+        // Room again once the oldest expires, and the hint says when.
+        clock.advance(TTL - Duration::from_secs(3) - Duration::from_secs(2));
+        let err = store.begin_now(&rec("d"), LEASE).unwrap_err();
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
+        clock.advance(Duration::from_secs(2));
+        acquired(store.begin_now(&rec("d"), LEASE).unwrap());
+        assert_eq!(store.begin_now(&rec("b"), LEASE).unwrap(), Begin::Completed);
     }
 
     #[test]
-    fn in_flight_keys_are_never_evicted() {
+    fn capacity_is_per_namespace() {
         let store = ManualClock::new().store(2);
-        acquired(store.begin_now("a", LEASE).unwrap());
-        acquired(store.begin_now("b", LEASE).unwrap());
-        let err = store.begin_now("c", LEASE).unwrap_err();
-        assert_eq!(err.kind(), StoreErrorKind::CapacityExhausted);
-        assert_eq!(store.begin_now("a", LEASE).unwrap(), Begin::InFlight);
-        assert_eq!(store.begin_now("b", LEASE).unwrap(), Begin::InFlight);
+        let railz = |key: &str| RecordId::new("railz", key, b"x");
+        let flood = |key: &str| RecordId::new("rootfi-v3", key, b"x");
+        let token = acquired(store.begin_now(&railz("captured"), LEASE).unwrap());
+        assert!(store.complete_now(&railz("captured"), token, TTL).unwrap());
+        acquired(store.begin_now(&flood("1"), LEASE).unwrap());
+        acquired(store.begin_now(&flood("2"), LEASE).unwrap());
+        let err = store.begin_now(&flood("3"), LEASE).unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::Full);
+        // The other route still has its record and its own room.
+        assert_eq!(
+            store.begin_now(&railz("captured"), LEASE).unwrap(),
+            Begin::Completed
+        );
+        acquired(store.begin_now(&railz("next"), LEASE).unwrap());
+        assert_eq!((store.len_in("railz"), store.len_in("rootfi-v3")), (2, 2));
     }
 
     #[test]
     fn huge_durations_saturate_instead_of_panicking() {
         let store = ManualClock::new().store(2);
-        let token = acquired(store.begin_now("k", Duration::MAX).unwrap());
-        assert!(store.complete_now("k", token, Duration::MAX).unwrap());
+        let k = rec("k");
+        let token = acquired(store.begin_now(&k, Duration::MAX).unwrap());
+        assert!(store.complete_now(&k, token, Duration::MAX).unwrap());
         assert_eq!(
-            store.begin_now("k", Duration::MAX).unwrap(),
+            store.begin_now(&k, Duration::MAX).unwrap(),
             Begin::Completed
         );
     }

@@ -7,24 +7,41 @@ use std::time::{Duration, Instant};
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, Script};
 
-use super::store::{Begin, Store, StoreError, StoreFuture, Token};
+use super::store::{Begin, RecordId, Store, StoreError, StoreFuture, Token};
 use crate::ConfigError;
 
-/// Value of a completed key.
-const COMPLETED: &str = "c";
+/// Claims `KEYS[1]` (the record) with `ARGV[1]` (the owner's in-flight value) for
+/// `ARGV[2]` ms if it is absent, and notes the body digest `ARGV[3]` in `KEYS[2]` (the key's
+/// marker) to tell whether another body was seen under the same key.
+const BEGIN: &str = r"
+local held = redis.call('GET', KEYS[1])
+if held == 'c' then return 'completed' end
+if held then return 'in_flight' end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+local seen = redis.call('GET', KEYS[2])
+if seen and seen ~= ARGV[3] then return 'other_body' end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+return 'acquired'
+";
 
 /// Marks `KEYS[1]` completed for `ARGV[2]` ms if `ARGV[1]` (the owner's in-flight value)
-/// still holds it, or nobody does.
+/// still holds it, or nobody does; keeps the key's marker `KEYS[2]` as long, if it names
+/// this body (`ARGV[3]`) or nothing.
 const COMPLETE: &str = r"
 local v = redis.call('GET', KEYS[1])
 if v == false or v == ARGV[1] then
   redis.call('SET', KEYS[1], 'c', 'PX', ARGV[2])
+  local seen = redis.call('GET', KEYS[2])
+  if seen == false or seen == ARGV[3] then
+    redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
+  end
   return 1
 end
 return 0
 ";
 
-/// Deletes `KEYS[1]` if `ARGV[1]` (the owner's in-flight value) still holds it.
+/// Deletes `KEYS[1]` if `ARGV[1]` (the owner's in-flight value) still holds it. The marker
+/// is left to expire with the lease it was set for.
 const RELEASE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
@@ -42,11 +59,22 @@ const MAX_EXPIRY_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
 
 /// A [`Store`] in Redis: several receiver instances sharing one server see one set of keys.
 ///
-/// Each key is one Redis string with an expiry: `i:<token>` while in flight (expiring with
-/// the lease), `c` once completed (expiring with the TTL). A claim is one atomic
-/// `SET key i:<token> NX PX <lease>`; completing and releasing are Lua scripts that
-/// compare the owner's token and change the key in one step, so an owner whose lease ran
-/// out cannot overwrite the next owner's claim.
+/// Each record (namespace, key, body digest) is one Redis string with an expiry,
+/// `<prefix>{<namespace>:<key>}#<digest hex>`: `i:<token>` while in flight (expiring with
+/// the lease), `c` once completed (expiring with the TTL). Beside it,
+/// `<prefix>{<namespace>:<key>}` holds the digest of the body last claimed under that key,
+/// so a claim for another body is reported (and logged) as a reused key. Claiming,
+/// completing and releasing are Lua scripts that compare the owner's token and change the
+/// record in one step, so an owner whose lease ran out cannot overwrite the next owner's
+/// claim. The `{...}` hash tag keeps a record and its marker in one Redis Cluster slot.
+///
+/// Redis has no per-namespace capacity of its own: give it memory for the records of
+/// every route within their windows. With `maxmemory-policy noeviction` a full Redis
+/// refuses writes with `OOM`, which this store reports as
+/// [`StoreErrorKind::Full`](super::StoreErrorKind::Full) (the layer answers `503` +
+/// `Retry-After`, nothing forgotten); eviction policies other than `volatile-ttl` and
+/// `noeviction` may drop a record inside its window, and a replay of that delivery would
+/// then be handled again.
 ///
 /// # Connections and outages
 ///
@@ -57,9 +85,14 @@ const MAX_EXPIRY_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
 /// [`OutagePolicy`](super::OutagePolicy) (by default `503`, so the sender retries).
 ///
 /// Redis should persist its data (AOF or RDB snapshots) if a restart must not forget
-/// completed keys: a key lost in a restart makes a later duplicate of that event be
-/// handled again. Evicting keys under `maxmemory` has the same effect (use `volatile-ttl`
-/// or `noeviction`).
+/// completed records: a record lost in a restart makes a later duplicate of that event be
+/// handled again.
+///
+/// # Dropped responses
+///
+/// A response future dropped mid-handler releases its claim with a Redis call that it
+/// spawns on the current tokio runtime (the drop cannot wait for I/O); outside a runtime
+/// the claim lasts until its lease ends.
 ///
 /// # Example
 ///
@@ -87,6 +120,7 @@ struct Shared {
     current: Mutex<Option<(u64, MultiplexedConnection)>>,
     /// Serialises reconnects.
     connecting: tokio::sync::Mutex<Reconnect>,
+    begin: Script,
     complete: Script,
     release: Script,
 }
@@ -126,6 +160,7 @@ impl RedisStore {
             shared: Arc::new(Shared {
                 current: Mutex::new(None),
                 connecting: tokio::sync::Mutex::new(Reconnect::default()),
+                begin: Script::new(BEGIN),
                 complete: Script::new(COMPLETE),
                 release: Script::new(RELEASE),
             }),
@@ -232,15 +267,19 @@ impl RedisStore {
                     *current = None;
                 }
             }
+            if err.code() == Some("OOM") {
+                // `maxmemory` reached with `noeviction`: full, not down.
+                return StoreError::full(None);
+            }
             StoreError::unavailable(err)
         })
     }
 
-    fn redis_key(&self, key: &str) -> String {
-        let mut out = String::with_capacity(self.prefix.len() + key.len());
-        out.push_str(&self.prefix);
-        out.push_str(key);
-        out
+    /// The record's Redis key and its key marker's.
+    fn redis_keys(&self, record: &RecordId) -> (String, String) {
+        let marker = format!("{}{{{}:{}}}", self.prefix, record.namespace(), record.key());
+        let record = format!("{marker}#{}", record.digest_hex());
+        (record, marker)
     }
 }
 
@@ -257,27 +296,28 @@ fn expiry_ms(d: Duration) -> u64 {
 }
 
 impl Store for RedisStore {
-    fn try_begin<'a>(&'a self, key: &'a str, lease: Duration) -> StoreFuture<'a, Begin> {
+    fn try_begin<'a>(&'a self, record: &'a RecordId, lease: Duration) -> StoreFuture<'a, Begin> {
         Box::pin(async move {
-            let key = self.redis_key(key);
+            let (key, marker) = self.redis_keys(record);
             let token = Token::generate();
             self.run(|mut conn| async move {
-                let set: Option<String> = redis::cmd("SET")
-                    .arg(&key)
+                let answer: String = self
+                    .shared
+                    .begin
+                    .key(&key)
+                    .key(&marker)
                     .arg(in_flight(token))
-                    .arg("NX")
-                    .arg("PX")
                     .arg(expiry_ms(lease))
-                    .query_async(&mut conn)
+                    .arg(record.digest_hex())
+                    .invoke_async(&mut conn)
                     .await?;
-                if set.is_some() {
-                    return Ok(Begin::Acquired(token));
-                }
-                let held: Option<String> =
-                    redis::cmd("GET").arg(&key).query_async(&mut conn).await?;
-                // `None`: released or expired in between; the sender's retry will claim it.
-                Ok(match held.as_deref() {
-                    Some(COMPLETED) => Begin::Completed,
+                Ok(match answer.as_str() {
+                    "acquired" => Begin::acquired(token),
+                    "other_body" => Begin::Acquired {
+                        token,
+                        other_body: true,
+                    },
+                    COMPLETED_ANSWER => Begin::Completed,
                     _ => Begin::InFlight,
                 })
             })
@@ -285,16 +325,23 @@ impl Store for RedisStore {
         })
     }
 
-    fn complete<'a>(&'a self, key: &'a str, token: Token, ttl: Duration) -> StoreFuture<'a, bool> {
+    fn complete<'a>(
+        &'a self,
+        record: &'a RecordId,
+        token: Token,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
         Box::pin(async move {
-            let key = self.redis_key(key);
+            let (key, marker) = self.redis_keys(record);
             self.run(|mut conn| async move {
                 let changed: i64 = self
                     .shared
                     .complete
                     .key(&key)
+                    .key(&marker)
                     .arg(in_flight(token))
                     .arg(expiry_ms(ttl))
+                    .arg(record.digest_hex())
                     .invoke_async(&mut conn)
                     .await?;
                 Ok(changed == 1)
@@ -303,9 +350,9 @@ impl Store for RedisStore {
         })
     }
 
-    fn release<'a>(&'a self, key: &'a str, token: Token) -> StoreFuture<'a, bool> {
+    fn release<'a>(&'a self, record: &'a RecordId, token: Token) -> StoreFuture<'a, bool> {
         Box::pin(async move {
-            let key = self.redis_key(key);
+            let (key, _) = self.redis_keys(record);
             self.run(|mut conn| async move {
                 let changed: i64 = self
                     .shared
@@ -320,6 +367,9 @@ impl Store for RedisStore {
         })
     }
 }
+
+/// The claim script's answer for a completed record.
+const COMPLETED_ANSWER: &str = "completed";
 
 /// Shows the prefix and timeout only: the client's URL may hold a password.
 impl fmt::Debug for RedisStore {
@@ -360,7 +410,7 @@ mod tests {
             .unwrap()
             .timeout(Duration::from_millis(500));
         let err = store
-            .try_begin("k", Duration::from_secs(1))
+            .try_begin(&RecordId::new("ns", "k", b"body"), Duration::from_secs(1))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), super::super::StoreErrorKind::Unavailable);

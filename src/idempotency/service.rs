@@ -1,17 +1,22 @@
 //! The idempotency `Service`.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use http::{HeaderValue, Request, Response, StatusCode, header::HeaderName};
+use http::{HeaderValue, Request, Response, header::HeaderName};
+use sha2::{Digest, Sha256};
 use tower::Service;
 
 use super::future::ResponseFuture;
 use super::layer::{Config, OutagePolicy};
-use super::store::{Begin, Store, StoreError, StoreFuture};
+use super::store::{Begin, RecordId, Store, StoreError, StoreErrorKind, StoreFuture, Token};
 use crate::VerifiedBytes;
+use crate::rejection::{Rejection, Responder};
+use bytes::Bytes;
 
 /// Response header set to `true` on the answer to a duplicate delivery.
 pub const DUPLICATE_HEADER: HeaderName = HeaderName::from_static("x-ledgerhook-duplicate");
@@ -24,13 +29,15 @@ pub struct Idempotency<S> {
     inner: S,
     store: Arc<dyn Store>,
     config: Arc<Config>,
+    namespace: Arc<str>,
 }
 
 /// The key a delivery was deduplicated under, in the request extensions seen by the
 /// handler (e.g. `Extension<IdempotencyKey>` in axum), for logging and records.
 ///
-/// It is `<namespace>:id:<id>`, `<namespace>:idsha256:<hex>` (long ids) or
-/// `<namespace>:sha256:<hex of the body>`.
+/// It is `<namespace>:id:<id>` (Railz: `<namespace>:id:<requestId>:<event>`),
+/// `<namespace>:idsha256:<hex>` (long ids) or `<namespace>:sha256:<hex of the body>`. The
+/// record behind it also holds the body's digest: see [`RecordId`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdempotencyKey(Arc<str>);
 
@@ -52,40 +59,60 @@ impl fmt::Display for IdempotencyKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
-    /// First delivery: the handler ran and succeeded; the key is now completed.
+    /// The handler ran and its answer completes the record (by default a `2xx`).
     Processed,
-    /// The handler answered `5xx`, `408` or `429`: the key was released, so a retry is
-    /// handled.
+    /// The handler's answer does not complete the record (by default anything but a
+    /// `2xx`), or it failed: the record was released, so a retry is handled.
     Released,
-    /// The key was completed within the TTL: `200` with `x-ledgerhook-duplicate: true`,
-    /// handler not called.
+    /// The same key and body were completed within the window: `200` with
+    /// `x-ledgerhook-duplicate: true`, handler not called.
     Duplicate,
-    /// Another delivery with this key is being handled: `409`, handler not called.
+    /// The same key and body are being handled: `409` + `Retry-After`, handler not called.
     InFlight,
-    /// The store could not answer and the policy is [`OutagePolicy::FailClosed`]: `503`,
-    /// handler not called.
+    /// The store could not answer and the policy is [`OutagePolicy::FailClosed`]: `503` +
+    /// `Retry-After`, handler not called.
     StoreUnavailable,
+    /// The store (this route's namespace) is full of records still inside their window:
+    /// `503` + `Retry-After`, handler not called, nothing forgotten.
+    StoreFull,
     /// The store could not answer and the policy is [`OutagePolicy::FailOpen`]: the
     /// handler ran without deduplication.
     Unprotected,
-    /// No [`VerifiedBytes`] in the request: the layer is not behind the verifying layer.
+    /// No verified body in the request: the layer is not behind the verifying layer.
     /// `500`, handler not called.
     MissingVerifiedBytes,
 }
 
 impl Outcome {
+    /// A stable machine-readable code: `processed`, `released`, `duplicate`, `in_flight`,
+    /// `store_unavailable`, `store_full`, `unprotected`, `misconfigured`.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Processed => "processed",
+            Self::Released => "released",
+            Self::Duplicate => "duplicate",
+            Self::InFlight => "in_flight",
+            Self::StoreUnavailable => "store_unavailable",
+            Self::StoreFull => "store_full",
+            Self::Unprotected => "unprotected",
+            Self::MissingVerifiedBytes => "misconfigured",
+        }
+    }
+
     /// A short description, e.g. for logs.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Processed => "processed",
-            Self::Released => "handler failed, key released",
+            Self::Released => "not completed by the handler, record released",
             Self::Duplicate => "duplicate of a completed delivery",
             Self::InFlight => "duplicate of a delivery in flight",
             Self::StoreUnavailable => "idempotency store unavailable",
+            Self::StoreFull => "idempotency store full for this route",
             Self::Unprotected => "processed without deduplication (store unavailable)",
             Self::MissingVerifiedBytes => {
-                "IdempotencyLayer must run after VerifyWebhookLayer (no VerifiedBytes in request)"
+                "the idempotency layer must run after the verifying layer (no verified body in the request)"
             }
         }
     }
@@ -99,10 +126,12 @@ impl fmt::Display for Outcome {
 
 impl<S> Idempotency<S> {
     pub(crate) fn new(inner: S, store: Arc<dyn Store>, config: Arc<Config>) -> Self {
+        let namespace = config.namespace.as_str().into();
         Self {
             inner,
             store,
             config,
+            namespace,
         }
     }
 
@@ -137,7 +166,7 @@ where
     S::Future: Send + 'static,
     S::Error: Send + 'static,
     ReqBody: Send + 'static,
-    ResBody: Default + Send + 'static,
+    ResBody: From<Bytes> + Send + 'static,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -156,31 +185,48 @@ where
             // Hashing nothing would give every request the same key and silently drop all
             // but the first, and deduplicating unverified requests would let a forger
             // occupy keys: refuse loudly instead.
-            log_error(Outcome::MissingVerifiedBytes, None);
-            return ResponseFuture::new(std::future::ready(Ok(rejection(
+            let responder = Responder::from_extensions(req.extensions());
+            return ResponseFuture::new(std::future::ready(Ok(answer(
+                &responder,
+                req.uri().path(),
                 Outcome::MissingVerifiedBytes,
+                None,
             ))));
         };
         let config = Arc::clone(&self.config);
-        let key: Arc<str> = format!(
-            "{}:{}",
-            config.namespace,
-            config.key.key_for(req.headers(), body)
-        )
-        .into();
-        req.extensions_mut()
-            .insert(IdempotencyKey(Arc::clone(&key)));
+        let digest: [u8; 32] = Sha256::digest(body.as_ref()).into();
+        let key = config.key.key_for(req.headers(), body, &digest);
+        let ttl = config.ttl(key.from_body_hash);
+        let record = Arc::new(RecordId::from_digest(
+            Arc::clone(&self.namespace),
+            key.text,
+            digest,
+        ));
+        let shown: Arc<str> = format!("{}:{}", record.namespace(), record.key()).into();
+        req.extensions_mut().insert(IdempotencyKey(shown));
         let store = Arc::clone(&self.store);
+        let responder = Responder::from_extensions(req.extensions());
+        let path: Arc<str> = req.uri().path().into();
+        let answer = move |outcome, error| answer(&responder, &path, outcome, error);
 
         ResponseFuture::new(async move {
-            let token = match store.try_begin(&key, config.lease).await {
-                Ok(Begin::Acquired(token)) => token,
-                Ok(Begin::Completed) => return Ok(rejection(Outcome::Duplicate)),
-                Ok(Begin::InFlight) => return Ok(rejection(Outcome::InFlight)),
+            let token = match store.try_begin(&record, config.lease).await {
+                Ok(Begin::Acquired { token, other_body }) => {
+                    if other_body {
+                        log_other_body(&record);
+                    }
+                    token
+                }
+                Ok(Begin::Completed) => return Ok(answer(Outcome::Duplicate, None)),
+                Ok(Begin::InFlight) => return Ok(answer(Outcome::InFlight, None)),
+                // Full is not an outage: handling without a record would let a replay
+                // through, so even fail-open refuses (nothing is lost, the sender retries).
+                Err(err) if err.kind() == StoreErrorKind::Full => {
+                    return Ok(answer(Outcome::StoreFull, Some(err)));
+                }
                 Err(err) => match config.outage {
                     OutagePolicy::FailClosed => {
-                        log_error(Outcome::StoreUnavailable, Some(&err));
-                        return Ok(rejection(Outcome::StoreUnavailable));
+                        return Ok(answer(Outcome::StoreUnavailable, Some(err)));
                     }
                     OutagePolicy::FailOpen => {
                         log_error(Outcome::Unprotected, Some(&err));
@@ -191,20 +237,29 @@ where
                 },
             };
 
+            // From here until the record is settled, dropping this future (the client
+            // went away) settles it from `Drop`.
+            let mut claim = Claim {
+                store: Arc::clone(&store),
+                record: Arc::clone(&record),
+                token,
+                ttl,
+                on_drop: Some(Settle::Release),
+            };
             match inner.call(req).await {
-                Ok(mut res) if !not_processed(res.status()) => {
+                Ok(mut res) if config.completion.completes(res.status()) => {
                     // The event was handled: the record must be written, or a duplicate
                     // arriving after the lease would be handled again. Keep trying while
                     // the lease holds duplicates off (e.g. through a Redis restart).
-                    let completed = persist(config.lease, || {
-                        store.complete(&key, token, config.completed_ttl)
-                    })
-                    .await;
+                    claim.on_drop = Some(Settle::Complete);
+                    let completed =
+                        persist(config.lease, || store.complete(&record, token, ttl)).await;
+                    claim.on_drop = None;
                     match completed {
                         Ok(true) => {}
                         // Handled, but another delivery claimed the key after this lease
                         // ran out. Nothing to undo here, so report it.
-                        Ok(false) => log_lost_lease(&key),
+                        Ok(false) => log_lost_lease(&record),
                         Err(err) => log_error(Outcome::Processed, Some(&err)),
                     }
                     res.extensions_mut().insert(Outcome::Processed);
@@ -213,7 +268,8 @@ where
                 other => {
                     // If the release fails the key stays in flight until its lease ends,
                     // after which a retry is handled.
-                    let released = persist(config.lease, || store.release(&key, token)).await;
+                    let released = persist(config.lease, || store.release(&record, token)).await;
+                    claim.on_drop = None;
                     if let Err(err) = released {
                         log_error(Outcome::Released, Some(&err));
                     }
@@ -224,6 +280,54 @@ where
                 }
             }
         })
+    }
+}
+
+/// What a dropped response future still owes the store.
+#[derive(Debug, Clone, Copy)]
+enum Settle {
+    /// The handler did not finish: give the key back so the sender's retry is handled.
+    Release,
+    /// The handler succeeded: record it, or a retry would handle the event again.
+    Complete,
+}
+
+/// A claim held by a response future; settles it when the future is dropped unsettled.
+struct Claim {
+    store: Arc<dyn Store>,
+    record: Arc<RecordId>,
+    token: Token,
+    ttl: Duration,
+    on_drop: Option<Settle>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let Some(settle) = self.on_drop.take() else {
+            return;
+        };
+        let store = Arc::clone(&self.store);
+        let record = Arc::clone(&self.record);
+        let (token, ttl) = (self.token, self.ttl);
+        let mut settling: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
+            let result = match settle {
+                Settle::Release => store.release(&record, token).await.map(drop),
+                Settle::Complete => store.complete(&record, token, ttl).await.map(drop),
+            };
+            if let Err(err) = result {
+                log_error(Outcome::Released, Some(&err));
+            }
+        });
+        // An in-process store answers at once: settle right here. A remote one (Redis)
+        // needs I/O: hand it to the runtime; without one the lease ends the claim.
+        let mut cx = Context::from_waker(Waker::noop());
+        if settling.as_mut().poll(&mut cx).is_ready() {
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn(settling)),
+            Err(_) => log_unsettled(&self.record),
+        }
     }
 }
 
@@ -248,33 +352,38 @@ async fn persist<'a, T>(
     }
 }
 
-/// Statuses by which a handler says it did not process the event and wants a retry.
-fn not_processed(status: StatusCode) -> bool {
-    status.is_server_error()
-        || status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-}
-
-/// The layer's own answer: empty body, status and headers by outcome, the outcome in the
-/// extensions.
-fn rejection<B: Default>(outcome: Outcome) -> Response<B> {
-    let mut res = Response::new(B::default());
-    let headers = res.headers_mut();
-    *res.status_mut() = match outcome {
+/// Every answer the layer gives itself, in one place. Refusals go through the route's
+/// [`Responder`] (the one the verifying layer left in the request), so they look and log
+/// like every other refusal of the crate; a duplicate is answered `200` with an empty body
+/// (the handler's answer is not replayed). The outcome is in the response extensions.
+fn answer<B: From<Bytes>>(
+    responder: &Responder,
+    path: &str,
+    outcome: Outcome,
+    error: Option<StoreError>,
+) -> Response<B> {
+    const RETRY: Duration = Duration::from_secs(1);
+    let rejection = match outcome {
         Outcome::Duplicate => {
-            headers.insert(DUPLICATE_HEADER, HeaderValue::from_static("true"));
-            StatusCode::OK
+            let mut res = Response::new(B::from(Bytes::new()));
+            res.headers_mut()
+                .insert(DUPLICATE_HEADER, HeaderValue::from_static("true"));
+            res.extensions_mut().insert(outcome);
+            return res;
         }
-        Outcome::InFlight => {
-            headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-            StatusCode::CONFLICT
-        }
+        Outcome::InFlight => Rejection::in_flight(RETRY),
+        Outcome::StoreFull => Rejection::store_full(
+            error
+                .as_ref()
+                .and_then(StoreError::retry_after)
+                .unwrap_or(RETRY),
+        ),
         Outcome::StoreUnavailable => {
-            headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
-            StatusCode::SERVICE_UNAVAILABLE
+            Rejection::store_unavailable(RETRY, error.map(|e| Box::new(e) as tower::BoxError))
         }
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => Rejection::missing_layer("verified webhook bytes"),
     };
+    let mut res = responder.respond(rejection, path);
     res.extensions_mut().insert(outcome);
     res
 }
@@ -284,12 +393,12 @@ fn log_error(outcome: Outcome, err: Option<&StoreError>) {
     match err {
         Some(err) => tracing::error!(
             target: "ledgerhook",
-            outcome = outcome.as_str(),
+            outcome = outcome.code(),
             error = %err,
             cause = ?std::error::Error::source(err),
             "idempotency store error"
         ),
-        None => tracing::error!(target: "ledgerhook", "{outcome}"),
+        None => tracing::error!(target: "ledgerhook", outcome = outcome.code(), "{outcome}"),
     }
 }
 
@@ -297,13 +406,37 @@ fn log_error(outcome: Outcome, err: Option<&StoreError>) {
 fn log_error(_: Outcome, _: Option<&StoreError>) {}
 
 #[cfg(feature = "tracing")]
-fn log_lost_lease(key: &str) {
+fn log_other_body(record: &RecordId) {
     tracing::warn!(
         target: "ledgerhook",
-        key,
+        key = %record,
+        "idempotency key reused with a different body: handled as a new delivery"
+    );
+}
+
+#[cfg(not(feature = "tracing"))]
+fn log_other_body(_: &RecordId) {}
+
+#[cfg(feature = "tracing")]
+fn log_lost_lease(record: &RecordId) {
+    tracing::warn!(
+        target: "ledgerhook",
+        key = %record,
         "handler outlived its idempotency lease and another delivery claimed the key"
     );
 }
 
 #[cfg(not(feature = "tracing"))]
-fn log_lost_lease(_: &str) {}
+fn log_lost_lease(_: &RecordId) {}
+
+#[cfg(feature = "tracing")]
+fn log_unsettled(record: &RecordId) {
+    tracing::warn!(
+        target: "ledgerhook",
+        key = %record,
+        "response dropped outside a runtime: the claim lasts until its lease ends"
+    );
+}
+
+#[cfg(not(feature = "tracing"))]
+fn log_unsettled(_: &RecordId) {}

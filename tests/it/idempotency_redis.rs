@@ -26,11 +26,13 @@ mod with_redis {
     use std::time::Duration;
 
     use http::StatusCode;
-    use ledgerhook::idempotency::{IdempotencyLayer, Outcome, RedisStore, Store};
+    use ledgerhook::idempotency::{Begin, IdempotencyLayer, Outcome, RecordId, RedisStore, Store};
     use tower::ServiceExt;
 
     use super::required;
-    use crate::idempotency::{self as suites, Handler, delivery, is_duplicate, outcome, unique};
+    use crate::idempotency::{
+        self as suites, Handler, Time, delivery, is_duplicate, outcome, unique,
+    };
 
     /// The server URL, or `None` (after printing why) when the tests should skip.
     fn url(test: &str) -> Option<String> {
@@ -56,12 +58,15 @@ mod with_redis {
         )
     }
 
+    // Real time here (Redis expires keys on its own clock): the suites that let time pass
+    // take `Time::Redis` and poll, with a bound, for Redis to have expired a short lease
+    // or TTL.
     macro_rules! redis_suite {
-        ($($name:ident => $suite:ident),* $(,)?) => {$(
+        ($($name:ident => $suite:ident $(($time:expr))?),* $(,)?) => {$(
             #[tokio::test]
             async fn $name() {
                 let Some(url) = url(stringify!($name)) else { return };
-                suites::$suite(store(&url)).await;
+                suites::$suite(store(&url) $(, $time)?).await;
                 println!("ran against Redis: {}", stringify!($name));
             }
         )*};
@@ -71,10 +76,92 @@ mod with_redis {
         redis_first_then_duplicate => suite_first_then_duplicate,
         redis_in_flight_is_409 => suite_in_flight_is_409,
         redis_failures_release_the_key => suite_failures_release_the_key,
-        redis_client_errors_complete_the_key => suite_client_errors_complete_the_key,
-        redis_completed_ttl_expires => suite_completed_ttl_expires,
-        redis_lease_expires => suite_lease_expires,
+        redis_client_errors_final_when_configured => suite_client_errors_final_when_configured,
+        redis_completed_ttl_expires => suite_completed_ttl_expires(Time::Redis),
+        redis_body_hash_window => suite_body_hash_window(Time::Redis),
+        redis_lease_expires => suite_lease_expires(Time::Redis),
         redis_namespaces_and_key_sources => suite_namespaces_and_key_sources,
+        redis_same_key_other_body_is_handled => suite_same_key_other_body_is_handled,
+        redis_railz_samples_sharing_a_request_id => suite_railz_samples_sharing_a_request_id,
+        redis_dropped_future_releases_its_claim => suite_dropped_future_releases_its_claim(Time::Redis),
+    }
+
+    #[tokio::test]
+    async fn redis_records_are_per_namespace_key_and_digest() {
+        let Some(url) = url("redis_records_are_per_namespace_key_and_digest") else {
+            return;
+        };
+        let prefix = format!("ledgerhook-test:{}:", suites::run_id("layout"));
+        let store = RedisStore::open(&url).unwrap().key_prefix(prefix.clone());
+        let (a, b) = (
+            RecordId::new("railz", "id:r-1:auth", b"body a"),
+            RecordId::new("railz", "id:r-1:auth", b"body b"),
+        );
+        let elsewhere = RecordId::new("rootfi", "id:r-1:auth", b"body a");
+        let Begin::Acquired { token, other_body } =
+            store.try_begin(&a, Duration::from_secs(30)).await.unwrap()
+        else {
+            panic!("claimable");
+        };
+        assert!(!other_body);
+        assert!(
+            store
+                .complete(&a, token, Duration::from_secs(30))
+                .await
+                .unwrap()
+        );
+        // Another body under the same key: a record of its own, reported as a reused key.
+        assert!(matches!(
+            store.try_begin(&b, Duration::from_secs(30)).await.unwrap(),
+            Begin::Acquired {
+                other_body: true,
+                ..
+            }
+        ));
+        // Another namespace: independent, nothing reused.
+        assert!(matches!(
+            store
+                .try_begin(&elsewhere, Duration::from_secs(30))
+                .await
+                .unwrap(),
+            Begin::Acquired {
+                other_body: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            store.try_begin(&a, Duration::from_secs(30)).await.unwrap(),
+            Begin::Completed
+        );
+
+        // The layout: one record per digest and one marker per key, in one hash slot.
+        let admin = redis::Client::open(url.as_str()).unwrap();
+        let mut admin = admin.get_multiplexed_async_connection().await.unwrap();
+        let mut keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{prefix}*"))
+            .query_async(&mut admin)
+            .await
+            .unwrap();
+        keys.sort();
+        let expected = {
+            let mut e = vec![
+                format!("{prefix}{{railz:id:r-1:auth}}"),
+                format!("{prefix}{{railz:id:r-1:auth}}#{}", a.digest_hex()),
+                format!("{prefix}{{railz:id:r-1:auth}}#{}", b.digest_hex()),
+                format!("{prefix}{{rootfi:id:r-1:auth}}"),
+                format!("{prefix}{{rootfi:id:r-1:auth}}#{}", elsewhere.digest_hex()),
+            ];
+            e.sort();
+            e
+        };
+        assert_eq!(keys, expected);
+        let value: String = redis::cmd("GET")
+            .arg(&expected[1])
+            .query_async(&mut admin)
+            .await
+            .unwrap();
+        assert!(value == "c" || value.starts_with("i:"), "{value}");
+        println!("ran against Redis: redis_records_are_per_namespace_key_and_digest");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

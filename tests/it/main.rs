@@ -4,6 +4,7 @@ mod corpus;
 mod e2e;
 mod events;
 mod idempotency;
+mod idempotency_http;
 mod idempotency_receiver;
 mod idempotency_redis;
 mod properties;
