@@ -4,6 +4,7 @@
     python3 benches/report.py                 # paired goal tables (latest run), then criterion
     python3 benches/report.py paired [FILE] [--against OTHER]
     python3 benches/report.py criterion [CRITERION_DIR]
+    python3 benches/report.py instructions GUNGRAUN_JSON [--check | --write-baseline]
 
 `paired` reads a results file of `cargo bench --bench paired` (default
 $CARGO_TARGET_DIR/paired/latest.json, else target/paired/latest.json) and prints, per
@@ -16,6 +17,11 @@ largest change among the 1 KiB rows: the run-to-run agreement.
 $CARGO_TARGET_DIR/criterion, else target/criterion) and prints absolute times (medians)
 and the throughput at 1 MiB. Criterion measures each contender on its own, one after
 the other: its ratios drift with the machine, so this report shows none.
+
+`instructions` reads the JSON lines of `cargo bench --bench instructions --
+--output-format=json` and compares each instruction count with
+benches/instructions-baseline.json (`--check`: exit 1 past the limits below), or rewrites
+that baseline (`--write-baseline`). `.ci/bench-guard.sh` runs both steps.
 
 Exit status of `paired` (and of the default): 1 when a goal is missed, 2 when an expected
 comparison is missing.
@@ -261,12 +267,114 @@ def criterion_main(args):
     return 0
 
 
+# --- instructions -----------------------------------------------------------------------
+
+BASELINE = ROOT / "benches" / "instructions-baseline.json"
+# A benchmark fails when its instruction count grew by more than this. Two runs of the same
+# build differ by at most a few instructions (the clock-dependent timestamp digits), so the
+# limit is there for toolchain and dependency updates, not for noise: it still catches a
+# 5 % regression of any parse or layer path.
+TOTAL_LIMIT = 2.0
+# Verification at 1 KiB is ~95 % SHA-256 (software SHA under valgrind), which would hide a
+# regression of our own code in the total. So the guard also checks what each preset costs
+# over the raw pre-keyed HMAC of the same body, with its own limit.
+OVERHEAD_LIMIT = 10.0
+RAW_HMAC = "raw_hmac/body_1kib"
+
+
+def load_counts(path: Path) -> dict:
+    """benchmark -> Ir, from gungraun's `--output-format=json` lines."""
+    counts = {}
+    for line in path.read_text().splitlines():
+        if not line.startswith("{"):
+            continue
+        d = json.loads(line)
+        total = d["profiles"][0]["data"]["total"]["metrics"]
+        counts[f"{d['function_name']}/{d['id']}"] = total["Ir"]["values"]["new"]
+    return counts
+
+
+def overheads(counts: dict) -> dict:
+    raw = counts.get(RAW_HMAC)
+    return {f"{k} − raw HMAC": v - raw for k, v in counts.items()
+            if raw is not None and k.startswith("verify/")}
+
+
+def instructions_main(args):
+    if not args:
+        print("usage: report.py instructions GUNGRAUN_JSON [--check | --write-baseline]",
+              file=sys.stderr)
+        return 2
+    counts = load_counts(Path(args[0]))
+    if "--write-baseline" in args:
+        import datetime
+        import subprocess
+        def version(cmd):
+            try:
+                return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+            except OSError:
+                return ""
+        BASELINE.write_text(json.dumps({
+            "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "rustc": version(["rustc", "--version"]),
+            "valgrind": version(["valgrind", "--version"]),
+            "gungraun_runner": version(["gungraun-runner", "--version"]),
+            "instructions": dict(sorted(counts.items())),
+        }, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {BASELINE.relative_to(ROOT)} ({len(counts)} benchmarks)")
+        return 0
+    base = json.loads(BASELINE.read_text())
+    print(f"Baseline: {base['recorded']}, {base['rustc']}, {base['valgrind']}, "
+          f"{base['gungraun_runner']}.\n")
+    print("| benchmark | baseline Ir | this run | change | limit | |")
+    print("|---|---:|---:|---:|---:|---|")
+    failed, problems = [], []
+
+    def row(name, old, new, limit):
+        if old is None or new is None:
+            problems.append(f"{name}: {'not in the baseline' if old is None else 'not run'}")
+            print(f"| {name} | {old or ''} | {new or ''} | | | missing |")
+            return
+        change = (new / old - 1) * 100 if old else 0.0
+        status = "ok"
+        if change > limit:
+            status = "**regression**"
+            failed.append(f"{name}: {old} -> {new} ({change:+.2f} %, limit {limit:.0f} %)")
+        elif change < -limit:
+            status = "improved: update the baseline"
+        print(f"| {name} | {old:,} | {new:,} | {change:+.2f} % | {limit:.0f} % | {status} |")
+
+    old_counts = base["instructions"]
+    for name in sorted(set(old_counts) | set(counts)):
+        row(name, old_counts.get(name), counts.get(name), TOTAL_LIMIT)
+    old_over, new_over = overheads(old_counts), overheads(counts)
+    for name in sorted(set(old_over) | set(new_over)):
+        row(name, old_over.get(name), new_over.get(name), OVERHEAD_LIMIT)
+
+    # Every fixture must be counted, so that a new one cannot go unguarded.
+    fixtures = {p.stem for p in (ROOT / "tests" / "fixtures").glob("*.json")}
+    parsed = {k.removeprefix("parse/") for k in counts if k.startswith("parse/")}
+    for missing in sorted(fixtures - parsed):
+        problems.append(f"fixture {missing} has no parse benchmark in benches/instructions.rs")
+
+    for line in failed + problems:
+        print(f"- {line}")
+    if failed or problems:
+        print("\nInstruction-count guard failed. If the change is intended, rerun with "
+              "`bash .ci/bench-guard.sh --update` and commit benches/instructions-baseline.json.")
+        return 1
+    print(f"\nInstruction-count guard passed ({len(counts)} benchmarks).")
+    return 0
+
+
 def main():
     args = sys.argv[1:]
     if args and args[0] == "paired":
         sys.exit(paired_main(args[1:]))
     if args and args[0] == "criterion":
         sys.exit(criterion_main(args[1:]))
+    if args and args[0] == "instructions":
+        sys.exit(instructions_main(args[1:]))
     status = paired_main([])
     print()
     criterion_main([])
