@@ -144,8 +144,8 @@ class Paired:
     def report(self):
         run = self.run
         load = run.get("load_average", {})
-        print(f"Paired run {self.path.name}: {run['measure_secs']} s of pairs per comparison, "
-              f"batches of ~{run['batch_us']:.0f} µs per side; load average "
+        print(f"Paired run {self.path.name}: {run['measure_secs']} s of pairs per comparison "
+              f"in {run.get('rounds', 1)} rounds, batches of ~{run['batch_us']:.0f} µs per side; load average "
               f"{load.get('start', '?')} at the start, {load.get('end', '?')} at the end.")
         if self.other:
             print(f"Previous run: started {self.other_run['started'] - run['started']:+d} s from this one.")

@@ -5,10 +5,11 @@
 //! medians do not.
 //!
 //! Per comparison: calibrate a batch size `n` so the slower side's batch takes about
-//! `PAIRED_BATCH_US` (default 50 µs, far above the ~25 ns clock read), warm up, then
-//! measure pairs for `PAIRED_SECS` (default 1 s) of wall time. Pairs alternate which side
-//! runs first, so neither always runs on the other's warm caches. Results, with every
-//! per-pair ratio, go to `$CARGO_TARGET_DIR/paired/<unix time>.json` (and `latest.json`);
+//! `PAIRED_BATCH_US` (default 50 µs, far above the ~25 ns clock read) and warm up; then
+//! measure pairs for `PAIRED_SECS` (default 1 s) of wall time, split over `PAIRED_ROUNDS`
+//! (default 5) rounds through all comparisons. Pairs alternate which side runs first, so
+//! neither always runs on the other's warm caches. Results, with every per-pair ratio, go
+//! to `$CARGO_TARGET_DIR/paired/<unix time>.json` (and `latest.json`);
 //! `python3 benches/report.py` turns them into the goal tables.
 
 use std::hint::black_box;
@@ -67,52 +68,6 @@ fn time_batch<F: FnMut() -> R, R>(f: &mut F, n: u64) -> Duration {
     start.elapsed()
 }
 
-/// Measures `contender` against `baseline`, interleaved.
-pub(crate) fn measure<A, RA, B, RB>(config: Config, mut contender: A, mut baseline: B) -> Pairs
-where
-    A: FnMut() -> RA,
-    B: FnMut() -> RB,
-{
-    // Calibrate: double n until the slower side's batch reaches the target.
-    let mut n = 1u64;
-    loop {
-        let slower = time_batch(&mut contender, n).max(time_batch(&mut baseline, n));
-        if slower >= config.batch || n >= 1 << 20 {
-            break;
-        }
-        let scale = config.batch.as_secs_f64() / slower.as_secs_f64().max(1e-9);
-        n = (n as f64 * scale.clamp(1.1, 2.0)).ceil() as u64;
-    }
-    let warm_up_end = Instant::now() + config.warm_up;
-    while Instant::now() < warm_up_end {
-        time_batch(&mut contender, n);
-        time_batch(&mut baseline, n);
-    }
-    let mut pairs = Pairs {
-        batch: n,
-        ratios: Vec::new(),
-        contender_ns: Vec::new(),
-        baseline_ns: Vec::new(),
-    };
-    let end = Instant::now() + config.measure;
-    let mut i = 0usize;
-    while Instant::now() < end || pairs.ratios.len() < config.min_pairs {
-        let (a, b) = if i.is_multiple_of(2) {
-            let a = time_batch(&mut contender, n);
-            (a, time_batch(&mut baseline, n))
-        } else {
-            let b = time_batch(&mut baseline, n);
-            (time_batch(&mut contender, n), b)
-        };
-        i += 1;
-        let (a, b) = (a.as_secs_f64(), b.as_secs_f64());
-        pairs.ratios.push(a / b);
-        pairs.contender_ns.push(a * 1e9 / n as f64);
-        pairs.baseline_ns.push(b * 1e9 / n as f64);
-    }
-    pairs
-}
-
 /// The `q` quantile (0..=1) of `values`, linearly interpolated.
 pub(crate) fn quantile(values: &[f64], q: f64) -> f64 {
     let mut sorted = values.to_vec();
@@ -122,14 +77,67 @@ pub(crate) fn quantile(values: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-/// Collects comparisons and writes them as one JSON file.
-#[derive(Debug)]
+/// A side of a comparison: runs its closure `n` times, returns the time taken.
+type Timed = Box<dyn FnMut(u64) -> Duration>;
+
+fn timed<F: FnMut() -> R + 'static, R>(mut f: F) -> Timed {
+    Box::new(move |n| time_batch(&mut f, n))
+}
+
+struct Comparison {
+    group: String,
+    id: String,
+    bytes: usize,
+    contender: Timed,
+    baseline: Timed,
+    pairs: Pairs,
+}
+
+impl Comparison {
+    /// Measures pairs for `slot` of wall time (and at least `min_pairs`).
+    fn measure(&mut self, slot: Duration, min_pairs: usize) {
+        let n = self.pairs.batch;
+        let end = Instant::now() + slot;
+        let mut taken = 0;
+        while Instant::now() < end || taken < min_pairs {
+            // Alternate which side goes first, so neither always runs on warm caches.
+            let (a, b) = if self.pairs.ratios.len().is_multiple_of(2) {
+                let a = (self.contender)(n);
+                (a, (self.baseline)(n))
+            } else {
+                let b = (self.baseline)(n);
+                ((self.contender)(n), b)
+            };
+            let (a, b) = (a.as_secs_f64(), b.as_secs_f64());
+            self.pairs.ratios.push(a / b);
+            self.pairs.contender_ns.push(a * 1e9 / n as f64);
+            self.pairs.baseline_ns.push(b * 1e9 / n as f64);
+            taken += 1;
+        }
+    }
+}
+
+/// Collects comparisons, measures them in rounds, and writes them as one JSON file.
+///
+/// Each comparison's measuring time is split over `PAIRED_ROUNDS` (default 5) rounds
+/// through all comparisons, so every comparison samples the machine across the whole run
+/// instead of one window of a second that a neighbour's burst might fill.
 pub(crate) struct Run {
     config: Config,
+    rounds: u32,
     filter: Option<String>,
     started: SystemTime,
     load_start: String,
-    entries: Vec<serde_json::Value>,
+    comparisons: Vec<Comparison>,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("config", &self.config)
+            .field("comparisons", &self.comparisons.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Run {
@@ -138,16 +146,23 @@ impl Run {
     /// contains it.
     pub(crate) fn from_env() -> Self {
         let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+        let rounds = std::env::var("PAIRED_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5u32)
+            .max(1);
         Self {
             config: Config::from_env(),
+            rounds,
             filter,
             started: SystemTime::now(),
             load_start: load_average(),
-            entries: Vec::new(),
+            comparisons: Vec::new(),
         }
     }
 
-    /// Measures one comparison `group/id` (`bytes` is the input size, for the report).
+    /// Adds comparison `group/id` (`bytes` is the input size, for the report). The
+    /// closures own what they use: they run later, in [`finish`](Self::finish).
     pub(crate) fn compare<A, RA, B, RB>(
         &mut self,
         group: &str,
@@ -156,8 +171,8 @@ impl Run {
         contender: A,
         baseline: B,
     ) where
-        A: FnMut() -> RA,
-        B: FnMut() -> RB,
+        A: FnMut() -> RA + 'static,
+        B: FnMut() -> RB + 'static,
     {
         let name = format!("{group}/{id}");
         if self
@@ -167,33 +182,70 @@ impl Run {
         {
             return;
         }
-        let pairs = measure(self.config, contender, baseline);
-        let median = quantile(&pairs.ratios, 0.5);
-        eprintln!(
-            "{name:<60} {median:>7.3}x  p25-p75 {:.3}-{:.3}  ({} pairs of {})",
-            quantile(&pairs.ratios, 0.25),
-            quantile(&pairs.ratios, 0.75),
-            pairs.ratios.len(),
-            pairs.batch,
-        );
-        let round = |v: &[f64]| {
-            v.iter()
-                .map(|x| (x * 1e5).round() / 1e5)
-                .collect::<Vec<_>>()
-        };
-        self.entries.push(serde_json::json!({
-            "group": group,
-            "id": id,
-            "bytes": bytes,
-            "batch": pairs.batch,
-            "ratios": round(&pairs.ratios),
-            "contender_ns": round(&pairs.contender_ns),
-            "baseline_ns": round(&pairs.baseline_ns),
-        }));
+        self.comparisons.push(Comparison {
+            group: group.to_owned(),
+            id: id.to_owned(),
+            bytes,
+            contender: timed(contender),
+            baseline: timed(baseline),
+            pairs: Pairs {
+                batch: 0,
+                ratios: Vec::new(),
+                contender_ns: Vec::new(),
+                baseline_ns: Vec::new(),
+            },
+        });
     }
 
-    /// Writes the results; returns the file written.
-    pub(crate) fn finish(self) -> PathBuf {
+    /// Measures every comparison, writes the results; returns the file written.
+    pub(crate) fn finish(mut self) -> PathBuf {
+        let config = self.config;
+        for c in &mut self.comparisons {
+            c.pairs.batch = calibrate(config, &mut c.contender, &mut c.baseline);
+        }
+        let slot = config.measure / self.rounds;
+        let min_pairs = config.min_pairs.div_ceil(self.rounds as usize);
+        for round in 1..=self.rounds {
+            eprintln!("round {round}/{}", self.rounds);
+            for c in &mut self.comparisons {
+                // Back on this comparison's code and data: a few batches before measuring.
+                let warm_up_end = Instant::now() + config.warm_up / self.rounds;
+                while Instant::now() < warm_up_end {
+                    (c.contender)(c.pairs.batch);
+                    (c.baseline)(c.pairs.batch);
+                }
+                c.measure(slot, min_pairs);
+            }
+        }
+
+        let mut entries = Vec::new();
+        for c in &self.comparisons {
+            let p = &c.pairs;
+            eprintln!(
+                "{:<60} {:>7.3}x  p25-p75 {:.3}-{:.3}  ({} pairs of {})",
+                format!("{}/{}", c.group, c.id),
+                quantile(&p.ratios, 0.5),
+                quantile(&p.ratios, 0.25),
+                quantile(&p.ratios, 0.75),
+                p.ratios.len(),
+                p.batch,
+            );
+            let round = |v: &[f64]| {
+                v.iter()
+                    .map(|x| (x * 1e5).round() / 1e5)
+                    .collect::<Vec<_>>()
+            };
+            entries.push(serde_json::json!({
+                "group": c.group,
+                "id": c.id,
+                "bytes": c.bytes,
+                "batch": p.batch,
+                "ratios": round(&p.ratios),
+                "contender_ns": round(&p.contender_ns),
+                "baseline_ns": round(&p.baseline_ns),
+            }));
+        }
+
         let dir = PathBuf::from(
             std::env::var_os("CARGO_TARGET_DIR")
                 .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/target").into()),
@@ -203,10 +255,11 @@ impl Run {
         let started = self.started.duration_since(UNIX_EPOCH).unwrap().as_secs();
         let json = serde_json::json!({
             "started": started,
-            "measure_secs": self.config.measure.as_secs_f64(),
-            "batch_us": self.config.batch.as_secs_f64() * 1e6,
+            "measure_secs": config.measure.as_secs_f64(),
+            "rounds": self.rounds,
+            "batch_us": config.batch.as_secs_f64() * 1e6,
             "load_average": { "start": self.load_start, "end": load_average() },
-            "comparisons": self.entries,
+            "comparisons": entries,
         })
         .to_string();
         let path = dir.join(format!("{started}.json"));
@@ -215,6 +268,34 @@ impl Run {
         eprintln!("wrote {}", path.display());
         path
     }
+}
+
+/// A batch size for which the slower side takes about `config.batch`, after warming up.
+fn calibrate(config: Config, contender: &mut Timed, baseline: &mut Timed) -> u64 {
+    // First calls are slow (cold caches, lazy initialisation): warm up before sizing.
+    let warm_up = |contender: &mut Timed, baseline: &mut Timed, n, time| {
+        let end = Instant::now() + time;
+        while Instant::now() < end {
+            contender(n);
+            baseline(n);
+        }
+    };
+    warm_up(contender, baseline, 1, config.warm_up / 4);
+    let mut n = 1u64;
+    loop {
+        // The fastest of three: a preemption must not end the sizing early.
+        let slower = (0..3)
+            .map(|_| contender(n).max(baseline(n)))
+            .min()
+            .unwrap_or_default();
+        if slower >= config.batch || n >= 1 << 20 {
+            break;
+        }
+        let scale = config.batch.as_secs_f64() / slower.as_secs_f64().max(1e-9);
+        n = (n as f64 * scale.clamp(1.1, 2.0)).ceil() as u64;
+    }
+    warm_up(contender, baseline, n, config.warm_up);
+    n
 }
 
 /// The first three fields of `/proc/loadavg` (1, 5, 15 minutes), or empty.
