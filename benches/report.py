@@ -229,6 +229,8 @@ def table(title, groups, functions, data, label=lambda g: g):
     print("|---|" + "---:|" * len(functions))
     for g in groups:
         cells = [fmt_ns(data[(g, f)][0]) if (g, f) in data else "" for f in functions]
+        if not any(cells):
+            continue
         print(f"| {label(g)} | " + " | ".join(cells) + " |")
 
 
@@ -251,6 +253,8 @@ def criterion_main(args):
         for f in verify:
             cells = [fmt_ns(data[(f"verify_{s}", f)][0]) if (f"verify_{s}", f) in data else ""
                      for s in sizes]
+            if not any(cells):
+                continue
             mib = data.get(("verify_1MiB", f))
             mbps = f"{mib[1] / mib[0] * 1e3:,.0f}" if mib and mib[1] else ""
             print(f"| {f} | " + " | ".join(cells) + f" | {mbps} |")
