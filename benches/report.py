@@ -1,39 +1,43 @@
 #!/usr/bin/env python3
-"""Turns criterion's saved estimates into the ratio tables of BENCHMARKS.md.
+"""The tables of BENCHMARKS.md, from the paired run and from criterion's estimates.
 
-Run after `cargo bench` (all three benches, no filter, so every figure comes from the same
-run):  python3 benches/report.py [CRITERION_DIR]
+    python3 benches/report.py                 # paired goal tables (latest run), then criterion
+    python3 benches/report.py paired [FILE] [--against OTHER]
+    python3 benches/report.py criterion [CRITERION_DIR]
+    python3 benches/report.py instructions GUNGRAUN_JSON [--check | --write-baseline]
 
-The directory defaults to $CRITERION_HOME, else $CARGO_TARGET_DIR/criterion, else
-target/criterion (the rules criterion itself follows). Every figure is the median of the
-latest run of that benchmark. Exit status 1 when a goal is missed, 2 when figures are
-missing.
+`paired` reads a results file of `cargo bench --bench paired` (default
+$CARGO_TARGET_DIR/paired/latest.json, else target/paired/latest.json) and prints, per
+comparison, the median of the per-pair ratios, their spread (p25-p75 and p10-p90), the
+median time per call of each side, and whether the goal of issue 14 is met. With
+`--against OTHER` (another run's file) it adds each median's change from that run, and the
+largest change among the 1 KiB rows: the run-to-run agreement.
+
+`criterion` reads criterion's saved estimates ($CRITERION_HOME, else
+$CARGO_TARGET_DIR/criterion, else target/criterion) and prints absolute times (medians)
+and the throughput at 1 MiB. Criterion measures each contender on its own, one after
+the other: its ratios drift with the machine, so this report shows none.
+
+`instructions` reads the JSON lines of `cargo bench --bench instructions --
+--output-format=json` and compares each instruction count with
+benches/instructions-baseline.json (`--check`: exit 1 past the limits below), or rewrites
+that baseline (`--write-baseline`). `.ci/bench-guard.sh` runs both steps.
+
+Exit status of `paired` (and of the default): 1 when a goal is missed, 2 when an expected
+comparison is missing.
 """
 
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 
-
-def criterion_dir() -> Path:
-    if len(sys.argv) > 1:
-        return Path(sys.argv[1])
-    if os.environ.get("CRITERION_HOME"):
-        return Path(os.environ["CRITERION_HOME"])
-    target = os.environ.get("CARGO_TARGET_DIR") or str(Path(__file__).parent.parent / "target")
-    return Path(target) / "criterion"
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def load(root: Path) -> dict:
-    """(group, function) -> (median ns, throughput bytes or None)."""
-    out = {}
-    for meta in root.glob("**/new/benchmark.json"):
-        info = json.loads(meta.read_text())
-        est = json.loads((meta.parent / "estimates.json").read_text())
-        bytes_ = (info.get("throughput") or {}).get("Bytes")
-        out[(info["group_id"], info["function_id"])] = (est["median"]["point_estimate"], bytes_)
-    return out
+def target_dir() -> Path:
+    return Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
 
 
 def fmt_ns(ns: float) -> str:
@@ -44,98 +48,341 @@ def fmt_ns(ns: float) -> str:
     return f"{ns:.0f} ns"
 
 
-def fmt_gbps(ns: float, nbytes) -> str:
-    return f"{nbytes / ns:.2f} GB/s" if nbytes else ""
+def quantile(values, q):
+    s = sorted(values)
+    pos = q * (len(s) - 1)
+    lo, hi = int(pos), min(int(pos) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
-class Table:
-    def __init__(self, data):
-        self.data = data
-        self.missed = 0
-        self.missing = 0
+# --- paired -----------------------------------------------------------------------------
 
-    def row(self, label, bench, baseline, goal=None, speedup=False):
-        """A row comparing `bench` with `baseline`; ratio = bench/baseline time, or
-        baseline/bench when `speedup`. `goal` = ('<=' | '<' | '>=', value) or None."""
-        if bench not in self.data or baseline not in self.data:
-            self.missing += 1
-            print(f"| {label} | – | – | – | | no figures |")
+# Goals of issue 14, on the per-pair ratio contender/baseline time. Parse goals are stated
+# as speed-ups (baseline/contender), so they are shown and checked as such.
+VERIFY_GOALS = {
+    "railz_1KiB": 1.10,
+    "rootfi_v4_1KiB": 1.10,
+    "railz_1MiB": 1.02,
+    "rootfi_v4_1MiB": 1.02,
+}
+VERIFY_BASELINE = {
+    "railz": "raw HMAC of `t.body`",
+    "rootfi_v4": "raw HMAC of the body",
+    "standard_webhooks": "raw HMAC of `id.ts.body`",
+}
+LAYER_GOAL = 0.45
+PARSE_GOAL_BAND = (512, 1536)  # "every fixture of 0.5-1.5 KiB"
+PARSE_GOAL = 2.0  # in that band
+PARSE_FLOOR = 1.0  # every fixture: never slower than `Value`
+
+
+class Paired:
+    def __init__(self, path: Path, against: Path | None):
+        self.run = json.loads(path.read_text())
+        self.path = path
+        self.rows = {(c["group"], c["id"]): c for c in self.run["comparisons"]}
+        self.other = None
+        if against:
+            other = json.loads(against.read_text())
+            self.other = {(c["group"], c["id"]): c for c in other["comparisons"]}
+            self.other_run = other
+        self.missed = []
+        self.agreement = []  # (|change|, group/id) for 1 KiB rows
+
+    def stats(self, row, invert):
+        r = [1 / x for x in row["ratios"]] if invert else row["ratios"]
+        return {
+            "median": statistics.median(r),
+            "p10": quantile(r, 0.10),
+            "p25": quantile(r, 0.25),
+            "p75": quantile(r, 0.75),
+            "p90": quantile(r, 0.90),
+            "n": len(r),
+            "contender": statistics.median(row["contender_ns"]),
+            "baseline": statistics.median(row["baseline_ns"]),
+        }
+
+    def header(self, title, what):
+        print(f"\n#### {title}\n")
+        extra = " | previous run | change" if self.other else ""
+        sep = "|---:|---:" if self.other else ""
+        print(f"| comparison | ours | baseline | {what} (median of pairs) | p25–p75 | p10–p90 "
+              f"| pairs | goal | met{extra} |")
+        print(f"|---|---:|---:|---:|---|---|---:|---|---{sep}|")
+
+    def row(self, key, label, invert=False, goal=None, one_kib=False):
+        """goal = ('<=' | '>=', value) or None."""
+        row = self.rows.get(key)
+        if row is None:
+            print(f"| {label} | | | missing | | | | | |")
+            self.missed.append(f"{key[0]}/{key[1]} missing")
             return
-        (t, nbytes), (b, _) = self.data[bench], self.data[baseline]
-        ratio = b / t if speedup else t / b
+        s = self.stats(row, invert)
         goal_txt, met = "", ""
         if goal:
             op, value = goal
-            ok = {"<=": ratio <= value, "<": ratio < value, ">=": ratio >= value}[op]
-            goal_txt = f"{op.replace('<=', '≤').replace('>=', '≥')} {value:.2f}×"
+            ok = s["median"] <= value if op == "<=" else s["median"] >= value
+            goal_txt = f"{'≤' if op == '<=' else '≥'} {value:.2f}×"
             met = "yes" if ok else "**no**"
-            self.missed += not ok
-        print(f"| {label} | {fmt_ns(t)} | {fmt_ns(b)} | {ratio:.3f}× | {goal_txt} | {met} |")
+            if not ok:
+                self.missed.append(f"{key[0]}/{key[1]}: {s['median']:.3f}× vs {goal_txt}")
+        extra = ""
+        if self.other:
+            prev = self.other.get(key)
+            if prev:
+                p = self.stats(prev, invert)["median"]
+                change = s["median"] / p - 1
+                extra = f" | {p:.3f}× | {change * 100:+.1f} %"
+                if one_kib:
+                    self.agreement.append((abs(change), f"{key[0]}/{key[1]}"))
+            else:
+                extra = " | | "
+        print(f"| {label} | {fmt_ns(s['contender'])} | {fmt_ns(s['baseline'])} "
+              f"| {s['median']:.3f}× | {s['p25']:.3f}–{s['p75']:.3f} | {s['p10']:.3f}–{s['p90']:.3f} "
+              f"| {s['n']} | {goal_txt} | {met}{extra} |")
+
+    def report(self):
+        run = self.run
+        load = run.get("load_average", {})
+        print(f"Paired run {self.path.name}: {run['measure_secs']} s of pairs per comparison "
+              f"in {run.get('rounds', 1)} rounds, batches of ~{run['batch_us']:.0f} µs per side; load average "
+              f"{load.get('start', '?')} at the start, {load.get('end', '?')} at the end.")
+        if self.other:
+            print(f"Previous run: started {self.other_run['started'] - run['started']:+d} s from this one.")
+
+        self.header("Verification: ours / raw pre-keyed HMAC-SHA256 of the same bytes", "ratio")
+        for size in ["1KiB", "1MiB"]:
+            for scheme, baseline in VERIFY_BASELINE.items():
+                key = f"{scheme}_{size}"
+                goal = ("<=", VERIFY_GOALS[key]) if key in VERIFY_GOALS else None
+                self.row(("verify", key), f"{size} {scheme} / {baseline}", goal=goal,
+                         one_kib=size == "1KiB")
+
+        self.header("Typed parse: speed-up over `serde_json::from_slice::<Value>`", "speed-up")
+        parse = sorted((c for c in run["comparisons"] if c["group"] == "parse"),
+                       key=lambda c: c["bytes"])
+        for c in parse:
+            lo, hi = PARSE_GOAL_BAND
+            target = PARSE_GOAL if lo <= c["bytes"] <= hi else PARSE_FLOOR
+            self.row(("parse", c["id"]), f"{c['id']} ({c['bytes']} B)", invert=True,
+                     goal=(">=", target), one_kib=lo <= c["bytes"] <= hi)
+        if not parse:
+            self.missed.append("parse/* missing")
+
+        self.header("Whole layer in-process: ours / baseline (time per request)", "ratio")
+        for case in ["railz_1KiB", "railz_16KiB", "rootfi_sync_started"]:
+            self.row(("layer", f"{case}_vs_naive"),
+                     f"{case}: ours / hand-rolled (`from_fn` + `hmac` + `Json<T>`)",
+                     goal=("<=", LAYER_GOAL), one_kib=case != "railz_16KiB")
+            self.row(("layer", f"{case}_vs_in_handler"),
+                     f"{case}: ours / the same work in a handler")
+
+        if self.agreement:
+            worst, name = max(self.agreement)
+            print(f"\nRun-to-run agreement of the medians at ~1 KiB ({len(self.agreement)} "
+                  f"comparisons): largest change {worst * 100:.1f} % ({name}), median change "
+                  f"{statistics.median(a for a, _ in self.agreement) * 100:.1f} %.")
+        print(f"\nGoals missed: {len(self.missed)}" + "".join(f"\n- {m}" for m in self.missed))
+        if any(m.endswith("missing") for m in self.missed):
+            return 2
+        return 1 if self.missed else 0
 
 
-def header(title, first="comparison", ratio="ratio"):
-    print(f"\n### {title}\n")
-    print(f"| {first} | time | baseline | {ratio} | goal | met |")
-    print("|---|---:|---:|---:|---|---|")
+def paired_main(args):
+    against = None
+    if "--against" in args:
+        i = args.index("--against")
+        against = Path(args[i + 1])
+        args = args[:i] + args[i + 2:]
+    path = Path(args[0]) if args else target_dir() / "paired" / "latest.json"
+    if not path.exists():
+        print(f"no paired results at {path}: run `cargo bench --bench paired`", file=sys.stderr)
+        return 2
+    return Paired(path, against).report()
+
+
+# --- criterion --------------------------------------------------------------------------
+
+
+def criterion_dir(args) -> Path:
+    if args:
+        return Path(args[0])
+    if os.environ.get("CRITERION_HOME"):
+        return Path(os.environ["CRITERION_HOME"])
+    return target_dir() / "criterion"
+
+
+def load_criterion(root: Path) -> dict:
+    """(group, function) -> (median ns, throughput bytes or None)."""
+    out = {}
+    for meta in root.glob("**/new/benchmark.json"):
+        info = json.loads(meta.read_text())
+        est = json.loads((meta.parent / "estimates.json").read_text())
+        bytes_ = (info.get("throughput") or {}).get("Bytes")
+        out[(info["group_id"], info["function_id"])] = (est["median"]["point_estimate"], bytes_)
+    return out
+
+
+def table(title, groups, functions, data, label=lambda g: g):
+    print(f"\n#### {title}\n")
+    print("| | " + " | ".join(functions) + " |")
+    print("|---|" + "---:|" * len(functions))
+    for g in groups:
+        cells = [fmt_ns(data[(g, f)][0]) if (g, f) in data else "" for f in functions]
+        if not any(cells):
+            continue
+        print(f"| {label(g)} | " + " | ".join(cells) + " |")
+
+
+def criterion_main(args):
+    root = criterion_dir(args)
+    data = load_criterion(root)
+    if not data:
+        print(f"no criterion estimates under {root}: run `cargo bench --bench verify "
+              "--bench parse --bench layer`", file=sys.stderr)
+        return 2
+    print("Criterion, absolute times (median of each benchmark's latest run; contenders "
+          "measured one after the other, so compare ratios from the paired tables instead).")
+    verify = ["raw_hmac", "raw_hmac_ts", "railz", "rootfi", "ours_standard_webhooks", "svix",
+              "standardwebhooks"]
+    sizes = [s for s in ["256B", "1KiB", "16KiB", "1MiB"] if any(g == f"verify_{s}" for g, _ in data)]
+    if sizes:
+        print("\n#### Verification (time per call)\n")
+        print("| contender | " + " | ".join(sizes) + " | MB/s at 1 MiB |")
+        print("|---|" + "---:|" * (len(sizes) + 1))
+        for f in verify:
+            cells = [fmt_ns(data[(f"verify_{s}", f)][0]) if (f"verify_{s}", f) in data else ""
+                     for s in sizes]
+            if not any(cells):
+                continue
+            mib = data.get(("verify_1MiB", f))
+            mbps = f"{mib[1] / mib[0] * 1e3:,.0f}" if mib and mib[1] else ""
+            print(f"| {f} | " + " | ".join(cells) + f" | {mbps} |")
+    layer = sorted({g for g, _ in data if g.startswith("layer_")})
+    if layer:
+        table("Whole layer, in-process `oneshot` (time per request)", layer,
+              ["request_only", "bare", "naive", "in_handler", "ours"], data,
+              lambda g: g.removeprefix("layer_"))
+    parse = sorted({g for g, _ in data if g.startswith("parse/")},
+                   key=lambda g: data.get((g, "value"), (0, 0))[1] or 0)
+    if parse:
+        table("Parse (time per call)", parse, ["ledgerhook", "ledgerhook_detect", "value", "derived"],
+              data, lambda g: f"{g.removeprefix('parse/')} ({data.get((g, 'value'), (0, '?'))[1]} B)")
+    return 0
+
+
+# --- instructions -----------------------------------------------------------------------
+
+BASELINE = ROOT / "benches" / "instructions-baseline.json"
+# A benchmark fails when its instruction count grew by more than this. Two runs of the same
+# build differ by at most a few instructions (the clock-dependent timestamp digits), so the
+# limit is there for toolchain and dependency updates, not for noise: it still catches a
+# 5 % regression of any parse or layer path.
+TOTAL_LIMIT = 2.0
+# Verification at 1 KiB is ~95 % SHA-256 (software SHA under valgrind), which would hide a
+# regression of our own code in the total. So the guard also checks what each preset costs
+# over the raw pre-keyed HMAC of the same body, with its own limit.
+OVERHEAD_LIMIT = 10.0
+RAW_HMAC = "raw_hmac/body_1kib"
+
+
+def load_counts(path: Path) -> dict:
+    """benchmark -> Ir, from gungraun's `--output-format=json` lines."""
+    counts = {}
+    for line in path.read_text().splitlines():
+        if not line.startswith("{"):
+            continue
+        d = json.loads(line)
+        total = d["profiles"][0]["data"]["total"]["metrics"]
+        counts[f"{d['function_name']}/{d['id']}"] = total["Ir"]["values"]["new"]
+    return counts
+
+
+def overheads(counts: dict) -> dict:
+    raw = counts.get(RAW_HMAC)
+    return {f"{k} − raw HMAC": v - raw for k, v in counts.items()
+            if raw is not None and k.startswith("verify/")}
+
+
+def instructions_main(args):
+    if not args:
+        print("usage: report.py instructions GUNGRAUN_JSON [--check | --write-baseline]",
+              file=sys.stderr)
+        return 2
+    counts = load_counts(Path(args[0]))
+    if "--write-baseline" in args:
+        import datetime
+        import subprocess
+        def version(cmd):
+            try:
+                return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+            except OSError:
+                return ""
+        BASELINE.write_text(json.dumps({
+            "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "rustc": version(["rustc", "--version"]),
+            "valgrind": version(["valgrind", "--version"]),
+            "gungraun_runner": version(["gungraun-runner", "--version"]),
+            "instructions": dict(sorted(counts.items())),
+        }, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {BASELINE.relative_to(ROOT)} ({len(counts)} benchmarks)")
+        return 0
+    base = json.loads(BASELINE.read_text())
+    print(f"Baseline: {base['recorded']}, {base['rustc']}, {base['valgrind']}, "
+          f"{base['gungraun_runner']}.\n")
+    print("| benchmark | baseline Ir | this run | change | limit | |")
+    print("|---|---:|---:|---:|---:|---|")
+    failed, problems = [], []
+
+    def row(name, old, new, limit):
+        if old is None or new is None:
+            problems.append(f"{name}: {'not in the baseline' if old is None else 'not run'}")
+            print(f"| {name} | {old or ''} | {new or ''} | | | missing |")
+            return
+        change = (new / old - 1) * 100 if old else 0.0
+        status = "ok"
+        if change > limit:
+            status = "**regression**"
+            failed.append(f"{name}: {old} -> {new} ({change:+.2f} %, limit {limit:.0f} %)")
+        elif change < -limit:
+            status = "improved: update the baseline"
+        print(f"| {name} | {old:,} | {new:,} | {change:+.2f} % | {limit:.0f} % | {status} |")
+
+    old_counts = base["instructions"]
+    for name in sorted(set(old_counts) | set(counts)):
+        row(name, old_counts.get(name), counts.get(name), TOTAL_LIMIT)
+    old_over, new_over = overheads(old_counts), overheads(counts)
+    for name in sorted(set(old_over) | set(new_over)):
+        row(name, old_over.get(name), new_over.get(name), OVERHEAD_LIMIT)
+
+    # Every fixture must be counted, so that a new one cannot go unguarded.
+    fixtures = {p.stem for p in (ROOT / "tests" / "fixtures").glob("*.json")}
+    parsed = {k.removeprefix("parse/") for k in counts if k.startswith("parse/")}
+    for missing in sorted(fixtures - parsed):
+        problems.append(f"fixture {missing} has no parse benchmark in benches/instructions.rs")
+
+    for line in failed + problems:
+        print(f"- {line}")
+    if failed or problems:
+        print("\nInstruction-count guard failed. If the change is intended, rerun with "
+              "`bash .ci/bench-guard.sh --update` and commit benches/instructions-baseline.json.")
+        return 1
+    print(f"\nInstruction-count guard passed ({len(counts)} benchmarks).")
+    return 0
 
 
 def main():
-    root = criterion_dir()
-    data = load(root)
-    if not data:
-        print(f"no criterion estimates under {root}", file=sys.stderr)
-        sys.exit(2)
-    t = Table(data)
-
-    header("Verification (time / baseline time)")
-    for size in ["256B", "1KiB", "16KiB", "1MiB"]:
-        g = f"verify_{size}"
-        limit = {"1KiB": ("<=", 1.10), "1MiB": ("<=", 1.02)}.get(size)
-        t.row(f"{size} Railz / raw HMAC of the same bytes (`t.body`)", (g, "railz"), (g, "raw_hmac_ts"), limit)
-        t.row(f"{size} Railz / raw HMAC of the body", (g, "railz"), (g, "raw_hmac"))
-        t.row(f"{size} RootFi / raw HMAC of the body", (g, "rootfi"), (g, "raw_hmac"), limit)
-        t.row(f"{size} ours, Standard Webhooks / raw HMAC of the body", (g, "ours_standard_webhooks"), (g, "raw_hmac"))
-        t.row(f"{size} ours, Standard Webhooks / `svix`", (g, "ours_standard_webhooks"), (g, "svix"), ("<", 1.0))
-        t.row(f"{size} ours, Standard Webhooks / `standardwebhooks`", (g, "ours_standard_webhooks"), (g, "standardwebhooks"), ("<", 1.0))
-
-    print("\nThroughput at 1 MiB: " + ", ".join(
-        f"{f} {fmt_gbps(*data[('verify_1MiB', f)])}"
-        for f in ["raw_hmac", "railz", "rootfi", "ours_standard_webhooks", "svix", "standardwebhooks"]
-        if ("verify_1MiB", f) in data))
-
-    parse_groups = sorted({g for g, _ in data if g.startswith("parse/")},
-                          key=lambda g: data.get((g, "value"), (0, 0))[1] or 0)
-    if parse_groups:
-        header("Parse (speed-up = baseline time / our time)", "fixture (bytes)", "speed-up")
-    for g in parse_groups:
-        name = g.removeprefix("parse/")
-        size = data.get((g, "value"), (0, None))[1]
-        # The issue's goal is for the ~1 KiB fixtures; smaller ones are shown for orientation.
-        goal = (">=", 1.5) if size and 700 <= size <= 1500 else None
-        t.row(f"{name} ({size}) vs `Value`", (g, "ledgerhook"), (g, "value"), goal, speedup=True)
-        if (g, "derived") in data:
-            t.row(f"{name} ({size}) vs derived tagged enum", (g, "ledgerhook"), (g, "derived"), speedup=True)
-
-    layer = sorted({g for g, _ in data if g.startswith("layer")})
-    if layer:
-        header("Whole layer, in-process `oneshot` (time / baseline time)")
-        for g in layer:
-            name = g.removeprefix("layer_")
-            t.row(f"{name}: ours / hand-rolled (`from_fn` + `hmac` + `Json<T>`)", (g, "ours"), (g, "naive"), ("<=", 0.5))
-            t.row(f"{name}: ours / the same work in a handler (the layer's machinery)", (g, "ours"), (g, "in_handler"))
-            t.row(f"{name}: ours / bare handler (`Bytes`)", (g, "ours"), (g, "bare"))
-        print("\nAdded cost per request over the bare handler (medians; every figure includes "
-              "building the request, `request_only`):\n")
-        for g in layer:
-            if (g, "bare") in data:
-                bare = data[(g, "bare")][0]
-                parts = [f"{f} +{fmt_ns(data[(g, f)][0] - bare)}"
-                         for f in ["ours", "in_handler", "naive"] if (g, f) in data]
-                extra = f", request_only {fmt_ns(data[(g, 'request_only')][0])}" if (g, "request_only") in data else ""
-                print(f"- {g.removeprefix('layer_')}: " + ", ".join(parts) + f" (bare {fmt_ns(bare)}{extra})")
-
-    print(f"\nGoals missed: {t.missed}; rows without figures: {t.missing}")
-    sys.exit(2 if t.missing else 1 if t.missed else 0)
+    args = sys.argv[1:]
+    if args and args[0] == "paired":
+        sys.exit(paired_main(args[1:]))
+    if args and args[0] == "criterion":
+        sys.exit(criterion_main(args[1:]))
+    if args and args[0] == "instructions":
+        sys.exit(instructions_main(args[1:]))
+    status = paired_main([])
+    print()
+    criterion_main([])
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,20 @@
-//! Shared by the bench binaries: request bodies built from the real fixtures.
+//! Shared by the bench binaries: bodies built from the real fixtures, the naive models,
+//! the paired harness, the routers, and (in `setup`) the one place that builds
+//! ledgerhook's verifiers and layers.
 //!
 //! Included with `#[path = "support/mod.rs"] mod support;`; not every bench uses every item.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports, unreachable_pub)]
 
-/// Railz `auth` delivery (200 B).
-pub(crate) const RAILZ_AUTH: &[u8] = include_bytes!("../../tests/fixtures/railz_auth.json");
-/// Railz `dataPerType` delivery (1006 B).
-pub(crate) const RAILZ_DATA_PER_TYPE: &[u8] =
-    include_bytes!("../../tests/fixtures/railz_data_per_type.json");
-/// Railz `data` delivery, full payload with a `requests` array (1411 B).
-pub(crate) const RAILZ_DATA_FULL: &[u8] =
-    include_bytes!("../../tests/fixtures/railz_data_full.json");
+#[cfg(feature = "axum")]
+pub(crate) mod apps;
+pub(crate) mod fixtures;
+pub(crate) mod naive;
+pub(crate) mod paired;
+pub(crate) mod setup;
 
-/// RootFi `SYNC_STARTED` delivery (1276 B).
-pub(crate) const ROOTFI_SYNC_STARTED: &[u8] =
-    include_bytes!("../../tests/fixtures/rootfi_sync_started.json");
+pub(crate) use fixtures::{RAILZ_AUTH, RAILZ_DATA_FULL, RAILZ_DATA_PER_TYPE, ROOTFI_SYNC_STARTED};
 
-/// The body sizes every verification group is run at.
+/// The body sizes every criterion verification group is run at.
 pub(crate) const SIZES: [(usize, &str); 4] = [
     (256, "256B"),
     (1024, "1KiB"),
