@@ -65,7 +65,7 @@ where
     axum::routing::post(|WebhookEvent(event): WebhookEvent<E>| async move {
         std::hint::black_box(event);
     })
-    .layer(VerifyWebhookLayer::<E>::new(verifier))
+    .route_layer(VerifyWebhookLayer::new(verifier))
 }
 
 /// Our provider-detecting parse (`ledgerhook::Event`).
