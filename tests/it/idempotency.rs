@@ -277,7 +277,10 @@ pub(crate) async fn suite_in_flight_is_409(store: Arc<dyn Store>) {
     assert_eq!(second.status(), StatusCode::CONFLICT);
     assert_eq!(outcome(&second), Some(Outcome::InFlight));
     assert_eq!(second.headers()["retry-after"], "1");
-    assert_eq!(second.headers()["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(
+        second.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
     assert_eq!(refusal_code(&second), "in_flight");
 
     gate.open();
