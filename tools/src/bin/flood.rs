@@ -6,8 +6,12 @@
 //! ```text
 //! flood --url http://127.0.0.1:PORT [--streams 256] [--slow 1000] [--genuine 1000]
 //!       [--genuine-concurrency 16] [--body-bytes N] [--max-secs 60]
-//!       [--slow-interval-secs 3] [--receiver-pid PID]
+//!       [--slow-interval-secs 3] [--spread-secs 30] [--receiver-pid PID]
+//!       [--max-inflight-mib 1024]
 //! ```
+//!
+//! Refuses to start when `--streams` x the body size exceeds `--max-inflight-mib`: the
+//! flood must not take a shared machine down.
 //!
 //! - streams: connections posting a body of `--body-bytes` (default: just under the
 //!   route's limit, found by probing with `Content-Length`) with a well-formed forged
@@ -16,7 +20,8 @@
 //!   connection is opened again (an attacker keeps the pressure on).
 //! - slow: connections sending their request head one byte every `--slow-interval-secs`,
 //!   never finishing it; not reopened (the figure is how long the receiver keeps them).
-//! - genuine: distinct signed Railz events, sent once the flood is up, retried like a
+//! - genuine: distinct signed Railz events, started evenly over `--spread-secs` once the
+//!   flood is up (so the flood lasts at least that long), retried like a
 //!   provider on `503`, `5xx`, `408`, `409`, `429`, timeouts and connection errors (same
 //!   bytes, same signature) until accepted or `--max-secs` is reached.
 //!
@@ -55,6 +60,8 @@ struct Args {
     max_secs: u64,
     slow_interval: Duration,
     receiver_pid: Option<u32>,
+    max_inflight_mib: u64,
+    spread: Duration,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -69,6 +76,8 @@ fn parse_args() -> Result<Args, BoxError> {
         max_secs: 60,
         slow_interval: Duration::from_secs(3),
         receiver_pid: None,
+        max_inflight_mib: 1024,
+        spread: Duration::from_secs(30),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -83,8 +92,13 @@ fn parse_args() -> Result<Args, BoxError> {
             "--max-secs" => args.max_secs = value()?.parse()?,
             "--slow-interval-secs" => args.slow_interval = Duration::from_secs(value()?.parse()?),
             "--receiver-pid" => args.receiver_pid = Some(value()?.parse()?),
+            "--max-inflight-mib" => args.max_inflight_mib = value()?.parse()?,
+            "--spread-secs" => args.spread = Duration::from_secs(value()?.parse()?),
             other => return Err(format!("unknown argument {other}").into()),
         }
+    }
+    if args.max_secs <= args.spread.as_secs() {
+        return Err("--max-secs must exceed --spread-secs".into());
     }
     args.host = loopback_host(&args.url)
         .map_err(|e| format!("--url: {e}"))?
@@ -209,7 +223,6 @@ async fn stream_loop(
 ) {
     let mut seed = 0x51_7CC1_B727_220A ^ (index as u64 + 1);
     let chunked = index % 2 == 1;
-    let mut first = true;
     while !stop.load(Ordering::Relaxed) {
         let outcome = async {
             let stream = TcpStream::connect(&args.host)
@@ -264,9 +277,6 @@ async fn stream_loop(
         .unwrap_or_else(|e| e.to_owned());
         counters.stream_cycles.fetch_add(1, Ordering::Relaxed);
         *outcomes.lock().await.entry(outcome).or_default() += 1;
-        if first {
-            first = false;
-        }
         // Not a busy loop: an attacker on two cores would not win anything by spinning.
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -402,6 +412,15 @@ async fn main() -> Result<(), BoxError> {
             limit - 1
         }
     };
+    let inflight_mib = args.streams as u64 * body_bytes / 1_048_576;
+    if inflight_mib > args.max_inflight_mib {
+        eprintln!(
+            "{} streams x {body_bytes} bytes = {inflight_mib} MiB in flight, over --max-inflight-mib {}: \
+             pick a smaller --body-bytes (FLOOD_BODY_BYTES) or raise the cap (FLOOD_MAX_INFLIGHT_MIB)",
+            args.streams, args.max_inflight_mib
+        );
+        std::process::exit(2);
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let counters = Arc::new(Counters::default());
     let outcomes = Arc::new(Mutex::new(BTreeMap::new()));
@@ -490,7 +509,9 @@ async fn main() -> Result<(), BoxError> {
         .collect();
     let mut pending = tokio::task::JoinSet::new();
     let mut results = Vec::with_capacity(ids.len());
-    for id in &ids {
+    for (i, id) in ids.iter().enumerate() {
+        let due = genuine_start + args.spread.mul_f64(i as f64 / ids.len() as f64);
+        tokio::time::sleep_until(due.into()).await;
         if pending.len() >= args.genuine_concurrency
             && let Some(done) = pending.join_next().await
         {
