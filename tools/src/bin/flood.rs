@@ -14,7 +14,8 @@
 //! flood must not take a shared machine down.
 //!
 //! - streams: connections posting a body of `--body-bytes` (default: just under the
-//!   route's limit, found by probing with `Content-Length`) with a well-formed forged
+//!   route's limit, found by probing with `Content-Length`, or under the buffer budget if
+//!   that is smaller) with a well-formed forged
 //!   `Railz-Signature: t=<now>,v=<64 hex>`, holding back the last byte. Half declare
 //!   `Content-Length`, half are chunked. When the receiver answers or closes, the
 //!   connection is opened again (an attacker keeps the pressure on).
@@ -162,7 +163,8 @@ async fn first_answer(read: &mut tokio::net::tcp::OwnedReadHalf) -> Option<u16> 
     }
 }
 
-/// The largest `Content-Length` the route does not refuse with `413` from the headers.
+/// The largest `Content-Length` the route does not refuse from the headers (`413`, or `503`
+/// when it does not fit the buffer budget).
 async fn probe_limit(args: &Args) -> Result<u64, BoxError> {
     let mut seed = 0x9E37_79B9_7F4A_7C15;
     let over = |n: u64, signature: String| {
@@ -179,9 +181,11 @@ async fn probe_limit(args: &Args) -> Result<u64, BoxError> {
             {
                 return false;
             }
+            // 503: the declared length does not fit the receiver's buffer budget, which
+            // bounds what a stream can hold just as the limit does.
             matches!(
                 tokio::time::timeout(Duration::from_millis(400), first_answer(&mut read)).await,
-                Ok(Some(413))
+                Ok(Some(413 | 503))
             )
         }
     };
