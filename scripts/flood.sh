@@ -12,12 +12,14 @@
 #
 # Knobs: FLOOD_STREAMS (256), FLOOD_SLOW (1000), FLOOD_GENUINE (2000),
 # FLOOD_GENUINE_CONCURRENCY (16), FLOOD_BODY_BYTES (unset: just under the route's limit,
-# found by probing), FLOOD_SLOW_INTERVAL_SECS (3), FLOOD_SPREAD_SECS (30: the genuine
+# found by probing), FLOOD_SLOW_INTERVAL_SECS (3), FLOOD_SLOW_HEAD_BYTES (0: header bytes
+# each slow connection sends at once before trickling), FLOOD_SPREAD_SECS (30: the genuine
 # deliveries start evenly over this time, so the flood lasts at least that long), FLOOD_MAX_SECS (120: the genuine
 # deliveries stop retrying then), FLOOD_MAX_RSS_MB (300), FLOOD_MAX_INFLIGHT_MIB (1024: the
 # driver refuses FLOOD_STREAMS x body size above it). The receiver reads its own LEDGERHOOK_*
 # settings from the environment, e.g. LEDGERHOOK_HEADER_TIMEOUT_SECS=0
-# LEDGERHOOK_MAX_CONNECTIONS=0 to serve like plain axum::serve.
+# LEDGERHOOK_MAX_CONNECTIONS=0 (hyper without those guards) or LEDGERHOOK_SERVE=axum (plain
+# axum::serve, as examples/receiver.rs served before the fixes).
 # Bounded: the driver is killed after FLOOD_MAX_SECS + 120 s; everything started is stopped
 # on exit. Loopback only.
 set -euo pipefail
@@ -29,6 +31,7 @@ genuine=${FLOOD_GENUINE:-2000}
 genuine_concurrency=${FLOOD_GENUINE_CONCURRENCY:-16}
 body_bytes=${FLOOD_BODY_BYTES:-0}
 slow_interval=${FLOOD_SLOW_INTERVAL_SECS:-3}
+slow_head_bytes=${FLOOD_SLOW_HEAD_BYTES:-0}
 spread=${FLOOD_SPREAD_SECS:-30}
 max_secs=${FLOOD_MAX_SECS:-120}
 max_rss_mb=${FLOOD_MAX_RSS_MB:-300}
@@ -67,6 +70,7 @@ for _ in $(seq 1 100); do
     kill -0 "$receiver_pid" 2>/dev/null || { cat "$log" >&2; echo "receiver exited" >&2; exit 1; }
     sleep 0.1
 done
+[ "${LEDGERHOOK_SERVE:-}" = axum ] && echo "receiver serving with plain axum::serve (LEDGERHOOK_SERVE=axum)"
 echo "receiver settings: header timeout ${LEDGERHOOK_HEADER_TIMEOUT_SECS:-10} s (0 = none), max connections ${LEDGERHOOK_MAX_CONNECTIONS:-2048} (0 = unlimited), body deadline ${LEDGERHOOK_BODY_TIMEOUT_SECS:-10} s"
 
 body_label="$body_bytes bytes"
@@ -76,7 +80,7 @@ status=0
 timeout --kill-after=10 "$((spread + max_secs + 120))" "$bin/flood" --url "http://127.0.0.1:$port" \
     --streams "$streams" --slow "$slow" --genuine "$genuine" \
     --genuine-concurrency "$genuine_concurrency" --body-bytes "$body_bytes" \
-    --slow-interval-secs "$slow_interval" --spread-secs "$spread" --max-secs "$max_secs" \
+    --slow-interval-secs "$slow_interval" --slow-head-bytes "$slow_head_bytes" --spread-secs "$spread" --max-secs "$max_secs" \
     --max-inflight-mib "$max_inflight_mib" --receiver-pid "$receiver_pid" || status=$?
 
 hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$receiver_pid/status" 2>/dev/null || echo 0)

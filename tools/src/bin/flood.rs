@@ -6,8 +6,8 @@
 //! ```text
 //! flood --url http://127.0.0.1:PORT [--streams 256] [--slow 1000] [--genuine 1000]
 //!       [--genuine-concurrency 16] [--body-bytes N] [--max-secs 60]
-//!       [--slow-interval-secs 3] [--spread-secs 30] [--receiver-pid PID]
-//!       [--max-inflight-mib 1024]
+//!       [--slow-interval-secs 3] [--slow-head-bytes 0] [--spread-secs 30]
+//!       [--receiver-pid PID] [--max-inflight-mib 1024]
 //! ```
 //!
 //! Refuses to start when `--streams` x the body size exceeds `--max-inflight-mib`: the
@@ -20,7 +20,9 @@
 //!   `Content-Length`, half are chunked. When the receiver answers or closes, the
 //!   connection is opened again (an attacker keeps the pressure on).
 //! - slow: connections sending their request head one byte every `--slow-interval-secs`,
-//!   never finishing it; not reopened (the figure is how long the receiver keeps them).
+//!   never finishing it, after `--slow-head-bytes` of header sent at once (what a server
+//!   buffers per connection while it waits); not reopened (the figure is how long the
+//!   receiver keeps them).
 //! - genuine: distinct signed Railz events, started evenly over `--spread-secs` once the
 //!   flood is up (so the flood lasts at least that long), retried like a
 //!   provider on `503`, `5xx`, `408`, `409`, `429`, timeouts and connection errors (same
@@ -63,6 +65,7 @@ struct Args {
     receiver_pid: Option<u32>,
     max_inflight_mib: u64,
     spread: Duration,
+    slow_head_bytes: usize,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -79,6 +82,7 @@ fn parse_args() -> Result<Args, BoxError> {
         receiver_pid: None,
         max_inflight_mib: 1024,
         spread: Duration::from_secs(30),
+        slow_head_bytes: 0,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -95,6 +99,7 @@ fn parse_args() -> Result<Args, BoxError> {
             "--receiver-pid" => args.receiver_pid = Some(value()?.parse()?),
             "--max-inflight-mib" => args.max_inflight_mib = value()?.parse()?,
             "--spread-secs" => args.spread = Duration::from_secs(value()?.parse()?),
+            "--slow-head-bytes" => args.slow_head_bytes = value()?.parse()?,
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -305,7 +310,22 @@ async fn slow_loop(
         "POST /webhooks/railz HTTP/1.1\r\nHost: {}\r\nX-Slow: ",
         args.host
     );
-    let mut bytes = text.bytes().chain(std::iter::repeat(b'a'));
+    // With a head sent at once, the trickle continues its header value.
+    let mut sent_at_once = 0;
+    if args.slow_head_bytes > 0 {
+        let mut head = text.clone().into_bytes();
+        sent_at_once = head.len();
+        head.resize(head.len() + args.slow_head_bytes, b'a');
+        if write.write_all(&head).await.is_err() {
+            counters.slow_open.fetch_sub(1, Ordering::Relaxed);
+            counters.slow_cut.fetch_add(1, Ordering::Relaxed);
+            return Some(opened.elapsed());
+        }
+    }
+    let mut bytes = text
+        .bytes()
+        .skip(sent_at_once)
+        .chain(std::iter::repeat(b'a'));
     let closed = tokio::spawn(async move { first_answer(&mut read).await });
     tokio::pin!(closed);
     let cut = loop {
@@ -416,12 +436,14 @@ async fn main() -> Result<(), BoxError> {
             limit - 1
         }
     };
-    let inflight_mib = args.streams as u64 * body_bytes / 1_048_576;
+    let inflight_mib =
+        (args.streams as u64 * body_bytes + (args.slow * args.slow_head_bytes) as u64) / 1_048_576;
     if inflight_mib > args.max_inflight_mib {
         eprintln!(
-            "{} streams x {body_bytes} bytes = {inflight_mib} MiB in flight, over --max-inflight-mib {}: \
-             pick a smaller --body-bytes (FLOOD_BODY_BYTES) or raise the cap (FLOOD_MAX_INFLIGHT_MIB)",
-            args.streams, args.max_inflight_mib
+            "{} streams x {body_bytes} bytes + {} slow x {} header bytes = {inflight_mib} MiB in \
+             flight, over --max-inflight-mib {}: pick smaller sizes (FLOOD_BODY_BYTES, \
+             FLOOD_SLOW_HEAD_BYTES) or raise the cap (FLOOD_MAX_INFLIGHT_MIB)",
+            args.streams, args.slow, args.slow_head_bytes, args.max_inflight_mib
         );
         std::process::exit(2);
     }
@@ -595,9 +617,10 @@ async fn main() -> Result<(), BoxError> {
         .count();
 
     println!(
-        "flood: {} streaming connections ({body_bytes} bytes each, last byte held), {} slow-header connections (a byte every {} s)",
+        "flood: {} streaming connections ({body_bytes} bytes each, last byte held), {} slow-header connections ({} header bytes at once, then a byte every {} s)",
         args.streams,
         args.slow,
+        args.slow_head_bytes,
         args.slow_interval.as_secs()
     );
     println!(

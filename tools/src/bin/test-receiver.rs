@@ -25,6 +25,8 @@
 //!   header-read timeout.
 //! - `LEDGERHOOK_MAX_CONNECTIONS` (2048, `0` = unlimited): connections served at once;
 //!   further ones wait in the listen backlog.
+//! - `LEDGERHOOK_SERVE=axum`: serve with plain `axum::serve` instead (no header-read
+//!   timeout, no connection limit: how examples/receiver.rs served before the fixes).
 //! - `RUST_LOG` (`warn`).
 
 use std::collections::{HashMap, HashSet};
@@ -276,5 +278,9 @@ async fn main() -> Result<(), BoxError> {
     let app = app()?;
     let listener = TcpListener::bind(&addr).await?;
     tracing::info!("test receiver on http://{}", listener.local_addr()?);
+    if std::env::var("LEDGERHOOK_SERVE").is_ok_and(|v| v == "axum") {
+        axum::serve(listener, app).await?;
+        return Ok(());
+    }
     serve(listener, app).await
 }
