@@ -25,6 +25,8 @@
 //!   header-read timeout.
 //! - `LEDGERHOOK_MAX_CONNECTIONS` (2048, `0` = unlimited): connections served at once;
 //!   further ones wait in the listen backlog.
+//! - `LEDGERHOOK_MAX_BUF_BYTES` (hyper's default, about 400 KiB; at least 8192): what hyper
+//!   buffers per connection, which bounds an unfinished request head.
 //! - `LEDGERHOOK_SERVE=axum`: serve with plain `axum::serve` instead (no header-read
 //!   timeout, no connection limit: how examples/receiver.rs served before the fixes).
 //! - `RUST_LOG` (`warn`).
@@ -233,8 +235,13 @@ async fn serve(listener: TcpListener, app: Router) -> Result<(), BoxError> {
         0 => None,
         n => Some(Arc::new(Semaphore::new(n))),
     };
+    let max_buf = env_number::<usize>("LEDGERHOOK_MAX_BUF_BYTES")?;
+    if max_buf.is_some_and(|n| n < 8192) {
+        return Err("LEDGERHOOK_MAX_BUF_BYTES must be at least 8192 (hyper's minimum)".into());
+    }
     tracing::info!(
         ?header_timeout,
+        ?max_buf,
         max_connections = limit.as_ref().map(|s| s.available_permits()),
         "serving"
     );
@@ -257,6 +264,9 @@ async fn serve(listener: TcpListener, app: Router) -> Result<(), BoxError> {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout);
+        if let Some(max_buf) = max_buf {
+            builder.max_buf_size(max_buf);
+        }
         tokio::spawn(async move {
             let _ = builder
                 .serve_connection(TokioIo::new(stream), service)
