@@ -136,10 +136,11 @@ fn app() -> Result<Router, BoxError> {
         memory,
         mode,
     };
-    // Inner to outer: records, deduplication, verification (added by the caller).
+    // Inner to outer: records, deduplication, verification (added by the caller). Route
+    // layers, so another method is answered 405 before any of them runs.
     let guard = |route: MethodRouter, namespace: &str, key: KeySource, window: Option<Duration>| {
         let route: MethodRouter =
-            route.layer(middleware::from_fn_with_state(hooks.clone(), record));
+            route.route_layer(middleware::from_fn_with_state(hooks.clone(), record));
         match &store {
             Some(store) => {
                 let layer = IdempotencyLayer::from_arc(Arc::clone(store))
@@ -149,7 +150,7 @@ fn app() -> Result<Router, BoxError> {
                     Some(window) => with_body_digest_window(layer, window),
                     None => layer,
                 };
-                route.layer(layer)
+                route.route_layer(layer)
             }
             None => route,
         }
@@ -157,7 +158,7 @@ fn app() -> Result<Router, BoxError> {
     Ok(Router::new()
         .route(
             "/webhooks/railz",
-            guard(post(on_railz), "railz", KeySource::railz(), None).layer(railz),
+            guard(post(on_railz), "railz", KeySource::railz(), None).route_layer(railz),
         )
         .route(
             "/webhooks/rootfi",
@@ -167,11 +168,12 @@ fn app() -> Result<Router, BoxError> {
                 KeySource::body_hash(),
                 digest_window,
             )
-            .layer(rootfi),
+            .route_layer(rootfi),
         )
         .route(
             "/webhooks/rootfi-v3",
-            guard(post(on_rootfi), "rootfi-v3", KeySource::body_hash(), None).layer(rootfi_v3),
+            guard(post(on_rootfi), "rootfi-v3", KeySource::body_hash(), None)
+                .route_layer(rootfi_v3),
         )
         .route("/stats", get(stats).with_state(hooks.clone())))
 }
