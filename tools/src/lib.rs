@@ -130,9 +130,77 @@ pub fn loopback_host(url: &str) -> Result<&str, String> {
         .strip_prefix("http://")
         .ok_or("the URL must be http://127.x.x.x:PORT")?
         .trim_end_matches('/');
-    if host.starts_with("127.") || host.starts_with("localhost:") {
+    let name = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    let loopback = name == "localhost"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
         Ok(host)
     } else {
         Err("the URL must be a loopback address (127.0.0.0/8 or localhost)".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    // Known answers from Python:
+    // python3 -c "import hmac,hashlib; print(hmac.new(b'ledgerhook-dev-railz-secret', b'1700000000000.{\"a\":1}', hashlib.sha256).hexdigest())"
+    #[test]
+    fn railz_signature_matches_python_hmac() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+        assert_eq!(
+            railz_signature(DEV_RAILZ_SECRET, br#"{"a":1}"#, at),
+            "t=1700000000000,v=ad2930b7b7e911b218c4aad3c198e9eba86d451222c3a69bef8126bbe43ba410"
+        );
+    }
+
+    // python3 -c "import hmac,hashlib; print(hmac.new(b'ledgerhook-dev-rootfi-secret', b'{\"a\":1}', hashlib.sha256).hexdigest())"
+    #[test]
+    fn rootfi_signature_matches_python_hmac() {
+        assert_eq!(
+            rootfi_signature(DEV_ROOTFI_SECRET, br#"{"a":1}"#),
+            "af474531744f98e2ae1f5c30c116f6f0985d4166064f33bd134c241106f42b24"
+        );
+    }
+
+    // python3 -c "import hashlib; print(hashlib.sha256(b'{\"requestId\":\"r1\",\"data\":{}}').hexdigest()[:16])"
+    #[test]
+    fn record_keys_tell_apart_events_sharing_a_request_id() {
+        assert_eq!(
+            record_key(br#"{"requestId":"r1","data":{}}"#),
+            "r1/e6d4a6ebc864214e"
+        );
+        let other = record_key(br#"{"requestId":"r1","data":{"event":"data"}}"#);
+        assert!(other.starts_with("r1/") && other != "r1/e6d4a6ebc864214e");
+        assert!(record_key(br#"{"event":"connection.changed"}"#).starts_with("-/"));
+        assert!(record_key(b"not json").starts_with("-/"));
+    }
+
+    #[test]
+    fn stats_sum_every_record_of_a_request_id() {
+        let mut stats = Stats::default();
+        stats.handled.insert("r1/aaaa".to_owned(), 1);
+        stats.handled.insert("r1/bbbb".to_owned(), 2);
+        stats.handled.insert("r10/cccc".to_owned(), 5);
+        assert_eq!(stats.handled_for_request_id("r1"), 3);
+        assert_eq!(stats.handled_for_request_id("r2"), 0);
+    }
+
+    #[test]
+    fn only_loopback_urls_are_accepted() {
+        assert_eq!(
+            loopback_host("http://127.0.0.1:3000/"),
+            Ok("127.0.0.1:3000")
+        );
+        assert_eq!(loopback_host("http://localhost:8080"), Ok("localhost:8080"));
+        assert!(loopback_host("http://10.0.0.1:3000").is_err());
+        assert!(loopback_host("https://127.0.0.1:3000").is_err());
+        assert!(loopback_host("http://localhost.example.com:80").is_err());
+        assert!(loopback_host("http://127.example.com:80").is_err());
     }
 }
