@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI step (called from .ci/run): clippy on the test tools (tools/, not covered by the root
+# CI step (called from .ci/run): clippy and unit tests of the test tools (tools/, not covered by the root
 # package's clippy), the Redis integration tests against a real redis-server, then the
 # reliability run at reduced size (mix and collision cases) with the in-memory store and
 # with Redis (restarted mid-run), then the flood at reduced size. Fails if the Redis tests
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 
 cargo clippy -p ledgerhook-tools --all-targets -- -D warnings
+cargo test -p ledgerhook-tools
 
 eval "$(scripts/redis.sh start)"
 trap 'scripts/redis.sh stop "$LEDGERHOOK_REDIS_DIR"' EXIT
