@@ -503,7 +503,8 @@ async fn main() -> Result<(), BoxError> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-    // Let the flood build up: every stream holding its last byte, or 5 s (a receiver that refuses them at once never lets them hold).
+    // Let the flood build up: every stream holding its last byte, or 5 s (a receiver that
+    // refuses them at once never lets them hold).
     let build_up = Instant::now();
     while counters.stream_holding.load(Ordering::Relaxed) < args.streams as u64
         && build_up.elapsed() < Duration::from_secs(5)
