@@ -1,13 +1,18 @@
-//! Drives the example receiver with a known mix of deliveries and checks, from the
-//! receiver's own records, that each valid event was handled exactly once.
+//! Drives the test receiver (`test-receiver`, this crate) with a known mix of deliveries
+//! and checks, from the receiver's own records (`GET /stats`), that each valid event was
+//! handled exactly once.
 //!
-//! Run by `scripts/reliability.sh`, which starts the receiver (with `LEDGERHOOK_STATS=1`, so
-//! it answers `GET /stats`) and reports its peak memory. By hand:
+//! Run by `scripts/reliability.sh`, which starts the receiver and reports its peak memory.
+//! By hand:
 //!
 //! ```text
-//! cargo run --release --example reliability_driver -- --url http://127.0.0.1:3000 \
+//! cargo run --release -p ledgerhook-tools --bin reliability-driver -- --url http://127.0.0.1:3000 \
 //!     [--requests 100000] [--concurrency 64] [--deadline-secs 900] [--restart-cmd CMD]
+//! cargo run --release -p ledgerhook-tools --bin reliability-driver -- --url http://127.0.0.1:3000 \
+//!     --collisions [--digest-window-ms MS]
 //! ```
+//!
+//! `--collisions` runs the collision cases instead of the mix (see `collisions.rs`).
 //!
 //! Classes (shares of `--requests`): valid unique events (the rest), exact duplicates of
 //! them (20 %), forged signatures (7 %: wrong secret, body altered after signing, no
@@ -26,7 +31,7 @@
 //! Loopback only: the URL must point at 127.0.0.0/8 or `localhost`. Exits with 1 if any
 //! check fails.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -35,19 +40,18 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderValue, Request, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
-use sha2::Sha256;
+use ledgerhook_tools::{Stats, loopback_host, railz_secret, railz_signature};
+
+mod collisions;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type HttpClient = Client<HttpConnector, BoxBody<Bytes, Infallible>>;
 
-/// Must match examples/receiver.rs.
-const DEV_RAILZ_SECRET: &str = "ledgerhook-dev-railz-secret";
 /// The receiver's Railz body limit (the layer's Railz default) and body deadline.
 const BODY_LIMIT: u64 = 256 * 1024;
 const SLOW_TIMEOUT_COUNT: usize = 8;
@@ -105,6 +109,8 @@ struct Args {
     deadline: Duration,
     restart_cmd: Option<String>,
     secret: String,
+    collisions: bool,
+    digest_window: Option<Duration>,
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -114,10 +120,9 @@ fn parse_args() -> Result<Args, BoxError> {
         concurrency: 64,
         deadline: Duration::from_secs(900),
         restart_cmd: None,
-        secret: std::env::var("RAILZ_WEBHOOK_SECRET")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| DEV_RAILZ_SECRET.to_owned()),
+        secret: railz_secret(),
+        collisions: false,
+        digest_window: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -128,16 +133,14 @@ fn parse_args() -> Result<Args, BoxError> {
             "--concurrency" => args.concurrency = value()?.parse()?,
             "--deadline-secs" => args.deadline = Duration::from_secs(value()?.parse()?),
             "--restart-cmd" => args.restart_cmd = Some(value()?),
+            "--collisions" => args.collisions = true,
+            "--digest-window-ms" => {
+                args.digest_window = Some(Duration::from_millis(value()?.parse()?));
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
-    let host = args
-        .url
-        .strip_prefix("http://")
-        .ok_or("--url must be http://127.x.x.x:PORT")?;
-    if !(host.starts_with("127.") || host.starts_with("localhost:")) {
-        return Err("--url must be a loopback address (127.0.0.0/8 or localhost)".into());
-    }
+    loopback_host(&args.url).map_err(|e| format!("--url: {e}"))?;
     if args.requests < 100 || args.concurrency == 0 {
         return Err("--requests must be >= 100 and --concurrency >= 1".into());
     }
@@ -179,23 +182,6 @@ fn railz_body(id: &str) -> Bytes {
     Bytes::from(format!(
         r#"{{"data":{{"event":"auth","connectionId":"CON-{id}","businessName":"BIZ-reliability","serviceName":"quickbooks"}},"requestId":"{id}"}}"#
     ))
-}
-
-/// `Railz-Signature: t=<ms>,v=<hex HMAC-SHA256(secret, "<t>.<body>")>`, computed here
-/// rather than with the crate's signer so the check does not depend on the code it tests.
-fn railz_signature(secret: &str, body: &[u8], at: SystemTime) -> HeaderValue {
-    let ms = at
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
-    mac.update(format!("{ms}.").as_bytes());
-    mac.update(body);
-    let value = format!(
-        "t={ms},v={}",
-        const_hex::encode(mac.finalize().into_bytes())
-    );
-    HeaderValue::try_from(value).expect("ASCII")
 }
 
 /// A body sent in chunks with pauses between them.
@@ -677,33 +663,27 @@ fn with_signature(
     builder.body(body).expect("valid request parts")
 }
 
-/// `GET /stats` from the receiver: `{"handled": {"<requestId>": <times handled>}, ...}`.
-async fn fetch_records(run: &Run) -> Result<(HashMap<String, u64>, serde_json::Value), BoxError> {
-    let req =
-        Request::get(format!("{}/stats", run.args.url)).body(Full::new(Bytes::new()).boxed())?;
-    let res = run.client.request(req).await?;
+/// `GET /stats` from the receiver.
+async fn fetch_stats(client: &HttpClient, url: &str) -> Result<Stats, BoxError> {
+    let req = Request::get(format!("{url}/stats")).body(Full::new(Bytes::new()).boxed())?;
+    let res = client.request(req).await?;
     if !res.status().is_success() {
         return Err(format!(
-            "GET /stats answered {}: is LEDGERHOOK_STATS=1 set?",
+            "GET /stats answered {}: is this the test receiver?",
             res.status()
         )
         .into());
     }
     let body = res.into_body().collect().await?.to_bytes();
-    let stats: serde_json::Value = serde_json::from_slice(&body)?;
-    let handled = stats
-        .get("handled")
-        .and_then(|h| h.as_object())
-        .ok_or("GET /stats has no \"handled\" object")?
-        .iter()
-        .map(|(id, n)| (id.clone(), n.as_u64().unwrap_or(0)))
-        .collect();
-    Ok((handled, stats))
+    Ok(serde_json::from_slice(&body)?)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let args = parse_args()?;
+    if args.collisions {
+        return collisions::run(&args).await;
+    }
     let concurrency = args.concurrency;
     let run = Arc::new(Run::build(args));
     let mut planned: BTreeMap<Class, u64> = BTreeMap::new();
@@ -739,13 +719,14 @@ async fn main() -> Result<(), BoxError> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let (handled, stats) = fetch_records(&run).await?;
+    let stats = fetch_stats(&run.client, &run.args.url).await?;
+    let handled = &stats.handled;
     let mut failures = Vec::new();
     let mut handled_once = 0u64;
     let mut lost = Vec::new();
     let mut repeated = Vec::new();
     for event in &run.events {
-        match handled.get(&event.id).copied().unwrap_or(0) {
+        match stats.handled_for_request_id(&event.id) {
             1 => handled_once += 1,
             0 => lost.push(event.id.clone()),
             n => repeated.push(format!("{} x{n}", event.id)),
@@ -753,7 +734,7 @@ async fn main() -> Result<(), BoxError> {
     }
     let forbidden: Vec<_> = handled
         .keys()
-        .filter(|id| !id.starts_with("valid-") && !id.starts_with("slow-"))
+        .filter(|key| !key.starts_with("valid-") && !key.starts_with("slow-"))
         .filter(|id| id.contains(&run.run_tag))
         .cloned()
         .collect();
@@ -859,13 +840,11 @@ async fn main() -> Result<(), BoxError> {
     );
     println!("5xx answers by status: {five_xx:?}");
     println!(
-        "receiver records: {} distinct ids handled; valid events handled exactly once: {handled_once} of {}",
+        "receiver records: {} distinct deliveries handled; valid events handled exactly once: {handled_once} of {}",
         handled.len(),
         run.events.len()
     );
-    if let Some(dedup) = stats.get("dedup") {
-        println!("receiver dedup mode: {dedup}");
-    }
+    println!("receiver dedup mode: {}", stats.dedup);
     let last = run
         .timeline
         .iter()
