@@ -163,6 +163,8 @@ pub mod extract;
 pub mod idempotency;
 pub mod layer;
 pub mod rejection;
+#[cfg(feature = "setup")]
+pub mod setup;
 pub mod signature;
 
 mod config;
