@@ -11,7 +11,7 @@
 //! `{"provider", "event", "known"}`; refused ones with the layer's status, and the layer
 //! logs the reason. `RUST_LOG` adjusts logging (default `info`).
 //!
-//! Try it with `cargo run --example send -- railz tests/fixtures/railz_auth.json`.
+//! Try it with `cargo run -p ledgerhook-cli -- send railz tests/fixtures/railz_auth.json`.
 //!
 //! Each route also answers duplicate deliveries itself (`IdempotencyLayer`, keyed by the
 //! Railz `requestId` or the body's SHA-256): in memory by default, or shared by several
@@ -34,7 +34,8 @@ use ledgerhook::idempotency::{IdempotencyLayer, KeySource, MemoryStore, Store};
 use ledgerhook::{ConfigError, extract::WebhookEvent, layer::VerifyWebhookLayer, railz, rootfi};
 use serde_json::{Value, json};
 
-// Development defaults, shared with examples/send.rs: never use them in production.
+// Development defaults, shared with the `ledgerhook` command line (cli/src/scheme.rs):
+// never use them in production.
 const DEV_RAILZ_SECRET: &str = "ledgerhook-dev-railz-secret";
 const DEV_ROOTFI_SECRET: &str = "ledgerhook-dev-rootfi-secret";
 const DEV_ROOTFI_V3_TOKEN: &str = "ledgerhook-dev-rootfi-v3-token";

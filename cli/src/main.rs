@@ -2,6 +2,8 @@
 //!
 //! See `ledgerhook --help` and the README's "Command line" section.
 #![forbid(unsafe_code)]
+// Doc comments on the argument types are the `--help` text, written for a terminal.
+#![allow(rustdoc::invalid_html_tags, rustdoc::bare_urls)]
 
 use std::process::ExitCode;
 
