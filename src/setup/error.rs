@@ -16,6 +16,15 @@ use crate::ConfigError;
 /// let err = config.validate().unwrap_err();
 /// assert_eq!(err, SetupError::MissingIntegrationType);
 /// assert_eq!(err.code(), "missing_integration_type");
+///
+/// let err = CreateWebhookConfig::new(WebhookType::from("PING"), "n", "https://example.com/h")
+///     .validate()
+///     .unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "`webhook_type` does not accept \"PING\"; documented values: INTEGRATION, \
+///      DATA_MODEL_CHANGES, CONNECTION_CHANGED, SYNC_STARTED, SYNC_COMPLETED"
+/// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -81,10 +90,11 @@ impl fmt::Display for SetupError {
             Self::EmptyField { field } => write!(f, "`{field}` must not be empty"),
             Self::InvalidUrl { reason } => write!(f, "invalid `url`: {reason}"),
             Self::UnsupportedValue { field, value } => {
-                write!(
-                    f,
-                    "`{field}` does not accept {value:?} (not in the provider's documented list)"
-                )
+                write!(f, "`{field}` does not accept {value:?}")?;
+                match super::rootfi::documented_values(field) {
+                    Some(values) => write!(f, "; documented values: {}", values.join(", ")),
+                    None => Ok(()),
+                }
             }
             Self::MissingIntegrationType => {
                 f.write_str("`integration_type` is required when `webhook_type` is INTEGRATION")

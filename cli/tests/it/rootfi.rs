@@ -389,6 +389,12 @@ fn refusals_and_invalid_registrations() {
         ],
     );
     assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(
+        stderr(&output).contains(
+            "`type` does not accept \"SYNC_STARTED\"; documented values: DATA_MODEL_CHANGES, CONNECTION_CHANGED, SYNC_COMPLETED"
+        ),
+        "{output:?}"
+    );
     // Flags of the other version.
     let output = rootfi(
         &base,

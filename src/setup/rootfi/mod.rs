@@ -123,6 +123,19 @@ const V4_INTEGRATION_TYPES: &[&str] = &[
     "FRESHBOOKS",
 ];
 
+/// The documented values of a field, for error messages.
+pub(super) fn documented_values(field: &str) -> Option<&'static [&'static str]> {
+    match field {
+        "type" => Some(V3_WEBHOOK_TYPES),
+        "webhook_type" => Some(V4_WEBHOOK_TYPES),
+        "operations" => Some(V3_OPERATIONS),
+        "data_models" => Some(V3_DATA_MODELS),
+        "integration_type" => Some(V4_INTEGRATION_TYPES),
+        "state" => Some(&["ENABLED", "DISABLED"]),
+        _ => None,
+    }
+}
+
 fn one_of(field: &'static str, value: &str, allowed: &[&str]) -> Result<(), SetupError> {
     if allowed.contains(&value) {
         Ok(())
