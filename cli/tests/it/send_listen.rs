@@ -92,11 +92,12 @@ fn send_exits_1_on_a_refusal_and_3_when_nothing_listens() {
     );
 }
 
-/// A running `ledgerhook listen`, killed if the test fails before it stops by itself.
+/// A running `ledgerhook listen`, killed if the test fails before it stops by itself. Its
+/// output is drained by a thread, so a full pipe never blocks it.
 struct Listener {
     child: Child,
     addr: String,
-    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    output: Option<std::thread::JoinHandle<Vec<String>>>,
 }
 
 impl Listener {
@@ -114,19 +115,36 @@ impl Listener {
             .strip_prefix("listening on http://")
             .unwrap()
             .to_owned();
-        Self { child, addr, lines }
+        let output = std::thread::spawn(move || lines.map_while(Result::ok).collect());
+        Self {
+            child,
+            addr,
+            output: Some(output),
+        }
     }
 
     fn url(&self, route: &str) -> String {
         format!("http://{}/webhooks/{route}", self.addr)
     }
 
-    /// Everything printed after the first line, once the listener stopped by itself.
+    /// Everything printed after the first line, once the listener stopped by itself after
+    /// its last delivery. (The bound only keeps a broken build from hanging CI: the
+    /// listener has already received every delivery when this is called.)
     fn finish(mut self) -> String {
-        let status = self.child.wait().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                let shown = self.output.take().unwrap().join().unwrap().join("\n");
+                panic!("listen did not stop after its deliveries:\n{shown}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
         assert!(status.success(), "{status:?}");
-        let rest: Vec<String> = self.lines.by_ref().map(Result::unwrap).collect();
-        rest.join("\n")
+        self.output.take().unwrap().join().unwrap().join("\n")
     }
 }
 
@@ -141,7 +159,7 @@ impl Drop for Listener {
 /// configuration; every refusal is explained.
 #[test]
 fn listen_verifies_each_delivery_and_explains_refusals() {
-    let listener = Listener::start(5, &[]);
+    let listener = Listener::start(7, &[]);
     let send = |scheme: &str, fixture: &str, extra: &[&str]| {
         ledgerhook()
             .args(["send", scheme])
@@ -192,7 +210,34 @@ fn listen_verifies_each_delivery_and_explains_refusals() {
         "stripe is served too: {wrong_route:?}"
     );
 
+    // Genuinely signed, but not an event: the reason says so.
+    let not_json = crate::common::body_file(b"not json");
+    let garbage = ledgerhook()
+        .args(["send", "railz"])
+        .arg(not_json.path())
+        .args(["--url", &listener.url("railz")])
+        .output()
+        .unwrap();
+    assert_eq!(garbage.status.code(), Some(1), "{garbage:?}");
+    assert!(
+        stdout(&garbage).starts_with("HTTP/1.1 400 Bad Request"),
+        "{garbage:?}"
+    );
+
+    let no_route = ledgerhook()
+        .args(["send", "railz"])
+        .arg(repo_file("tests/fixtures/railz_auth.json"))
+        .args(["--url", &listener.url("nowhere")])
+        .output()
+        .unwrap();
+    assert_eq!(no_route.status.code(), Some(1), "{no_route:?}");
+
     let log = listener.finish();
+    assert!(
+        log.contains("rejected 400: verified, but the body does not parse"),
+        "{log}"
+    );
+    assert!(log.contains("rejected 404: no such route"), "{log}");
     assert!(
         log.contains("accepted 200: railz event `auth` (known)"),
         "{log}"

@@ -240,3 +240,19 @@ fn configuration_errors_exit_2_and_missing_files_exit_3() {
         .assert()
         .code(3);
 }
+
+#[test]
+fn body_from_stdin() {
+    // The railz vector again, the body piped in.
+    let output = ledgerhook()
+        .env("RAILZ_WEBHOOK_SECRET", "railz_test_secret")
+        .args(["sign", "railz", "-", "--timestamp", TS])
+        .write_stdin(BODY)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&output)
+            .contains("v=322400beaf689fdaa2619db5031a8cf71cb0784b690280457cb768c1edb1f99f"),
+        "{output:?}"
+    );
+}
