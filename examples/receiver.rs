@@ -17,7 +17,7 @@
 //! `{"provider", "event", "known"}`; refused ones with the layer's status, and the layer
 //! logs the reason. `RUST_LOG` adjusts logging (default `info`).
 //!
-//! Try it with `cargo run --example send -- railz tests/fixtures/railz_auth.json`.
+//! Try it with `cargo run -p ledgerhook-cli -- send railz tests/fixtures/railz_auth.json`.
 //!
 //! Each route also answers duplicate deliveries itself (`IdempotencyLayer`, keyed by the
 //! Railz `requestId` and event tag, a RootFi event identity, or the body's SHA-256): in
@@ -47,7 +47,8 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-// Development defaults, shared with examples/send.rs: never use them in production.
+// Development defaults, shared with the `ledgerhook` command line (cli/src/scheme.rs):
+// never use them in production.
 const DEV_RAILZ_SECRET: &str = "ledgerhook-dev-railz-secret";
 const DEV_ROOTFI_SECRET: &str = "ledgerhook-dev-rootfi-secret";
 const DEV_ROOTFI_V3_TOKEN: &str = "ledgerhook-dev-rootfi-v3-token";

@@ -172,6 +172,8 @@
 
 mod macros;
 
+#[cfg(feature = "setup")]
+pub mod setup;
 pub mod signature;
 
 #[cfg(feature = "events")]

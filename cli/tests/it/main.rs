@@ -1,0 +1,7 @@
+//! The `ledgerhook` binary, run as a real process.
+
+mod common;
+mod help;
+mod rootfi;
+mod send_listen;
+mod sign;
