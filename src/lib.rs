@@ -123,7 +123,7 @@
 //! let body = br#"{"data":{"event":"auth","connectionId":"CON-1","serviceName":"xero"}}"#;
 //! let headers = verifier.sign(body, SystemTime::now());
 //!
-//! verifier.check_headers(&headers)?; // optional: refuse unsigned requests before reading the body
+//! verifier.precheck(&headers)?; // optional: refuse unsigned requests before reading the body
 //! verifier.verify(&headers, body)?; // the signature over these exact bytes
 //! let event = railz::Event::from_slice(body)?;
 //! assert_eq!(event.tag(), "auth");

@@ -495,11 +495,12 @@ mod tests {
         );
         assert_eq!(rejection.kind(), RejectionKind::BodyRead);
 
-        let rejection =
-            Rejection::verification(VerificationError::new(VerificationErrorKind::MissingHeader));
+        let rejection = Rejection::verification(VerificationError::new(
+            VerificationErrorKind::MissingSignature,
+        ));
         assert_eq!(
             rejection.kind(),
-            RejectionKind::Verification(VerificationErrorKind::MissingHeader)
+            RejectionKind::Verification(VerificationErrorKind::MissingSignature)
         );
         assert!(rejection.verification_error().is_some());
         assert!(rejection.parse_error().is_none());

@@ -178,7 +178,7 @@ fn body_error<S, R>(error: BoxError, pending: Option<&Pending<S, R>>) -> Rejecti
 
 /// Verifies the exact received bytes, parses them, and stores both in the extensions.
 ///
-/// The full `verify` runs even though `check_headers` passed before buffering: it is what
+/// The full `verify` runs even though `precheck` passed before buffering: it is what
 /// proves the signature. For shared-secret verifiers it repeats the token check, one
 /// SHA-256 of the short token: measured within noise of skipping it (about 2 % of this
 /// layer's time on a small v3 request), and it honours a key revoked while the body was

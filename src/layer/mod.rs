@@ -4,7 +4,7 @@
 //! stack). For each request [`VerifyWebhook`]:
 //!
 //! 1. looks at the headers only, without reading the body, and refuses the request
-//!    - with 401 or 400 if [`Verifier::check_headers`](crate::Verifier::check_headers)
+//!    - with 401 or 400 if [`Verifier::precheck`](crate::Verifier::precheck)
 //!      fails: the signature header is missing or malformed, or (RootFi v3, bearer) the
 //!      shared-secret token is wrong, which is the whole check for those schemes;
 //!    - then with 413 if `Content-Length` exceeds the limit;

@@ -144,7 +144,7 @@ where
         // Header-only checks, so the body is not polled. Authentication comes first: a
         // caller without a well-formed signature (or with a wrong shared-secret token) is
         // told 401/400 whatever it sends, and its body is never read.
-        let early = if let Err(error) = config.verifier.check_headers(req.headers()) {
+        let early = if let Err(error) = config.verifier.precheck(req.headers()) {
             Some(Rejection::verification(error))
         } else if declared_too_large(req.headers(), req.body(), config.max_body_size) {
             Some(Rejection::body_too_large(config.max_body_size))

@@ -269,7 +269,7 @@ async fn missing_signature_header_is_401() {
     assert_eq!(
         rejection_kind(&response),
         Some(RejectionKind::Verification(
-            VerificationErrorKind::MissingHeader
+            VerificationErrorKind::MissingSignature
         ))
     );
     assert_eq!(calls, 0);
@@ -358,7 +358,7 @@ async fn missing_or_malformed_signature_is_refused_without_reading_the_body() {
         (
             HeaderMap::new(),
             StatusCode::UNAUTHORIZED,
-            VerificationErrorKind::MissingHeader,
+            VerificationErrorKind::MissingSignature,
         ),
         (
             header("railz-signature", "v=abc"),
@@ -394,7 +394,7 @@ async fn wrong_v3_token_is_refused_without_reading_the_body() {
         assert!(matches!(
             rejection_kind(&response),
             Some(RejectionKind::Verification(
-                VerificationErrorKind::TokenMismatch | VerificationErrorKind::MissingHeader
+                VerificationErrorKind::TokenMismatch | VerificationErrorKind::MissingToken
             ))
         ));
         assert!(!polled, "body must not be read");

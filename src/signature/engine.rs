@@ -166,7 +166,7 @@ pub(crate) fn verify(
 ) -> Result<(), VerificationError> {
     let sig_header = &scheme.header;
     let on_sig = |kind| VerificationError::with_header(kind, sig_header.clone());
-    let value = header::single(headers, sig_header)?;
+    let value = header::single(headers, sig_header, VerificationErrorKind::MissingSignature)?;
 
     let (element_ts, candidates): (Option<&[u8]>, Candidates<'_>) = match &scheme.format.0 {
         Format::Bare { prefix, required } => (
@@ -195,14 +195,16 @@ pub(crate) fn verify(
             Some((raw, header::parse_timestamp(raw).map_err(on_sig)?))
         }
         Some(TimestampSource::Header(name)) => {
-            let raw = header::single(headers, name)?;
+            let raw = header::single(headers, name, VerificationErrorKind::MissingSignature)?;
             let value = header::parse_timestamp(raw)
                 .map_err(|kind| VerificationError::with_header(kind, name.clone()))?;
             Some((raw, value))
         }
     };
     let id = match &scheme.content {
-        SignedContent::IdDotTimestampDotBody { id_header } => header::single(headers, id_header)?,
+        SignedContent::IdDotTimestampDotBody { id_header } => {
+            header::single(headers, id_header, VerificationErrorKind::MissingSignature)?
+        }
         _ => b"",
     };
     let content = Content {

@@ -58,19 +58,17 @@ fn is_visible_ascii(value: &[u8]) -> bool {
     })
 }
 
-/// The one value of header `name`: `MissingHeader` if absent, `InvalidHeader` if it appears
+/// The one value of header `name`: `missing` if absent, `InvalidHeader` if it appears
 /// more than once or is not visible ASCII.
 #[inline]
 pub(crate) fn single<'h>(
     headers: &'h HeaderMap,
     name: &HeaderName,
+    missing: VerificationErrorKind,
 ) -> Result<&'h [u8], VerificationError> {
     let mut values = headers.get_all(name).iter();
     let err = |kind| VerificationError::with_header(kind, name.clone());
-    let value = values
-        .next()
-        .ok_or_else(|| err(VerificationErrorKind::MissingHeader))?
-        .as_bytes();
+    let value = values.next().ok_or_else(|| err(missing))?.as_bytes();
     if values.next().is_some() || !is_visible_ascii(value) {
         return Err(err(VerificationErrorKind::InvalidHeader));
     }
@@ -226,7 +224,7 @@ pub(crate) fn parse_timestamp(raw: &[u8]) -> Result<u64, VerificationErrorKind> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingHeader};
+    use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingSignature};
     use http::HeaderValue;
 
     #[test]
@@ -373,17 +371,27 @@ mod tests {
     fn single_header_rules() {
         let name = HeaderName::from_static("x-sig");
         let mut headers = HeaderMap::new();
-        assert_eq!(single(&headers, &name).unwrap_err().kind(), MissingHeader);
+        assert_eq!(
+            single(&headers, &name, MissingSignature)
+                .unwrap_err()
+                .kind(),
+            MissingSignature
+        );
 
         headers.insert(&name, HeaderValue::from_static("abc"));
-        assert_eq!(single(&headers, &name).unwrap(), b"abc");
+        assert_eq!(single(&headers, &name, MissingSignature).unwrap(), b"abc");
 
         headers.append(&name, HeaderValue::from_static("abc"));
-        let err = single(&headers, &name).unwrap_err();
+        let err = single(&headers, &name, MissingSignature).unwrap_err();
         assert_eq!(err.kind(), InvalidHeader);
         assert_eq!(err.header(), Some(&name));
 
         headers.insert(&name, HeaderValue::from_bytes(b"ab\xffc").unwrap());
-        assert_eq!(single(&headers, &name).unwrap_err().kind(), InvalidHeader);
+        assert_eq!(
+            single(&headers, &name, MissingSignature)
+                .unwrap_err()
+                .kind(),
+            InvalidHeader
+        );
     }
 }

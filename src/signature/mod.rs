@@ -197,6 +197,7 @@ impl Verifier {
         let scheme = SharedSecretScheme {
             header,
             bearer: false,
+            provider: "shared_secret",
         };
         Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.as_ref())
     }
@@ -210,6 +211,7 @@ impl Verifier {
         let scheme = SharedSecretScheme {
             header: http::header::AUTHORIZATION,
             bearer: true,
+            provider: "bearer",
         };
         Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.as_ref())
     }
@@ -271,6 +273,23 @@ impl Verifier {
         }
     }
 
+    /// The lower-case name of the preset this verifier was built from: `railz`, `rootfi`,
+    /// `rootfi_v3`, `stripe`, `standard_webhooks`, `slack`, `paddle`, `github`, `bearer`,
+    /// `shared_secret`, or `hmac` for a custom scheme (see [`HmacScheme::provider`]). For
+    /// default limits and metric labels; never contains anything secret.
+    ///
+    /// ```
+    /// assert_eq!(ledgerhook::Verifier::railz("s")?.provider(), "railz");
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn provider(&self) -> &'static str {
+        match &*self.scheme {
+            Scheme::Hmac(scheme) => scheme.provider,
+            Scheme::SharedSecret(scheme) => scheme.provider,
+        }
+    }
+
     /// The HMAC scheme, `None` for shared-secret verifiers.
     #[must_use]
     pub fn hmac_scheme(&self) -> Option<&HmacScheme> {
@@ -308,7 +327,7 @@ impl Verifier {
     ///
     /// - HMAC schemes: the signature header (and a separate timestamp or id header, if the
     ///   scheme has one) must be present and well-formed, exactly as [`verify`](Self::verify)
-    ///   parses them, with the same error kinds (`MissingHeader`, `InvalidHeader`,
+    ///   parses them, with the same error kinds (`MissingSignature`, `InvalidHeader`,
     ///   `InvalidTimestamp`). The signature itself and the timestamp tolerance need the
     ///   body and are left to `verify`, so `Ok` here does **not** mean the request is
     ///   authentic.
@@ -323,24 +342,24 @@ impl Verifier {
     /// use ledgerhook::{Verifier, VerificationErrorKind};
     ///
     /// let railz = Verifier::railz("railz_test_secret")?;
-    /// let err = railz.check_headers(&HeaderMap::new()).unwrap_err();
-    /// assert_eq!(err.kind(), VerificationErrorKind::MissingHeader);
+    /// let err = railz.precheck(&HeaderMap::new()).unwrap_err();
+    /// assert_eq!(err.kind(), VerificationErrorKind::MissingSignature);
     ///
     /// let mut headers = HeaderMap::new();
     /// headers.insert("railz-signature", HeaderValue::from_static("t=1700000000000,v=00"));
-    /// assert!(railz.check_headers(&headers).is_ok()); // well-formed, not yet verified
+    /// assert!(railz.precheck(&headers).is_ok()); // well-formed, not yet verified
     /// # Ok::<(), ledgerhook::ConfigError>(())
     /// ```
     ///
     /// # Errors
     /// The [`VerificationError`] `verify` would return for these headers and any body.
-    pub fn check_headers(&self, headers: &HeaderMap) -> Result<(), VerificationError> {
+    pub fn precheck(&self, headers: &HeaderMap) -> Result<(), VerificationError> {
         match &*self.scheme {
             Scheme::Hmac(scheme) => {
                 // The engine's own parser, run against no keys: it reports every header
                 // error before it looks at a key or the body, and with no key nothing can
                 // match, so `SignatureMismatch` means the headers parsed. No second parser
-                // to keep in step (the `check_headers_*` tests pin the equivalence).
+                // to keep in step (the `precheck_*` tests pin the equivalence).
                 let no_keys = keys::KeySet {
                     entries: Vec::new(),
                 };
@@ -465,11 +484,11 @@ mod tests {
         map
     }
 
-    /// Every header error `check_headers` reports is the one `verify` reports, whatever
-    /// the body; well-formed (even forged or stale) headers pass `check_headers`.
+    /// Every header error `precheck` reports is the one `verify` reports, whatever
+    /// the body; well-formed (even forged or stale) headers pass `precheck`.
     #[test]
-    fn check_headers_reports_exactly_the_header_errors_of_verify() {
-        use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingHeader};
+    fn precheck_reports_exactly_the_header_errors_of_verify() {
+        use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingSignature};
         let railz = Verifier::railz("s").unwrap();
         let rootfi = Verifier::rootfi("s").unwrap();
         let stripe = Verifier::hmac(HmacScheme::stripe(), "s").unwrap();
@@ -477,7 +496,7 @@ mod tests {
         let hex = b"e7081c7b8e7f081fbeae78a57c2617f7332035a2729700dda43bc52e87491434";
         let b64 = b"v1,5wgce45/CB++rnilfCYX9zMgNaJylwDdpDvFLodJFDQ=";
         let cases: Vec<(&Verifier, HeaderMap, Option<VerificationErrorKind>)> = vec![
-            (&railz, headers(&[]), Some(MissingHeader)),
+            (&railz, headers(&[]), Some(MissingSignature)),
             (
                 &railz,
                 headers(&[("railz-signature", b"garbage")]),
@@ -513,7 +532,7 @@ mod tests {
             ),
             // Well-formed: a stale timestamp and a short signature are for `verify`.
             (&railz, headers(&[("railz-signature", b"t=1,v=aa")]), None),
-            (&rootfi, headers(&[]), Some(MissingHeader)),
+            (&rootfi, headers(&[]), Some(MissingSignature)),
             (
                 &rootfi,
                 headers(&[("x-rootfi-signature", b"sha256=")]),
@@ -528,7 +547,7 @@ mod tests {
             (
                 &standard,
                 headers(&[("webhook-signature", b64)]),
-                Some(MissingHeader),
+                Some(MissingSignature),
             ),
             (
                 &standard,
@@ -538,7 +557,7 @@ mod tests {
             (
                 &standard,
                 headers(&[("webhook-signature", b64), ("webhook-timestamp", b"1")]),
-                Some(MissingHeader),
+                Some(MissingSignature),
             ),
             (
                 &standard,
@@ -551,7 +570,7 @@ mod tests {
             ),
         ];
         for (verifier, map, expected) in cases {
-            let checked = verifier.check_headers(&map);
+            let checked = verifier.precheck(&map);
             assert_eq!(
                 checked.as_ref().err().map(VerificationError::kind),
                 expected,
@@ -572,7 +591,7 @@ mod tests {
     }
 
     #[test]
-    fn check_headers_passes_a_genuine_request() {
+    fn precheck_passes_a_genuine_request() {
         let body = b"{}";
         for verifier in [
             Verifier::railz("s").unwrap(),
@@ -580,22 +599,22 @@ mod tests {
             Verifier::bearer("tok").unwrap(),
         ] {
             let signed = verifier.sign(body, SystemTime::now());
-            assert_eq!(verifier.check_headers(&signed), Ok(()), "{verifier:?}");
+            assert_eq!(verifier.precheck(&signed), Ok(()), "{verifier:?}");
             assert_eq!(verifier.verify(&signed, body), Ok(()), "{verifier:?}");
         }
     }
 
-    /// Shared-secret verifiers need no body: `check_headers` is the whole check.
+    /// Shared-secret verifiers need no body: `precheck` is the whole check.
     #[test]
-    fn check_headers_is_the_complete_token_check() {
-        use VerificationErrorKind::{InvalidHeader, MissingHeader, TokenMismatch};
+    fn precheck_is_the_complete_token_check() {
+        use VerificationErrorKind::{InvalidHeader, MissingToken, TokenMismatch};
         let v3 = Verifier::shared_secret(HeaderName::from_static("api_key"), "fhsjd").unwrap();
         let bearer = Verifier::bearer("fhsjd").unwrap();
         let cases: Vec<(&Verifier, HeaderMap, Option<VerificationErrorKind>)> = vec![
             (&v3, headers(&[("api_key", b"fhsjd")]), None),
             (&v3, headers(&[("api_key", b"fhsjD")]), Some(TokenMismatch)),
             (&v3, headers(&[("api_key", b"fhsjd ")]), Some(TokenMismatch)),
-            (&v3, headers(&[]), Some(MissingHeader)),
+            (&v3, headers(&[]), Some(MissingToken)),
             (
                 &v3,
                 headers(&[("api_key", b"a"), ("api_key", b"b")]),
@@ -613,7 +632,7 @@ mod tests {
             ),
         ];
         for (verifier, map, expected) in cases {
-            let checked = verifier.check_headers(&map);
+            let checked = verifier.precheck(&map);
             assert_eq!(
                 checked.as_ref().err().map(VerificationError::kind),
                 expected,
@@ -624,7 +643,7 @@ mod tests {
         // A rotated-out token is refused by both.
         v3.keys().replace("new").unwrap();
         let old = headers(&[("api_key", b"fhsjd")]);
-        assert_eq!(v3.check_headers(&old).unwrap_err().kind(), TokenMismatch);
+        assert_eq!(v3.precheck(&old).unwrap_err().kind(), TokenMismatch);
     }
 
     #[test]

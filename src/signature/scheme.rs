@@ -41,6 +41,7 @@ pub struct HmacScheme {
     pub(crate) timestamp_header: Option<HeaderName>,
     pub(crate) unit: TimestampUnit,
     pub(crate) tolerance: Option<Duration>,
+    pub(crate) provider: &'static str,
 }
 
 /// How a signature header's value is laid out.
@@ -195,7 +196,17 @@ impl HmacScheme {
             timestamp_header: None,
             unit: TimestampUnit::Seconds,
             tolerance: Some(DEFAULT_TOLERANCE),
+            provider: "hmac",
         }
+    }
+
+    /// Names the provider this scheme is for (the lower-case name
+    /// [`Verifier::provider`](crate::Verifier::provider) reports, for default limits and
+    /// metric labels). Presets set it; a custom scheme is `hmac` until named.
+    #[must_use]
+    pub fn provider(mut self, name: &'static str) -> Self {
+        self.provider = name;
+        self
     }
 
     /// Railz: `Railz-Signature: t=<ms>,v=<hex>`, HMAC-SHA256 over `<t>.<body>`, tolerance
@@ -208,6 +219,7 @@ impl HmacScheme {
             .format(SignatureFormat::key_value_with_timestamp("t", "v"))
             .signed_content(SignedContent::TimestampDotBody)
             .timestamp_unit(TimestampUnit::Milliseconds)
+            .provider("railz")
     }
 
     /// RootFi (Commenda Integrations) v4 default: `X-RootFi-Signature: [sha256=]<hex>`,
@@ -223,6 +235,7 @@ impl HmacScheme {
     pub fn rootfi() -> Self {
         Self::new(HeaderName::from_static("x-rootfi-signature"))
             .format(SignatureFormat::optional_prefix("sha256="))
+            .provider("rootfi")
     }
 
     /// Stripe-style: `Stripe-Signature: t=<s>,v1=<hex>`, HMAC-SHA256 over `<t>.<body>`,
@@ -234,6 +247,7 @@ impl HmacScheme {
             .format(SignatureFormat::key_value_with_timestamp("t", "v1"))
             .signed_content(SignedContent::TimestampDotBody)
             .timestamp_unit(TimestampUnit::Seconds)
+            .provider("stripe")
     }
 
     /// [Standard Webhooks](https://www.standardwebhooks.com/): `webhook-signature:
@@ -252,6 +266,7 @@ impl HmacScheme {
             })
             .timestamp_header(HeaderName::from_static("webhook-timestamp"))
             .timestamp_unit(TimestampUnit::Seconds)
+            .provider("standard_webhooks")
     }
 
     /// Reads the signature from `header` instead.

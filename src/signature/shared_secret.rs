@@ -23,6 +23,8 @@ pub(crate) struct SharedSecretScheme {
     pub(crate) header: HeaderName,
     /// Expect `Bearer <token>` rather than the bare token.
     pub(crate) bearer: bool,
+    /// The lower-case preset name, see [`Verifier::provider`](crate::Verifier::provider).
+    pub(crate) provider: &'static str,
 }
 
 impl SharedSecretScheme {
@@ -50,7 +52,7 @@ impl SharedSecretScheme {
                 self.header.clone(),
             )
         };
-        let value = header::single(headers, &self.header)?;
+        let value = header::single(headers, &self.header, VerificationErrorKind::MissingToken)?;
         let token = self.token(value).ok_or_else(mismatch)?;
         let presented: [u8; 32] = Sha256::digest(token).into();
         let now = keys.needs_clock().then(|| clock.now());
@@ -90,6 +92,7 @@ mod tests {
         let scheme = SharedSecretScheme {
             header: http::header::AUTHORIZATION,
             bearer: true,
+            provider: "bearer",
         };
         assert_eq!(scheme.token(b"Bearer abc"), Some(&b"abc"[..]));
         assert_eq!(scheme.token(b"bearer  abc"), Some(&b"abc"[..]));
@@ -101,6 +104,7 @@ mod tests {
         let plain = SharedSecretScheme {
             header: HeaderName::from_static("api_key"),
             bearer: false,
+            provider: "shared_secret",
         };
         assert_eq!(plain.token(b"Bearer abc"), Some(&b"Bearer abc"[..]));
     }

@@ -353,21 +353,21 @@ impl Preset {
             "{}: crate and model disagree on {headers:?} + {body:?}",
             self.name
         );
-        // `check_headers` reports exactly the header errors `verify` would (all errors for
+        // `precheck` reports exactly the header errors `verify` would (all errors for
         // shared-secret schemes), and nothing else.
         let early = self
             .verifier
-            .check_headers(headers)
+            .precheck(headers)
             .map_err(|e| (e.kind(), e.header().cloned()));
         let expected_early = match (&self.model, &expected) {
             (Model::Token { .. }, verdict) => verdict.clone(),
             (
                 Model::Hmac(_),
-                Err((Kind::MissingHeader | Kind::InvalidHeader | Kind::InvalidTimestamp, _)),
+                Err((Kind::MissingSignature | Kind::InvalidHeader | Kind::InvalidTimestamp, _)),
             ) => expected.clone(),
             (Model::Hmac(_), _) => Ok(()),
         };
-        assert_eq!(early, expected_early, "{}: check_headers", self.name);
+        assert_eq!(early, expected_early, "{}: precheck", self.name);
         let ignoring = self.verifier.verify_ignoring_timestamp(headers, body);
         match &actual {
             Ok(()) | Err((Kind::TimestampTooOld | Kind::TimestampInFuture, _)) => {
@@ -386,11 +386,10 @@ fn err(kind: Kind, header: &HeaderName) -> (Kind, Option<HeaderName>) {
 fn single<'h>(
     headers: &'h HeaderMap,
     header: &HeaderName,
+    missing: Kind,
 ) -> Result<&'h str, (Kind, Option<HeaderName>)> {
     let mut values = headers.get_all(header).iter();
-    let first = values
-        .next()
-        .ok_or_else(|| err(Kind::MissingHeader, header))?;
+    let first = values.next().ok_or_else(|| err(missing, header))?;
     if values.next().is_some() {
         return Err(err(Kind::InvalidHeader, header));
     }
@@ -486,11 +485,14 @@ impl HmacModel {
 
     fn verify(&self, headers: &HeaderMap, body: &[u8], now_ms: u64) -> Verdict {
         let sig = &self.header;
-        let value = single(headers, sig)?;
+        let value = single(headers, sig, Kind::MissingSignature)?;
         let (element_ts, candidates) =
             parse_layout(self.layout, value).ok_or_else(|| err(Kind::InvalidHeader, sig))?;
         let (ts_raw, ts_header) = match (&self.timestamp_header, element_ts) {
-            (Some(header), _) => (Some(single(headers, header)?), header),
+            (Some(header), _) => (
+                Some(single(headers, header, Kind::MissingSignature)?),
+                header,
+            ),
             (None, raw) => (raw, sig),
         };
         let timestamp = match ts_raw {
@@ -500,7 +502,7 @@ impl HmacModel {
             None => None,
         };
         let id = match &self.id_header {
-            Some(header) => single(headers, header)?,
+            Some(header) => single(headers, header, Kind::MissingSignature)?,
             None => "",
         };
         let mac = self.mac(id, ts_raw.unwrap_or_default(), body);
@@ -539,7 +541,7 @@ impl Model {
                 bearer,
                 token,
             } => {
-                let value = single(headers, header)?;
+                let value = single(headers, header, Kind::MissingToken)?;
                 let presented = if *bearer {
                     value
                         .split_once(' ')
