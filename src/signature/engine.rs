@@ -13,18 +13,12 @@ use subtle::{Choice, ConstantTimeEq};
 
 use super::clock::Clock;
 use super::error::{VerificationError, VerificationErrorKind};
-use super::header::{self, Candidates, MAX_SIGNATURES};
 use super::keys::{KeyMaterial, KeySet};
+use super::parsed::{self, ParsedSignature, TimestampCheck};
 use super::scheme::{Encoding, Format, HmacScheme, SignedContent, TimestampSource, TimestampUnit};
 
-type Tag = [u8; 32];
-
-/// Whether the timestamp tolerance is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TimestampCheck {
-    Enforce,
-    Ignore,
-}
+/// A decoded or computed HMAC-SHA256 output.
+pub(crate) type Tag = [u8; 32];
 
 /// What the signed content is made of, as borrowed from the request.
 struct Content<'a> {
@@ -32,7 +26,23 @@ struct Content<'a> {
     timestamp: &'a [u8],
 }
 
-impl Content<'_> {
+impl<'a> Content<'a> {
+    /// The pieces of a parsed request's signed content (the headers were checked by the
+    /// parse, so a missing id cannot happen here and is signed as empty).
+    fn of(scheme: &HmacScheme, parsed: &ParsedSignature<'a>) -> Self {
+        let id = match &scheme.content {
+            SignedContent::IdDotTimestampDotBody { id_header } => parsed
+                .headers
+                .get(id_header)
+                .map_or(&[][..], http::HeaderValue::as_bytes),
+            _ => b"",
+        };
+        Self {
+            id,
+            timestamp: parsed.timestamp.map_or(&[][..], |ts| ts.raw),
+        }
+    }
+
     /// Feeds the signed content to `mac` piece by piece: no allocation, no body copy.
     fn feed(&self, content: &SignedContent, mac: &mut Hmac<Sha256>, body: &[u8]) {
         match content {
@@ -73,7 +83,7 @@ const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
 /// Decodes one candidate into a fixed array; anything that is not exactly 32 bytes in the
 /// configured encoding (truncated, extended, bad characters) is `None` and never matches.
 /// Hex is accepted in either case.
-fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
+pub(crate) fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
     let mut out = [0u8; 32];
     match encoding {
         Encoding::Hex => {
@@ -150,12 +160,9 @@ pub(crate) fn check_tolerance(
     }
 }
 
-/// Verifies `headers` + `body` against every active key.
-///
-/// Order: parse every header (malformed → 400), then compare signatures (401), then the
-/// timestamp tolerance. Checking the tolerance last means "too old / in the future" is only
-/// reported for requests that were genuinely signed, which tells an operator it is a replay
-/// or clock skew rather than a forgery.
+/// Verifies `headers` + `body` against every active key: the [`parsed`](super::parsed)
+/// header first (every refusal the headers alone can justify, the tolerance included),
+/// then one HMAC over the signed content per active key until one matches.
 pub(crate) fn verify(
     scheme: &HmacScheme,
     keys: &KeySet,
@@ -164,104 +171,42 @@ pub(crate) fn verify(
     body: &[u8],
     check: TimestampCheck,
 ) -> Result<(), VerificationError> {
-    let sig_header = &scheme.header;
-    let on_sig = |kind| VerificationError::with_header(kind, sig_header.clone());
-    let value = header::single(headers, sig_header, VerificationErrorKind::MissingSignature)?;
-
-    let (element_ts, candidates): (Option<&[u8]>, Candidates<'_>) = match &scheme.format.0 {
-        Format::Bare { prefix, required } => (
-            None,
-            header::parse_bare(value, prefix.as_deref(), *required).map_err(on_sig)?,
-        ),
-        Format::KeyValue {
-            signature_key,
-            timestamp_key,
-        } => {
-            let parts = header::parse_key_value(value, signature_key, timestamp_key.as_deref())
-                .map_err(on_sig)?;
-            (parts.timestamp, parts.signatures)
-        }
-        Format::Versioned { version } => (
-            None,
-            header::parse_versioned(value, version).map_err(on_sig)?,
-        ),
-    };
-
-    // The timestamp, raw (signed as written) and as a number.
-    let timestamp: Option<(&[u8], u64)> = match scheme.timestamp_source() {
-        None => None,
-        Some(TimestampSource::Element) => {
-            let raw = element_ts.unwrap_or_default();
-            Some((raw, header::parse_timestamp(raw).map_err(on_sig)?))
-        }
-        Some(TimestampSource::Header(name)) => {
-            let raw = header::single(headers, name, VerificationErrorKind::MissingSignature)?;
-            let value = header::parse_timestamp(raw)
-                .map_err(|kind| VerificationError::with_header(kind, name.clone()))?;
-            Some((raw, value))
-        }
-    };
-    let id = match &scheme.content {
-        SignedContent::IdDotTimestampDotBody { id_header } => {
-            header::single(headers, id_header, VerificationErrorKind::MissingSignature)?
-        }
-        _ => b"",
-    };
-    let content = Content {
-        id,
-        timestamp: timestamp.map_or(&[][..], |(raw, _)| raw),
-    };
-
-    // Decode every candidate once, into fixed arrays (no allocation).
-    let mut decoded = [[0u8; 32]; MAX_SIGNATURES];
-    let mut usable = 0;
-    for candidate in candidates.as_slice() {
-        if let (Some(tag), Some(slot)) =
-            (decode(scheme.encoding, candidate), decoded.get_mut(usable))
-        {
-            *slot = tag;
-            usable += 1;
-        }
+    let parsed = parsed::parse(scheme, clock, headers, check)?;
+    if matches_a_key(scheme, keys, clock, &parsed, body) {
+        Ok(())
+    } else {
+        Err(VerificationError::with_header(
+            VerificationErrorKind::SignatureMismatch,
+            scheme.header.clone(),
+        ))
     }
-    let decoded = decoded.get(..usable).unwrap_or_default();
+}
 
-    let mut now = None;
-    let mut now = || *now.get_or_insert_with(|| clock.now());
-    let mut matched = false;
-    // No HMAC work at all when no candidate can be a 32-byte MAC.
-    if !decoded.is_empty() {
-        let check_expiry = keys.needs_clock();
-        for entry in &keys.entries {
-            if check_expiry && !entry.is_active(now()) {
-                continue;
-            }
+/// Whether any active key's MAC of the signed content equals a decoded candidate.
+fn matches_a_key(
+    scheme: &HmacScheme,
+    keys: &KeySet,
+    clock: &dyn Clock,
+    parsed: &ParsedSignature<'_>,
+    body: &[u8],
+) -> bool {
+    let content = Content::of(scheme, parsed);
+    let now = (keys.needs_clock()).then(|| parsed.now.unwrap_or_else(|| clock.now()));
+    keys.entries
+        .iter()
+        .filter(|entry| now.is_none_or(|now| entry.is_active(now)))
+        .any(|entry| {
             let expected = tag(&entry.key, scheme, &content, body);
             // Constant time per comparison; stopping after a match only reveals that the
             // request was genuine, which is not secret.
-            let hit = decoded.iter().fold(Choice::from(0), |acc, candidate| {
-                acc | ct_eq(candidate, &expected)
-            });
-            if bool::from(hit) {
-                matched = true;
-                break;
-            }
-        }
-    }
-    if !matched {
-        return Err(on_sig(VerificationErrorKind::SignatureMismatch));
-    }
-
-    if let (TimestampCheck::Enforce, Some(tolerance), Some((_, ts))) =
-        (check, scheme.tolerance, timestamp)
-    {
-        let ts_header = match scheme.timestamp_source() {
-            Some(TimestampSource::Header(name)) => name,
-            _ => sig_header,
-        };
-        check_tolerance(ts, scheme.unit, tolerance, now())
-            .map_err(|kind| VerificationError::with_header(kind, ts_header.clone()))?;
-    }
-    Ok(())
+            let hit = parsed
+                .macs()
+                .iter()
+                .fold(Choice::from(0), |acc, candidate| {
+                    acc | ct_eq(candidate, &expected)
+                });
+            bool::from(hit)
+        })
 }
 
 /// The headers a sender attaches: signed with `key` at `now`.

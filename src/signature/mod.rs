@@ -85,7 +85,9 @@
 //!   [`InvalidTimestamp`](VerificationErrorKind::InvalidTimestamp) (400). The timestamp is
 //!   signed exactly as written in the header.
 //! - A candidate that is not exactly 32 bytes in the configured encoding (truncated, too
-//!   long, bad characters) never matches: [`SignatureMismatch`](VerificationErrorKind::SignatureMismatch) (401).
+//!   long, bad characters) never matches; a header without any candidate that decodes is
+//!   [`SignatureMismatch`](VerificationErrorKind::SignatureMismatch) (401) from
+//!   [`Verifier::precheck`] already, before the body is read.
 //!
 //! # Security
 //!
@@ -98,8 +100,9 @@
 //!   from the [`Clock`] (default 5 minutes each way, compared in the timestamp's unit:
 //!   exactly the tolerance is accepted, one unit more is not). Inside the window a captured
 //!   request can be replayed; deduplicate deliveries if that matters. The tolerance is
-//!   checked after the signature, so "too old" is only reported for genuinely signed
-//!   requests. RootFi's default scheme carries no timestamp and so has no replay window at
+//!   checked with the headers, before the body is read and before any HMAC work, so a
+//!   flood of stale headers costs no buffering; "too old" therefore does not prove that a
+//!   request was genuinely signed. RootFi's default scheme carries no timestamp and so has no replay window at
 //!   all.
 //! - **Proxies that rewrite the body.** Anything that re-encodes JSON, changes whitespace,
 //!   decompresses or re-chunks into a different byte sequence breaks the signature: such
@@ -123,6 +126,7 @@ mod engine;
 mod error;
 mod header;
 mod keys;
+mod parsed;
 mod request;
 mod scheme;
 mod shared_secret;
@@ -136,8 +140,8 @@ pub use scheme::{
 };
 
 use crate::{ConfigError, Secret};
-use engine::TimestampCheck;
 use keys::KeyKind;
+use parsed::TimestampCheck;
 use shared_secret::SharedSecretScheme;
 
 /// Verifies one provider's signature scheme over the raw body.
@@ -322,15 +326,18 @@ impl Verifier {
         self.verify_inner(headers, body, TimestampCheck::Ignore)
     }
 
-    /// Checks what can be checked before the body arrives, so a server can refuse an
-    /// unsigned request without reading (or buffering) its body.
+    /// Checks what can be checked before the body arrives, so a server can refuse a
+    /// request that cannot verify without reading (or buffering) its body.
     ///
-    /// - HMAC schemes: the signature header (and a separate timestamp or id header, if the
-    ///   scheme has one) must be present and well-formed, exactly as [`verify`](Self::verify)
-    ///   parses them, with the same error kinds (`MissingSignature`, `InvalidHeader`,
-    ///   `InvalidTimestamp`). The signature itself and the timestamp tolerance need the
-    ///   body and are left to `verify`, so `Ok` here does **not** mean the request is
-    ///   authentic.
+    /// - HMAC schemes: the header parse of [`verify`](Self::verify), exactly: the signature
+    ///   header (and a separate timestamp or id header, if the scheme has one) present and
+    ///   well-formed (`MissingSignature`, `InvalidHeader`, `InvalidTimestamp`); at least one
+    ///   candidate that decodes to a 32-byte MAC in the scheme's encoding
+    ///   (`SignatureMismatch` otherwise); and, for timestamped schemes, the timestamp inside
+    ///   the tolerance (`TimestampTooOld`, `TimestampInFuture`). So a forged but
+    ///   well-formed header with a stale timestamp or a MAC of the wrong length never makes
+    ///   a server buffer a body. Only the HMAC itself needs the body: `Ok` here does **not**
+    ///   mean the request is authentic.
     /// - Shared-secret and bearer verifiers: the complete token check, exactly as `verify`
     ///   does it (the body is not part of it).
     ///
@@ -338,6 +345,7 @@ impl Verifier {
     /// whatever the body. Call `verify` afterwards in every case.
     ///
     /// ```
+    /// use std::time::SystemTime;
     /// use http::{HeaderMap, HeaderValue};
     /// use ledgerhook::{Verifier, VerificationErrorKind};
     ///
@@ -345,10 +353,17 @@ impl Verifier {
     /// let err = railz.precheck(&HeaderMap::new()).unwrap_err();
     /// assert_eq!(err.kind(), VerificationErrorKind::MissingSignature);
     ///
+    /// // A stale timestamp is refused before the body is read, signed or not.
     /// let mut headers = HeaderMap::new();
-    /// headers.insert("railz-signature", HeaderValue::from_static("t=1700000000000,v=00"));
-    /// assert!(railz.precheck(&headers).is_ok()); // well-formed, not yet verified
-    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// let mac = "0".repeat(64);
+    /// headers.insert("railz-signature", format!("t=1700000000000,v={mac}").parse()?);
+    /// let err = railz.precheck(&headers).unwrap_err();
+    /// assert_eq!(err.kind(), VerificationErrorKind::TimestampTooOld);
+    ///
+    /// // A fresh, well-formed header passes: the body decides.
+    /// let signed = railz.sign(b"{}", SystemTime::now());
+    /// assert!(railz.precheck(&signed).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
@@ -356,25 +371,7 @@ impl Verifier {
     pub fn precheck(&self, headers: &HeaderMap) -> Result<(), VerificationError> {
         match &*self.scheme {
             Scheme::Hmac(scheme) => {
-                // The engine's own parser, run against no keys: it reports every header
-                // error before it looks at a key or the body, and with no key nothing can
-                // match, so `SignatureMismatch` means the headers parsed. No second parser
-                // to keep in step (the `precheck_*` tests pin the equivalence).
-                let no_keys = keys::KeySet {
-                    entries: Vec::new(),
-                };
-                let clock = self.keys.clock();
-                match engine::verify(
-                    scheme,
-                    &no_keys,
-                    clock,
-                    headers,
-                    &[],
-                    TimestampCheck::Ignore,
-                ) {
-                    Err(err) if err.kind() == VerificationErrorKind::SignatureMismatch => Ok(()),
-                    other => other,
-                }
+                parsed::parse(scheme, self.keys.clock(), headers, TimestampCheck::Enforce).map(drop)
             }
             Scheme::SharedSecret(scheme) => {
                 scheme.verify(&self.keys.load(), self.keys.clock(), headers)
@@ -484,11 +481,31 @@ mod tests {
         map
     }
 
-    /// Every header error `precheck` reports is the one `verify` reports, whatever
-    /// the body; well-formed (even forged or stale) headers pass `precheck`.
+    /// Every error `precheck` reports is the one `verify` reports, whatever the body;
+    /// well-formed, fresh headers with a decodable MAC pass `precheck` even when forged.
     #[test]
     fn precheck_reports_exactly_the_header_errors_of_verify() {
-        use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingSignature};
+        use VerificationErrorKind::{
+            InvalidHeader, InvalidTimestamp, MissingSignature, SignatureMismatch,
+            TimestampInFuture, TimestampTooOld,
+        };
+        let since = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        let now_ms = since.as_millis().to_string().into_bytes();
+        let now_s: &'static str = Box::leak(since.as_secs().to_string().into_boxed_str());
+        let railz_at = |ts: &[u8]| {
+            let mut value = b"t=".to_vec();
+            value.extend_from_slice(ts);
+            value.extend_from_slice(b",v=");
+            value.extend_from_slice(&[b'a'; 64]);
+            let mut map = HeaderMap::new();
+            map.insert(
+                "railz-signature",
+                http::HeaderValue::from_bytes(&value).unwrap(),
+            );
+            map
+        };
         let railz = Verifier::railz("s").unwrap();
         let rootfi = Verifier::rootfi("s").unwrap();
         let stripe = Verifier::hmac(HmacScheme::stripe(), "s").unwrap();
@@ -530,8 +547,17 @@ mod tests {
                 ]),
                 Some(InvalidHeader),
             ),
-            // Well-formed: a stale timestamp and a short signature are for `verify`.
-            (&railz, headers(&[("railz-signature", b"t=1,v=aa")]), None),
+            // No candidate decodes to a 32-byte MAC: refused before the body.
+            (
+                &railz,
+                headers(&[("railz-signature", b"t=1,v=aa")]),
+                Some(SignatureMismatch),
+            ),
+            // A MAC of the right length, but a stale or future timestamp.
+            (&railz, railz_at(b"1"), Some(TimestampTooOld)),
+            (&railz, railz_at(b"99999999999999"), Some(TimestampInFuture)),
+            // Well-formed, decodable, fresh: only the body can tell.
+            (&railz, railz_at(&now_ms), None),
             (&rootfi, headers(&[]), Some(MissingSignature)),
             (
                 &rootfi,
@@ -539,6 +565,11 @@ mod tests {
                 Some(InvalidHeader),
             ),
             (&rootfi, headers(&[("x-rootfi-signature", hex)]), None),
+            (
+                &rootfi,
+                headers(&[("x-rootfi-signature", &hex[..62])]),
+                Some(SignatureMismatch),
+            ),
             (
                 &stripe,
                 headers(&[("stripe-signature", b"t=1,v0=aa")]),
@@ -564,6 +595,15 @@ mod tests {
                 headers(&[
                     ("webhook-signature", b64),
                     ("webhook-timestamp", b"1"),
+                    ("webhook-id", b"msg_1"),
+                ]),
+                Some(TimestampTooOld),
+            ),
+            (
+                &standard,
+                headers(&[
+                    ("webhook-signature", b64),
+                    ("webhook-timestamp", now_s.as_bytes()),
                     ("webhook-id", b"msg_1"),
                 ]),
                 None,

@@ -421,10 +421,52 @@ fn tolerance_can_be_turned_off_or_ignored() {
 }
 
 #[test]
-fn stale_forgery_reports_mismatch_not_staleness() {
+fn stale_forgery_is_refused_from_the_headers_before_the_body() {
+    // A well-formed header with a MAC of the right length but a stale timestamp: refused by
+    // the precheck (no body buffered), and `verify` agrees whatever the body.
     let value = format!("t=1,v={RAILZ_SIG}");
+    let map = railz_headers(&value);
+    assert_eq!(kind(railz().precheck(&map)), Kind::TimestampTooOld);
     assert_eq!(
-        kind(railz().verify(&railz_headers(&value), RAILZ_BODY)),
+        kind(railz().verify(&map, RAILZ_BODY)),
+        Kind::TimestampTooOld
+    );
+    assert_eq!(kind(railz().verify(&map, b"other")), Kind::TimestampTooOld);
+    let future = format!("t={},v={RAILZ_SIG}", RAILZ_T + 300_001);
+    assert_eq!(
+        kind(railz().precheck(&railz_headers(&future))),
+        Kind::TimestampInFuture
+    );
+}
+
+#[test]
+fn forged_mac_of_the_wrong_length_is_refused_before_the_body() {
+    // Fresh timestamp, but no candidate decodes to 32 bytes: nothing could verify.
+    for sig in [&RAILZ_SIG[..62], "zz", &format!("{RAILZ_SIG}00")] {
+        let value = format!("t={RAILZ_T},v={sig}");
+        let map = railz_headers(&value);
+        assert_eq!(
+            kind(railz().precheck(&map)),
+            Kind::SignatureMismatch,
+            "{sig}"
+        );
+        assert_eq!(
+            kind(railz().verify(&map, RAILZ_BODY)),
+            Kind::SignatureMismatch
+        );
+    }
+    // One decodable candidate among bad ones is enough for the precheck.
+    let value = format!("t={RAILZ_T},v=zz,v={}", "0".repeat(64));
+    assert_eq!(railz().precheck(&railz_headers(&value)), Ok(()));
+}
+
+#[test]
+fn fresh_forgery_of_the_right_shape_passes_precheck_and_fails_verify() {
+    let value = format!("t={RAILZ_T},v={}", "0".repeat(64));
+    let map = railz_headers(&value);
+    assert_eq!(railz().precheck(&map), Ok(()));
+    assert_eq!(
+        kind(railz().verify(&map, RAILZ_BODY)),
         Kind::SignatureMismatch
     );
 }
