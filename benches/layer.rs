@@ -295,7 +295,7 @@ fn in_handler_app() -> Router {
 }
 
 fn rootfi_apps() -> [(&'static str, Router); 4] {
-    let verifier = Verifier::rootfi(SECRET).unwrap();
+    let verifier = Verifier::rootfi_v4(SECRET).unwrap();
     let layer = VerifyWebhookLayer::rootfi(SECRET).unwrap();
     [
         ("bare", bare_app()),
@@ -382,7 +382,7 @@ fn railz_apps() -> [(&'static str, Router); 4] {
 
 fn layer_benches(c: &mut Criterion) {
     let railz_signer = Verifier::railz(SECRET).unwrap();
-    let rootfi_signer = Verifier::rootfi(SECRET).unwrap();
+    let rootfi_signer = Verifier::rootfi_v4(SECRET).unwrap();
     let cases = [
         (
             "railz_1KiB",

@@ -44,7 +44,7 @@ fn verify_benches(c: &mut Criterion) {
         .unwrap();
     let raw = <Hmac<Sha256> as KeyInit>::new_from_slice(RAILZ_SECRET).unwrap();
     let railz = Verifier::railz(RAILZ_SECRET).unwrap();
-    let rootfi = Verifier::rootfi(ROOTFI_SECRET).unwrap();
+    let rootfi = Verifier::rootfi_v4(ROOTFI_SECRET).unwrap();
     let ours_sw = Verifier::hmac(HmacScheme::standard_webhooks(), &sw_key).unwrap();
     let svix = svix::webhooks::Webhook::new(SW_SECRET).unwrap();
     let standard = standardwebhooks::Webhook::new(SW_SECRET).unwrap();

@@ -40,7 +40,7 @@ fn env_or(var: &str, default: &str) -> String {
 fn verifier(provider: &str) -> Result<Verifier, BoxError> {
     Ok(match provider {
         "railz" => Verifier::railz(env_or("RAILZ_WEBHOOK_SECRET", DEV_RAILZ_SECRET))?,
-        "rootfi" => Verifier::rootfi(env_or("ROOTFI_WEBHOOK_SECRET", DEV_ROOTFI_SECRET))?,
+        "rootfi" => Verifier::rootfi_v4(env_or("ROOTFI_WEBHOOK_SECRET", DEV_ROOTFI_SECRET))?,
         "rootfi-v3" => {
             let name = env_or("ROOTFI_V3_HEADER", DEFAULT_ROOTFI_V3_HEADER);
             Verifier::shared_secret(

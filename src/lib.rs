@@ -169,7 +169,7 @@ mod config;
 mod secret;
 mod verified;
 
-pub use config::ConfigError;
+pub use config::{ConfigError, ConfigErrorKind};
 pub use event::{Event, ParseError, ParseErrorKind, WebhookPayload, railz, rootfi};
 pub use idempotency::IdempotencyLayer;
 pub use secret::Secret;

@@ -30,20 +30,20 @@ impl VerifyWebhookLayer<railz::Event> {
     ///
     /// # Errors
     /// [`ConfigError`] when the secret is empty.
-    pub fn railz(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+    pub fn railz(secret: impl Into<crate::Secret>) -> Result<Self, ConfigError> {
         Verifier::railz(secret).map(Self::new)
     }
 }
 
 impl VerifyWebhookLayer<rootfi::Event> {
     /// RootFi (Commenda Integrations) v4 deliveries, checked with the webhook's
-    /// `signing_key` using the default v4 scheme of [`Verifier::rootfi`], parsed into
+    /// `signing_key` using the default v4 scheme of [`Verifier::rootfi_v4`], parsed into
     /// [`rootfi::Event`].
     ///
     /// # Errors
     /// [`ConfigError`] when the secret is empty.
-    pub fn rootfi(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        Verifier::rootfi(secret).map(Self::new)
+    pub fn rootfi(secret: impl Into<crate::Secret>) -> Result<Self, ConfigError> {
+        Verifier::rootfi_v4(secret).map(Self::new)
     }
 
     /// RootFi v3 deliveries, which carry no signature: the custom header `header` you
@@ -53,15 +53,15 @@ impl VerifyWebhookLayer<rootfi::Event> {
     /// `api_key`.
     ///
     /// # Errors
-    /// [`ConfigError::InvalidHeader`] when `header` is not a valid header name,
+    /// [`ConfigError`] when `header` is not a valid header name,
     /// [`ConfigError`] when the token is empty.
-    pub fn rootfi_v3<H>(header: H, token: impl AsRef<[u8]>) -> Result<Self, ConfigError>
+    pub fn rootfi_v3<H>(header: H, token: impl Into<crate::Secret>) -> Result<Self, ConfigError>
     where
         H: TryInto<HeaderName>,
     {
         let header = header
             .try_into()
-            .map_err(|_| ConfigError::InvalidHeader("RootFi v3 token header name"))?;
+            .map_err(|_| ConfigError::invalid("header", "is not a valid header name"))?;
         Verifier::shared_secret(header, token).map(Self::new)
     }
 }

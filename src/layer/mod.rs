@@ -74,7 +74,7 @@
 //! use tower::{ServiceBuilder, ServiceExt};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let verifier = Verifier::rootfi("rootfi-signing-key")?;
+//! let verifier = Verifier::rootfi_v4("rootfi-signing-key")?;
 //! let layer = VerifyWebhookLayer::<rootfi::Event>::new(verifier)
 //!     .max_body_size(1024 * 1024)
 //!     .body_timeout(Duration::from_secs(10))

@@ -5,10 +5,18 @@
 //! | constructor | header | signed bytes | timestamp |
 //! |---|---|---|---|
 //! | [`Verifier::railz`] | `Railz-Signature: t=<ms>,v=<hex>` | `<t>.<body>` | ms, ±5 min |
-//! | [`Verifier::rootfi`] | `X-RootFi-Signature: [sha256=]<hex>` | body | none |
-//! | [`Verifier::shared_secret`] | any header carrying a fixed token (RootFi v3) | — | none |
+//! | [`Verifier::rootfi_v4`] | `X-RootFi-Signature: [sha256=]<hex>` | body | none |
+//! | [`Verifier::rootfi_v3`] | `api_key: <token>` (RootFi v3 custom header) | — | none |
 //! | [`Verifier::bearer`] | `Authorization: Bearer <token>` (Railz option) | — | none |
-//! | [`Verifier::hmac`] | anything an [`HmacScheme`] describes (Stripe-style, Standard Webhooks, ...) | | |
+//! | [`Verifier::stripe`] | `Stripe-Signature: t=<s>,v1=<hex>` | `<t>.<body>` | s, ±5 min |
+//! | [`Verifier::standard_webhooks`] | `webhook-signature: v1,<base64>` | `<id>.<t>.<body>` | s, ±5 min |
+//! | [`Verifier::shared_secret`] | any header carrying a fixed token | — | none |
+//! | [`Verifier::hmac`] | anything an [`HmacScheme`] describes | | |
+//!
+//! Every constructor takes a [`Secret`] (or anything that converts into one: `&str`,
+//! `String`, `&[u8]`, `Vec<u8>`); [`Verifier::also_accepting`] adds more secrets at
+//! construction, [`Verifier::with_header`] renames any preset's header, and
+//! [`Verifier::tolerance`] is the one place the replay window is set.
 //!
 //! All HMAC schemes, the presets included, run through one engine configured by
 //! [`HmacScheme`]. The RootFi v4 default is **unverified**: RootFi documents the header name
@@ -42,9 +50,12 @@
 //! use ledgerhook::signature::{Encoding, HmacScheme, SignatureFormat, SignedContent, SystemClock};
 //! use ledgerhook::Verifier;
 //!
+//! // RootFi v4 under a custom `signature_header` (same scheme otherwise):
+//! let renamed = Verifier::rootfi_v4("signing_key")?.with_header("x-commenda-signature")?;
+//!
 //! // RootFi under a custom `signature_header`, base64 with a mandatory prefix:
 //! let rootfi = Verifier::hmac(
-//!     HmacScheme::rootfi()
+//!     HmacScheme::rootfi_v4()
 //!         .signature_header(HeaderName::from_static("x-commenda-signature"))
 //!         .format(SignatureFormat::required_prefix("sha256="))
 //!         .encoding(Encoding::Base64),
@@ -59,12 +70,14 @@
 //! .tolerance(Duration::from_secs(120));
 //!
 //! // Railz without a replay window (accept any signed timestamp), and a second secret:
-//! let railz = Verifier::railz("current")?.without_tolerance();
-//! railz.keys().add("previous")?;
+//! let railz = Verifier::railz("current")?
+//!     .without_tolerance()
+//!     .also_accepting(["previous"])?;
 //!
-//! // Railz's optional bearer token, and a RootFi v3 custom header:
+//! // Railz's optional bearer token, and RootFi v3 on its default and a custom header:
 //! let bearer = Verifier::bearer("token-from-railz")?;
-//! let v3 = Verifier::shared_secret(HeaderName::from_static("api_key"), "fhsjd")?;
+//! let v3 = Verifier::rootfi_v3("fhsjd")?;
+//! let v3_custom = Verifier::rootfi_v3("fhsjd")?.with_header("x-token")?;
 //! # Ok::<(), ledgerhook::ConfigError>(())
 //! ```
 //!
@@ -146,13 +159,13 @@ use shared_secret::SharedSecretScheme;
 
 /// Verifies one provider's signature scheme over the raw body.
 ///
-/// Cheap to clone (two `Arc`s), `Send + Sync`. Clones share the [`KeyRing`], so a secret
+/// Cheap to clone (three `Arc`s), `Send + Sync`. Clones share the [`KeyRing`], so a secret
 /// rotated through one clone is seen by all of them. See the [module docs](self) for
 /// examples and the security model.
 #[derive(Clone)]
 pub struct Verifier {
     scheme: Arc<Scheme>,
-    keys: Arc<KeyRing>,
+    keys: KeyRing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,44 +179,76 @@ impl Verifier {
     /// within 5 minutes. Same as `Verifier::hmac(HmacScheme::railz(), secret)`.
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn railz(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn railz(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
         Self::hmac(HmacScheme::railz(), secret)
     }
 
     /// RootFi v4 default: `X-RootFi-Signature: [sha256=]<hex HMAC-SHA256 of the body>`.
-    /// Same as `Verifier::hmac(HmacScheme::rootfi(), secret)`; see [`HmacScheme::rootfi`]
-    /// for why this default is unverified and how to change it.
+    /// Same as `Verifier::hmac(HmacScheme::rootfi_v4(), secret)`; see
+    /// [`HmacScheme::rootfi_v4`] for why this default is unverified and how to change it
+    /// (and [`Verifier::explain`] to find the configuration a captured delivery needs).
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn rootfi(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        Self::hmac(HmacScheme::rootfi(), secret)
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn rootfi_v4(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::rootfi_v4(), secret)
+    }
+
+    /// RootFi v3: the shared-secret check ([`shared_secret`](Self::shared_secret)) on
+    /// RootFi's default custom header `api_key`. Change the header with
+    /// [`with_header`](Self::with_header) to match the header configured on the webhook.
+    ///
+    /// # Errors
+    /// As for [`shared_secret`](Self::shared_secret).
+    pub fn rootfi_v3(token: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::token_check(
+            HeaderName::from_static("api_key"),
+            false,
+            "rootfi_v3",
+            token,
+        )
+    }
+
+    /// Stripe-style: `Stripe-Signature: t=<s>,v1=<hex>` over `<t>.<body>`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn stripe(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::stripe(), secret)
+    }
+
+    /// Standard Webhooks: `webhook-signature: v1,<base64>` over `<id>.<t>.<body>`. Pass the
+    /// base64-decoded bytes after `whsec_` as the secret.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn standard_webhooks(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::standard_webhooks(), secret)
     }
 
     /// Any HMAC-SHA256 scheme described by `scheme`, keyed with `secret`.
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret; [`ConfigError::Invalid`] or
-    /// [`ConfigError::InvalidHeader`] when the scheme's settings do not fit together.
-    pub fn hmac(scheme: HmacScheme, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+    /// [`ConfigError`] for setting `secret` when the secret is empty, or naming the scheme
+    /// setting that does not fit the others.
+    pub fn hmac(scheme: HmacScheme, secret: impl Into<Secret>) -> Result<Self, ConfigError> {
         scheme.validate()?;
-        Self::build(Scheme::Hmac(scheme), KeyKind::Hmac, secret.as_ref())
+        Self::build(Scheme::Hmac(scheme), KeyKind::Hmac, secret.into())
     }
 
     /// A shared-secret header: the request must carry `header: <token>` exactly (RootFi v3
-    /// custom headers such as `api_key`). Compared in constant time.
+    /// uses this with its custom header; see [`rootfi_v3`](Self::rootfi_v3)). Compared in
+    /// constant time.
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty token; [`ConfigError::InvalidHeader`] when
-    /// the token is not visible ASCII (it could never arrive in a header).
-    pub fn shared_secret(header: HeaderName, token: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        let scheme = SharedSecretScheme {
-            header,
-            bearer: false,
-            provider: "shared_secret",
-        };
-        Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.as_ref())
+    /// [`ConfigError`] for setting `secret` when the token is empty or not visible ASCII
+    /// (it could never arrive in a header).
+    pub fn shared_secret(
+        header: HeaderName,
+        token: impl Into<Secret>,
+    ) -> Result<Self, ConfigError> {
+        Self::token_check(header, false, "shared_secret", token)
     }
 
     /// `Authorization: Bearer <token>` (Railz's optional bearer authorization). The scheme
@@ -211,40 +256,105 @@ impl Verifier {
     ///
     /// # Errors
     /// As for [`shared_secret`](Self::shared_secret).
-    pub fn bearer(token: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        let scheme = SharedSecretScheme {
-            header: http::header::AUTHORIZATION,
-            bearer: true,
-            provider: "bearer",
-        };
-        Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.as_ref())
+    pub fn bearer(token: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::token_check(http::header::AUTHORIZATION, true, "bearer", token)
     }
 
-    fn build(scheme: Scheme, kind: KeyKind, secret: &[u8]) -> Result<Self, ConfigError> {
-        let keys = KeyRing::new(kind, Secret::new(secret)?, Arc::new(SystemClock))?;
+    fn token_check(
+        header: HeaderName,
+        bearer: bool,
+        provider: &'static str,
+        token: impl Into<Secret>,
+    ) -> Result<Self, ConfigError> {
+        let scheme = SharedSecretScheme {
+            header,
+            bearer,
+            provider,
+        };
+        Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.into())
+    }
+
+    fn build(scheme: Scheme, kind: KeyKind, secret: Secret) -> Result<Self, ConfigError> {
+        let keys = KeyRing::new(kind, secret, Arc::new(SystemClock))?;
         Ok(Self {
             scheme: Arc::new(scheme),
-            keys: Arc::new(keys),
+            keys,
         })
+    }
+
+    /// Also accepts each of `secrets` (no expiry), e.g. the previous secrets during a
+    /// rotation; the constructor's secret stays the primary one used by
+    /// [`sign`](Self::sign).
+    ///
+    /// ```
+    /// use ledgerhook::Verifier;
+    ///
+    /// let verifier = Verifier::railz("current")?.also_accepting(["previous", "older"])?;
+    /// assert_eq!(verifier.keys().active_keys(), 3);
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As for [`KeyRing::add`].
+    pub fn also_accepting<S: Into<Secret>>(
+        self,
+        secrets: impl IntoIterator<Item = S>,
+    ) -> Result<Self, ConfigError> {
+        for secret in secrets {
+            self.keys.add(secret)?;
+        }
+        Ok(self)
+    }
+
+    /// Reads the signature (or the token) from `header` instead of the preset's default,
+    /// keeping every other setting: a RootFi v4 webhook with a custom `signature_header`, a
+    /// RootFi v3 custom token header, a Stripe-style sender under its own name.
+    ///
+    /// ```
+    /// use ledgerhook::Verifier;
+    ///
+    /// let v4 = Verifier::rootfi_v4("signing_key")?.with_header("x-commenda-signature")?;
+    /// let v3 = Verifier::rootfi_v3("token")?.with_header("x-webhook-token")?;
+    /// assert_eq!(v3.header().as_str(), "x-webhook-token");
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `header` when `header` is not a valid header name or
+    /// clashes with another header of the scheme.
+    pub fn with_header<H>(mut self, header: H) -> Result<Self, ConfigError>
+    where
+        H: TryInto<HeaderName>,
+    {
+        let header = header
+            .try_into()
+            .map_err(|_| ConfigError::invalid("header", "is not a valid header name"))?;
+        match Arc::make_mut(&mut self.scheme) {
+            Scheme::Hmac(scheme) => {
+                let changed = scheme.clone().signature_header(header);
+                changed.validate()?;
+                *scheme = changed;
+            }
+            Scheme::SharedSecret(scheme) => scheme.header = header,
+        }
+        Ok(self)
     }
 
     /// Uses `clock` for timestamp tolerance, key expiry and
     /// [`signed_request`](Self::signed_request) (e.g. a [`ManualClock`] in tests).
     ///
-    /// Meant for construction: if this verifier was already cloned, it gets its own key
-    /// ring holding the same keys, no longer shared with those clones.
+    /// The key ring stays shared with every earlier clone: a secret rotated through any of
+    /// them is seen by this one too.
     #[must_use]
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        let clock: Arc<dyn Clock> = Arc::new(clock);
-        match Arc::get_mut(&mut self.keys) {
-            Some(keys) => keys.set_clock(clock),
-            None => self.keys = Arc::new(self.keys.with_clock(clock)),
-        }
+        self.keys = self.keys.with_clock(Arc::new(clock));
         self
     }
 
-    /// Accepts timestamps at most `tolerance` away from the clock, in both directions. No
-    /// effect on schemes without a timestamp.
+    /// Accepts timestamps at most `tolerance` away from the clock, in both directions
+    /// (default [`DEFAULT_TOLERANCE`]; compared in the timestamp's unit, so exactly
+    /// `tolerance` away is accepted and one unit further is not). The only place the
+    /// tolerance is set. No effect on schemes without a timestamp.
     #[must_use]
     pub fn tolerance(mut self, tolerance: Duration) -> Self {
         if let Scheme::Hmac(scheme) = Arc::make_mut(&mut self.scheme) {
@@ -253,13 +363,23 @@ impl Verifier {
         self
     }
 
-    /// Turns the timestamp tolerance off (any signed, well-formed timestamp is accepted).
+    /// Turns the timestamp tolerance off: any signed, well-formed timestamp is accepted.
+    /// This removes replay protection; deduplicate deliveries if you do this.
     #[must_use]
     pub fn without_tolerance(mut self) -> Self {
         if let Scheme::Hmac(scheme) = Arc::make_mut(&mut self.scheme) {
             scheme.tolerance = None;
         }
         self
+    }
+
+    /// The timestamp tolerance; `None` when turned off or for schemes without a timestamp.
+    #[must_use]
+    pub fn timestamp_tolerance(&self) -> Option<Duration> {
+        match &*self.scheme {
+            Scheme::Hmac(scheme) if scheme.timestamp_source().is_some() => scheme.tolerance,
+            _ => None,
+        }
     }
 
     /// The secrets this verifier (and every clone of it) accepts; change them at runtime.
@@ -432,45 +552,47 @@ mod tests {
 
     #[test]
     fn clones_share_the_key_ring() {
-        let a = Verifier::rootfi("one").unwrap();
+        let a = Verifier::rootfi_v4("one").unwrap();
         let b = a.clone();
         a.keys().replace("two").unwrap();
         let body = b"{}";
-        let signed = Verifier::rootfi("two")
+        let signed = Verifier::rootfi_v4("two")
             .unwrap()
             .sign(body, SystemTime::now());
         assert!(b.verify(&signed, body).is_ok());
     }
 
+    /// Issue 10: `with_clock` used to give a clone its own copy of the keys, so a rotation
+    /// through the original was silently not seen by the clock-changed clone.
     #[test]
-    fn with_clock_after_clone_detaches_only_the_clock_owner() {
-        let a = Verifier::rootfi("one").unwrap();
+    fn with_clock_keeps_sharing_the_key_ring_of_earlier_clones() {
+        let a = Verifier::rootfi_v4("one").unwrap();
         let b = a
             .clone()
             .with_clock(ManualClock::new(SystemTime::UNIX_EPOCH));
-        a.keys().replace("two").unwrap();
+        a.keys().rotate("two", Duration::ZERO).unwrap();
         assert_eq!(b.keys().active_keys(), 1);
-        let signed_one = Verifier::rootfi("one")
+        let signed_two = Verifier::rootfi_v4("two")
             .unwrap()
             .sign(b"x", SystemTime::now());
-        assert!(b.verify(&signed_one, b"x").is_ok());
-        assert!(a.verify(&signed_one, b"x").is_err());
+        assert!(b.verify(&signed_two, b"x").is_ok());
+        let signed_one = Verifier::rootfi_v4("one")
+            .unwrap()
+            .sign(b"x", SystemTime::now());
+        assert!(b.verify(&signed_one, b"x").is_err());
+        // And the other way round: rotating through the clock-changed clone.
+        b.keys().add("three").unwrap();
+        assert_eq!(a.keys().active_keys(), 2);
     }
 
     #[test]
     fn tolerance_setters_change_only_this_verifier() {
         let a = Verifier::railz("s").unwrap();
         let b = a.clone().without_tolerance();
-        assert_eq!(
-            a.hmac_scheme().unwrap().tolerance_setting(),
-            Some(DEFAULT_TOLERANCE)
-        );
-        assert_eq!(b.hmac_scheme().unwrap().tolerance_setting(), None);
+        assert_eq!(a.timestamp_tolerance(), Some(DEFAULT_TOLERANCE));
+        assert_eq!(b.timestamp_tolerance(), None);
         let c = b.tolerance(Duration::from_secs(1));
-        assert_eq!(
-            c.hmac_scheme().unwrap().tolerance_setting(),
-            Some(Duration::from_secs(1))
-        );
+        assert_eq!(c.timestamp_tolerance(), Some(Duration::from_secs(1)));
     }
 
     fn headers(pairs: &[(&'static str, &'static [u8])]) -> HeaderMap {
@@ -507,7 +629,7 @@ mod tests {
             map
         };
         let railz = Verifier::railz("s").unwrap();
-        let rootfi = Verifier::rootfi("s").unwrap();
+        let rootfi = Verifier::rootfi_v4("s").unwrap();
         let stripe = Verifier::hmac(HmacScheme::stripe(), "s").unwrap();
         let standard = Verifier::hmac(HmacScheme::standard_webhooks(), "s").unwrap();
         let hex = b"e7081c7b8e7f081fbeae78a57c2617f7332035a2729700dda43bc52e87491434";

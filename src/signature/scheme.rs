@@ -1,5 +1,5 @@
 //! Configuration of the generic HMAC-SHA256 scheme and its presets (Railz, RootFi v4,
-//! Stripe-style, Standard Webhooks).
+//! Stripe-style, Standard Webhooks, Slack, Paddle, GitHub).
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -14,7 +14,7 @@ pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 /// A generic HMAC-SHA256 webhook signature scheme: where the signature is, how it is
 /// written, and which bytes were signed.
 ///
-/// The presets ([`railz`](Self::railz), [`rootfi`](Self::rootfi), [`stripe`](Self::stripe),
+/// The presets ([`railz`](Self::railz), [`rootfi_v4`](Self::rootfi_v4), [`stripe`](Self::stripe),
 /// [`standard_webhooks`](Self::standard_webhooks)) are ordinary instances of this type;
 /// every setting can be changed with the consuming builder methods. The configuration is
 /// checked when it is handed to [`Verifier::hmac`](crate::Verifier::hmac).
@@ -25,7 +25,7 @@ pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(5 * 60);
 /// use ledgerhook::Verifier;
 ///
 /// // RootFi deliveries whose signature turns out to be base64 in a custom header:
-/// let scheme = HmacScheme::rootfi()
+/// let scheme = HmacScheme::rootfi_v4()
 ///     .signature_header(HeaderName::from_static("x-my-signature"))
 ///     .encoding(Encoding::Base64)
 ///     .format(SignatureFormat::bare());
@@ -232,7 +232,7 @@ impl HmacScheme {
     /// `signature_header` setting), [`encoding`](Self::encoding),
     /// [`format`](Self::format) or [`signed_content`](Self::signed_content).
     #[must_use]
-    pub fn rootfi() -> Self {
+    pub fn rootfi_v4() -> Self {
         Self::new(HeaderName::from_static("x-rootfi-signature"))
             .format(SignatureFormat::optional_prefix("sha256="))
             .provider("rootfi")
@@ -311,34 +311,10 @@ impl HmacScheme {
         self
     }
 
-    /// Accepts timestamps at most `tolerance` away from the clock, in both directions
-    /// (default [`DEFAULT_TOLERANCE`]). Compared in the timestamp's unit, so a timestamp
-    /// exactly `tolerance` away is accepted and one unit further is not.
-    #[must_use]
-    pub fn tolerance(mut self, tolerance: Duration) -> Self {
-        self.tolerance = Some(tolerance);
-        self
-    }
-
-    /// Turns the timestamp check off: any well-formed, signed timestamp is accepted. This
-    /// removes replay protection; prefer deduplicating deliveries if you do this.
-    #[must_use]
-    pub fn without_tolerance(mut self) -> Self {
-        self.tolerance = None;
-        self
-    }
-
     /// The header the signature is read from.
     #[must_use]
     pub fn header(&self) -> &HeaderName {
         &self.header
-    }
-
-    /// The timestamp tolerance, `None` when turned off. Irrelevant for schemes without a
-    /// timestamp.
-    #[must_use]
-    pub fn tolerance_setting(&self) -> Option<Duration> {
-        self.tolerance
     }
 
     /// Where the timestamp comes from, if the scheme has one.
@@ -353,22 +329,25 @@ impl HmacScheme {
     /// Checks that the settings fit together.
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         if self.format.timestamp_key().is_some() && self.timestamp_header.is_some() {
-            return Err(ConfigError::Invalid(
-                "timestamp given both as a signature element and as a header",
+            return Err(ConfigError::conflict(
+                "timestamp_header",
+                "the format already has a timestamp element",
             ));
         }
         let has_timestamp = self.timestamp_source().is_some();
         let signs_timestamp = !matches!(self.content, SignedContent::Body);
         if signs_timestamp && !has_timestamp {
-            return Err(ConfigError::Invalid(
-                "signed content includes a timestamp but the scheme has no timestamp source",
+            return Err(ConfigError::conflict(
+                "signed_content",
+                "includes a timestamp but the scheme has no timestamp source",
             ));
         }
         if has_timestamp && !signs_timestamp {
             // An unsigned timestamp can be rewritten by anyone: checking it would give a
             // false sense of replay protection.
-            return Err(ConfigError::Invalid(
-                "the timestamp is not part of the signed content",
+            return Err(ConfigError::conflict(
+                "signed_content",
+                "leaves out the scheme's timestamp",
             ));
         }
         let id_clash = match &self.content {
@@ -378,19 +357,22 @@ impl HmacScheme {
             _ => false,
         };
         if id_clash {
-            return Err(ConfigError::InvalidHeader(
+            return Err(ConfigError::conflict(
+                "header",
                 "id header must differ from the signature and timestamp headers",
             ));
         }
         if self.timestamp_header.as_ref() == Some(&self.header) {
-            return Err(ConfigError::InvalidHeader(
+            return Err(ConfigError::conflict(
+                "header",
                 "timestamp header must differ from the signature header",
             ));
         }
         match &self.format.0 {
             Format::Bare { prefix, .. } => {
                 if prefix.as_deref().is_some_and(|p| !is_token_text(p)) {
-                    return Err(ConfigError::Invalid(
+                    return Err(ConfigError::invalid(
+                        "format",
                         "signature prefix must be non-empty visible ASCII without spaces",
                     ));
                 }
@@ -402,19 +384,22 @@ impl HmacScheme {
                 let keys_ok = is_element_key(signature_key)
                     && timestamp_key.as_deref().is_none_or(is_element_key);
                 if !keys_ok {
-                    return Err(ConfigError::Invalid(
-                        "element keys must be non-empty visible ASCII without `,`, `=` or spaces",
+                    return Err(ConfigError::invalid(
+                        "format",
+                        "element keys must be non-empty visible ASCII without separators or spaces",
                     ));
                 }
                 if timestamp_key.as_deref() == Some(signature_key.as_ref()) {
-                    return Err(ConfigError::Invalid(
+                    return Err(ConfigError::invalid(
+                        "format",
                         "timestamp and signature element keys must differ",
                     ));
                 }
             }
             Format::Versioned { version } => {
                 if !is_element_key(version) {
-                    return Err(ConfigError::Invalid(
+                    return Err(ConfigError::invalid(
+                        "format",
                         "signature version must be non-empty visible ASCII without `,`, `=` or spaces",
                     ));
                 }
@@ -441,7 +426,7 @@ mod tests {
     fn presets_are_valid() {
         for scheme in [
             HmacScheme::railz(),
-            HmacScheme::rootfi(),
+            HmacScheme::rootfi_v4(),
             HmacScheme::stripe(),
             HmacScheme::standard_webhooks(),
             HmacScheme::new(HeaderName::from_static("x-sig")),
@@ -452,20 +437,20 @@ mod tests {
 
     #[test]
     fn timestamp_content_needs_a_timestamp_source() {
-        let scheme = HmacScheme::rootfi().signed_content(SignedContent::TimestampDotBody);
-        assert!(matches!(scheme.validate(), Err(ConfigError::Invalid(_))));
+        let scheme = HmacScheme::rootfi_v4().signed_content(SignedContent::TimestampDotBody);
+        assert!(matches!(scheme.validate(), Err(_)));
     }
 
     #[test]
     fn unsigned_timestamp_is_rejected() {
         let scheme = HmacScheme::railz().signed_content(SignedContent::Body);
-        assert!(matches!(scheme.validate(), Err(ConfigError::Invalid(_))));
+        assert!(matches!(scheme.validate(), Err(_)));
     }
 
     #[test]
     fn timestamp_in_two_places_is_rejected() {
         let scheme = HmacScheme::railz().timestamp_header(HeaderName::from_static("x-ts"));
-        assert!(matches!(scheme.validate(), Err(ConfigError::Invalid(_))));
+        assert!(matches!(scheme.validate(), Err(_)));
     }
 
     #[test]
@@ -474,8 +459,8 @@ mod tests {
             HmacScheme::railz().format(SignatureFormat::key_value_with_timestamp("t", "t")),
             HmacScheme::railz().format(SignatureFormat::key_value_with_timestamp("t", "v,1")),
             HmacScheme::railz().format(SignatureFormat::key_value_with_timestamp("", "v")),
-            HmacScheme::rootfi().format(SignatureFormat::optional_prefix("")),
-            HmacScheme::rootfi().format(SignatureFormat::required_prefix("sha 256=")),
+            HmacScheme::rootfi_v4().format(SignatureFormat::optional_prefix("")),
+            HmacScheme::rootfi_v4().format(SignatureFormat::required_prefix("sha 256=")),
             HmacScheme::standard_webhooks().format(SignatureFormat::versioned_list("v 1")),
         ];
         for scheme in bad {
@@ -489,7 +474,7 @@ mod tests {
             .timestamp_header(HeaderName::from_static("webhook-signature"));
         assert!(matches!(
             scheme.validate(),
-            Err(ConfigError::InvalidHeader(_))
+            Err(e) if e.setting() == "header"
         ));
         let scheme =
             HmacScheme::standard_webhooks().signed_content(SignedContent::IdDotTimestampDotBody {
@@ -497,7 +482,7 @@ mod tests {
             });
         assert!(matches!(
             scheme.validate(),
-            Err(ConfigError::InvalidHeader(_))
+            Err(e) if e.setting() == "header"
         ));
     }
 
@@ -511,6 +496,6 @@ mod tests {
             HmacScheme::standard_webhooks().timestamp_source(),
             Some(TimestampSource::Header(h)) if h == "webhook-timestamp"
         ));
-        assert!(HmacScheme::rootfi().timestamp_source().is_none());
+        assert!(HmacScheme::rootfi_v4().timestamp_source().is_none());
     }
 }

@@ -156,7 +156,7 @@ fn railz_tolerates_spaces_and_accepts_any_matching_v() {
 
 #[test]
 fn rootfi_default_vectors() {
-    let verifier = Verifier::rootfi(ROOTFI_SECRET).unwrap();
+    let verifier = Verifier::rootfi_v4(ROOTFI_SECRET).unwrap();
     for value in [ROOTFI_HEX.to_owned(), format!("sha256={ROOTFI_HEX}")] {
         let map = headers(&[("x-rootfi-signature", value.as_bytes())]);
         verifier.verify(&map, ROOTFI_BODY).unwrap();
@@ -167,7 +167,7 @@ fn rootfi_default_vectors() {
 
 #[test]
 fn rootfi_is_configurable() {
-    let scheme = HmacScheme::rootfi()
+    let scheme = HmacScheme::rootfi_v4()
         .signature_header(HeaderName::from_static("x-custom-sig"))
         .encoding(Encoding::Base64)
         .format(SignatureFormat::required_prefix("sha256="));
@@ -262,7 +262,7 @@ fn every_header_removed_in_turn_is_missing() {
     let err = railz().verify(&HeaderMap::new(), RAILZ_BODY).unwrap_err();
     assert_eq!(err.kind(), Kind::MissingSignature);
     assert_eq!(err.header().unwrap(), "railz-signature");
-    let rootfi = Verifier::rootfi(ROOTFI_SECRET).unwrap();
+    let rootfi = Verifier::rootfi_v4(ROOTFI_SECRET).unwrap();
     assert_eq!(
         kind(rootfi.verify(&HeaderMap::new(), ROOTFI_BODY)),
         Kind::MissingSignature
@@ -290,7 +290,7 @@ fn truncated_or_altered_signature_is_mismatch() {
         assert_eq!(err.kind(), Kind::SignatureMismatch, "{sig}");
         assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
     }
-    let rootfi = Verifier::rootfi(ROOTFI_SECRET).unwrap();
+    let rootfi = Verifier::rootfi_v4(ROOTFI_SECRET).unwrap();
     let value = format!("sha1={ROOTFI_HEX}");
     let map = headers(&[("x-rootfi-signature", value.as_bytes())]);
     assert_eq!(
@@ -554,7 +554,7 @@ fn non_ascii_header_bytes_are_invalid_not_a_panic() {
     let map = headers(&[("railz-signature", &value)]);
     assert_eq!(kind(railz().verify(&map, RAILZ_BODY)), Kind::InvalidHeader);
 
-    let rootfi = Verifier::rootfi(ROOTFI_SECRET).unwrap();
+    let rootfi = Verifier::rootfi_v4(ROOTFI_SECRET).unwrap();
     let map = headers(&[("x-rootfi-signature", b"\x80\x81")]);
     assert_eq!(kind(rootfi.verify(&map, ROOTFI_BODY)), Kind::InvalidHeader);
 
@@ -670,10 +670,10 @@ fn rotation_accepts_old_key_until_it_expires() {
 
 #[test]
 fn several_keys_at_once_and_replace() {
-    let verifier = Verifier::rootfi("key-a").unwrap();
+    let verifier = Verifier::rootfi_v4("key-a").unwrap();
     verifier.keys().add("key-b").unwrap();
     let by = |secret: &str| {
-        Verifier::rootfi(secret)
+        Verifier::rootfi_v4(secret)
             .unwrap()
             .sign(ROOTFI_BODY, SystemTime::now())
     };
@@ -697,7 +697,7 @@ fn several_keys_at_once_and_replace() {
     }
     assert_eq!(
         verifier.keys().add("one-more"),
-        Err(ConfigError::TooManyKeys)
+        Err(ConfigError::too_many_keys())
     );
 }
 
@@ -705,25 +705,37 @@ fn several_keys_at_once_and_replace() {
 
 #[test]
 fn empty_secrets_are_rejected_everywhere() {
-    assert_eq!(Verifier::railz("").unwrap_err(), ConfigError::EmptySecret);
-    assert_eq!(Verifier::rootfi(b"").unwrap_err(), ConfigError::EmptySecret);
+    assert_eq!(
+        Verifier::railz("").unwrap_err(),
+        ConfigError::empty("secret")
+    );
+    assert_eq!(
+        Verifier::rootfi_v4(b"").unwrap_err(),
+        ConfigError::empty("secret")
+    );
     assert_eq!(
         Verifier::hmac(HmacScheme::stripe(), Vec::<u8>::new()).unwrap_err(),
-        ConfigError::EmptySecret
+        ConfigError::empty("secret")
     );
     assert_eq!(
         Verifier::shared_secret(HeaderName::from_static("api_key"), "").unwrap_err(),
-        ConfigError::EmptySecret
+        ConfigError::empty("secret")
     );
-    assert_eq!(Verifier::bearer("").unwrap_err(), ConfigError::EmptySecret);
+    assert_eq!(
+        Verifier::bearer("").unwrap_err(),
+        ConfigError::empty("secret")
+    );
     let verifier = Verifier::railz("x").unwrap();
-    assert_eq!(verifier.keys().add(""), Err(ConfigError::EmptySecret));
-    assert_eq!(verifier.keys().replace(""), Err(ConfigError::EmptySecret));
+    assert_eq!(verifier.keys().add(""), Err(ConfigError::empty("secret")));
+    assert_eq!(
+        verifier.keys().replace(""),
+        Err(ConfigError::empty("secret"))
+    );
     assert_eq!(
         verifier.keys().rotate("", Duration::from_secs(1)),
-        Err(ConfigError::EmptySecret)
+        Err(ConfigError::empty("secret"))
     );
-    assert!(matches!(Secret::new(""), Err(ConfigError::EmptySecret)));
+    assert_eq!(Secret::new("").unwrap_err(), ConfigError::empty("secret"));
 }
 
 #[test]
@@ -741,16 +753,15 @@ fn debug_never_prints_secrets() {
 
 #[test]
 fn inconsistent_schemes_are_config_errors() {
-    let no_timestamp =
-        HmacScheme::rootfi().signed_content(ledgerhook::signature::SignedContent::TimestampDotBody);
-    assert!(matches!(
-        Verifier::hmac(no_timestamp, "k"),
-        Err(ConfigError::Invalid(_))
-    ));
-    assert!(matches!(
-        Verifier::shared_secret(HeaderName::from_static("api_key"), "line\nbreak"),
-        Err(ConfigError::InvalidHeader(_))
-    ));
+    let no_timestamp = HmacScheme::rootfi_v4()
+        .signed_content(ledgerhook::signature::SignedContent::TimestampDotBody);
+    let err = Verifier::hmac(no_timestamp, "k").unwrap_err();
+    assert_eq!(err.setting(), "signed_content");
+    assert_eq!(err.code(), "conflicting_settings");
+    let err =
+        Verifier::shared_secret(HeaderName::from_static("api_key"), "line\nbreak").unwrap_err();
+    assert_eq!(err.setting(), "secret");
+    assert_eq!(err.code(), "invalid_value");
 }
 
 #[test]
@@ -787,7 +798,7 @@ fn sign_round_trips_for_every_scheme() {
     let body = b"\x00\x01 not json, not utf-8 \xfe";
     let verifiers = [
         Verifier::railz("a").unwrap(),
-        Verifier::rootfi("b").unwrap(),
+        Verifier::rootfi_v4("b").unwrap(),
         Verifier::hmac(HmacScheme::stripe(), "c").unwrap(),
         Verifier::hmac(HmacScheme::standard_webhooks(), "d").unwrap(),
         Verifier::hmac(
@@ -818,7 +829,7 @@ mod properties {
         let clock = ManualClock::new(at_s(SW_T));
         vec![
             railz().with_clock(clock.clone()),
-            Verifier::rootfi(ROOTFI_SECRET).unwrap(),
+            Verifier::rootfi_v4(ROOTFI_SECRET).unwrap(),
             Verifier::hmac(HmacScheme::stripe(), STRIPE_SECRET)
                 .unwrap()
                 .with_clock(clock.clone()),
@@ -864,4 +875,115 @@ mod properties {
             }
         }
     }
+}
+
+// ---- constructors (issue 10) ------------------------------------------------------------
+
+#[test]
+fn rootfi_v3_is_the_shared_secret_check_on_api_key() {
+    let preset = Verifier::rootfi_v3("fhsjd").unwrap();
+    let generic = Verifier::shared_secret(HeaderName::from_static("api_key"), "fhsjd").unwrap();
+    assert_eq!(preset.header().as_str(), "api_key");
+    assert_eq!(preset.provider(), "rootfi_v3");
+    assert_eq!(generic.provider(), "shared_secret");
+    let map = headers(&[("api_key", b"fhsjd")]);
+    assert_eq!(preset.verify(&map, b""), Ok(()));
+    assert_eq!(generic.verify(&map, b""), Ok(()));
+}
+
+#[test]
+fn every_preset_header_can_be_renamed() {
+    let body = b"{}";
+    for verifier in [
+        Verifier::railz("s").unwrap(),
+        Verifier::rootfi_v4("s").unwrap(),
+        Verifier::rootfi_v3("s").unwrap(),
+        Verifier::stripe("s").unwrap(),
+        Verifier::standard_webhooks("s").unwrap(),
+        Verifier::bearer("s").unwrap(),
+    ] {
+        let provider = verifier.provider();
+        let renamed = verifier.with_header("x-renamed").unwrap();
+        assert_eq!(renamed.header().as_str(), "x-renamed", "{provider}");
+        assert_eq!(renamed.provider(), provider);
+        let signed = renamed.sign(body, SystemTime::now());
+        assert!(signed.contains_key("x-renamed"), "{provider}");
+        assert_eq!(renamed.verify(&signed, body), Ok(()), "{provider}");
+    }
+    let err = Verifier::railz("s")
+        .unwrap()
+        .with_header("bad name")
+        .unwrap_err();
+    assert_eq!(err.setting(), "header");
+    // Clashing with the scheme's own timestamp header is refused.
+    let err = Verifier::standard_webhooks("s")
+        .unwrap()
+        .with_header("webhook-timestamp")
+        .unwrap_err();
+    assert_eq!(err.setting(), "header");
+}
+
+#[test]
+fn constructors_take_every_secret_form() {
+    let body = b"{}";
+    let reference = Verifier::railz("abc")
+        .unwrap()
+        .sign(body, SystemTime::now());
+    let owned = String::from("abc");
+    for verifier in [
+        Verifier::railz("abc"),
+        Verifier::railz(owned.clone()),
+        Verifier::railz(&owned),
+        Verifier::railz(b"abc".to_vec()),
+        Verifier::railz(&b"abc"[..]),
+        Verifier::railz(b"abc"),
+        Verifier::railz(Secret::new("abc").unwrap()),
+    ] {
+        assert_eq!(verifier.unwrap().verify(&reference, body), Ok(()));
+    }
+    Verifier::rootfi_v3(String::from("t")).unwrap();
+    Verifier::bearer(Secret::new("t").unwrap()).unwrap();
+}
+
+#[test]
+fn a_list_of_secrets_at_construction() {
+    let body = b"{}";
+    let verifier = Verifier::rootfi_v4("new")
+        .unwrap()
+        .also_accepting(["old", "older"])
+        .unwrap();
+    assert_eq!(verifier.keys().active_keys(), 3);
+    for secret in ["new", "old", "older"] {
+        let signed = Verifier::rootfi_v4(secret)
+            .unwrap()
+            .sign(body, SystemTime::now());
+        assert_eq!(verifier.verify(&signed, body), Ok(()), "{secret}");
+    }
+    // The constructor's secret signs.
+    let signed = verifier.sign(body, SystemTime::now());
+    assert_eq!(
+        Verifier::rootfi_v4("new").unwrap().verify(&signed, body),
+        Ok(())
+    );
+    let err = Verifier::rootfi_v4("new")
+        .unwrap()
+        .also_accepting([""])
+        .unwrap_err();
+    assert_eq!(err.setting(), "secret");
+}
+
+#[test]
+fn tolerance_is_set_on_the_verifier() {
+    let verifier = Verifier::railz("s").unwrap();
+    assert_eq!(
+        verifier.timestamp_tolerance(),
+        Some(ledgerhook::signature::DEFAULT_TOLERANCE)
+    );
+    let short = verifier.tolerance(Duration::from_secs(1));
+    assert_eq!(short.timestamp_tolerance(), Some(Duration::from_secs(1)));
+    assert_eq!(short.without_tolerance().timestamp_tolerance(), None);
+    assert_eq!(
+        Verifier::rootfi_v4("s").unwrap().timestamp_tolerance(),
+        None
+    );
 }

@@ -159,7 +159,7 @@ fn build_presets() -> Vec<Preset> {
         },
         Preset {
             name: "rootfi",
-            verifier: clocked(Verifier::rootfi("rootfi_signing_key").expect("valid")),
+            verifier: clocked(Verifier::rootfi_v4("rootfi_signing_key").expect("valid")),
             model: Model::Hmac(HmacModel {
                 header: name("x-rootfi-signature"),
                 layout: Layout::Bare {
@@ -262,10 +262,10 @@ fn build_presets() -> Vec<Preset> {
                     .format(SignatureFormat::key_value_with_timestamp("ts", "s1"))
                     .encoding(Encoding::Base64)
                     .signed_content(SignedContent::TimestampDotBody)
-                    .timestamp_unit(TimestampUnit::Milliseconds)
-                    .tolerance(Duration::from_secs(60)),
+                    .timestamp_unit(TimestampUnit::Milliseconds),
                 b"acme secret",
-            ),
+            )
+            .tolerance(Duration::from_secs(60)),
             model: Model::Hmac(HmacModel {
                 header: name("x-acme-signature"),
                 layout: Layout::KeyValue {
@@ -287,10 +287,10 @@ fn build_presets() -> Vec<Preset> {
                 HmacScheme::new(name("x-v-signature"))
                     .format(SignatureFormat::versioned_list("v2"))
                     .signed_content(SignedContent::TimestampDotBody)
-                    .timestamp_header(name("x-v-timestamp"))
-                    .without_tolerance(),
+                    .timestamp_header(name("x-v-timestamp")),
                 b"versioned",
-            ),
+            )
+            .without_tolerance(),
             model: Model::Hmac(HmacModel {
                 header: name("x-v-signature"),
                 layout: Layout::Versioned { version: "v2" },
