@@ -10,6 +10,9 @@
 //! | [`Verifier::bearer`] | `Authorization: Bearer <token>` (Railz option) | — | none |
 //! | [`Verifier::stripe`] | `Stripe-Signature: t=<s>,v1=<hex>` | `<t>.<body>` | s, ±5 min |
 //! | [`Verifier::standard_webhooks`] | `webhook-signature: v1,<base64>` | `<id>.<t>.<body>` | s, ±5 min |
+//! | [`Verifier::slack`] | `X-Slack-Signature: v0=<hex>` + `X-Slack-Request-Timestamp` | `v0:<t>:<body>` | s, ±5 min |
+//! | [`Verifier::paddle`] | `Paddle-Signature: ts=<s>;h1=<hex>` | `<t>:<body>` | s, ±5 min |
+//! | [`Verifier::github`] | `X-Hub-Signature-256: sha256=<hex>` | body | none |
 //! | [`Verifier::shared_secret`] | any header carrying a fixed token | — | none |
 //! | [`Verifier::hmac`] | anything an [`HmacScheme`] describes | | |
 //!
@@ -19,7 +22,11 @@
 //! [`Verifier::tolerance`] is the one place the replay window is set.
 //!
 //! All HMAC schemes, the presets included, run through one engine configured by
-//! [`HmacScheme`]. The RootFi v4 default is **unverified**: RootFi documents the header name
+//! [`HmacScheme`]: where the signature is and how its header is laid out
+//! ([`SignatureFormat`]: a bare value with an optional or required prefix, a `key=value`
+//! list with configurable separators, keys and several signatures, or a versioned list),
+//! its [`Encoding`] (hex, base64), and the [`SignedContent`] template of literal bytes,
+//! timestamp, headers and body. The RootFi v4 default is **unverified**: RootFi documents the header name
 //! and the signing key but not the algorithm, so every part of it is configurable.
 //!
 //! # Example
@@ -135,6 +142,7 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, HeaderName};
 
 mod clock;
+mod content;
 mod engine;
 mod error;
 mod header;
@@ -225,6 +233,32 @@ impl Verifier {
     /// [`ConfigError`] for setting `secret` when the secret is empty.
     pub fn standard_webhooks(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
         Self::hmac(HmacScheme::standard_webhooks(), secret)
+    }
+
+    /// Slack: `X-Slack-Signature: v0=<hex>` over `v0:<timestamp>:<body>`, timestamp in
+    /// `X-Slack-Request-Timestamp` (seconds), within 5 minutes.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn slack(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::slack(), secret)
+    }
+
+    /// Paddle Billing: `Paddle-Signature: ts=<s>;h1=<hex>` over `<ts>:<body>`, within 5
+    /// minutes.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn paddle(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::paddle(), secret)
+    }
+
+    /// GitHub: `X-Hub-Signature-256: sha256=<hex>` over the body.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn github(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::github(), secret)
     }
 
     /// Any HMAC-SHA256 scheme described by `scheme`, keyed with `secret`.

@@ -10,10 +10,11 @@ use std::time::SystemTime;
 use http::{HeaderMap, HeaderName};
 
 use super::clock::Clock;
+use super::content::{HeaderValues, Parts};
 use super::engine::{Tag, check_tolerance, decode};
 use super::error::{VerificationError, VerificationErrorKind};
 use super::header::{self, Candidates, MAX_SIGNATURES};
-use super::scheme::{Format, HmacScheme, SignedContent, TimestampSource};
+use super::scheme::{Format, HmacScheme, TimestampSource};
 
 /// Whether the timestamp tolerance is applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,18 +35,26 @@ pub(crate) struct Timestamp<'h> {
 pub(crate) struct ParsedSignature<'h> {
     /// The signed timestamp, for schemes that have one.
     pub(crate) timestamp: Option<Timestamp<'h>>,
-    /// The request's headers, for signed content that names them (ids, other headers).
-    pub(crate) headers: &'h HeaderMap,
+    /// The values of the headers the signed content names (ids, ...), in order.
+    pub(crate) signed_headers: HeaderValues<'h>,
     macs: [Tag; MAX_SIGNATURES],
     len: usize,
     /// The clock reading taken for the tolerance, reused for key expiry.
     pub(crate) now: Option<SystemTime>,
 }
 
-impl ParsedSignature<'_> {
+impl<'h> ParsedSignature<'h> {
     /// The candidates that decoded to a MAC of the right length (at least one).
     pub(crate) fn macs(&self) -> &[Tag] {
         self.macs.get(..self.len).unwrap_or_default()
+    }
+
+    /// What the signed content template refers to, besides the body.
+    pub(crate) fn parts(&self) -> Parts<'h> {
+        Parts {
+            timestamp: self.timestamp.map_or(&[][..], |ts| ts.raw),
+            headers: self.signed_headers,
+        }
     }
 }
 
@@ -74,16 +83,14 @@ pub(crate) fn parse<'h>(
     )?;
     let (element_ts, candidates) = split(scheme, value).map_err(on_sig)?;
     let timestamp = timestamp(scheme, headers, element_ts)?;
-    if let SignedContent::IdDotTimestampDotBody { id_header } = &scheme.content {
-        header::single(headers, id_header, VerificationErrorKind::MissingSignature)?;
-    }
+    let signed_headers = HeaderValues::read(&scheme.content, headers)?;
     let (macs, len) = decode_all(scheme, &candidates);
     if len == 0 {
         return Err(on_sig(VerificationErrorKind::SignatureMismatch));
     }
     let mut parsed = ParsedSignature {
         timestamp,
-        headers,
+        signed_headers,
         macs,
         len,
         now: None,
@@ -119,11 +126,8 @@ fn split<'h>(
             None,
             header::parse_bare(value, prefix.as_deref(), *required)?,
         ),
-        Format::KeyValue {
-            signature_key,
-            timestamp_key,
-        } => {
-            let parts = header::parse_key_value(value, signature_key, timestamp_key.as_deref())?;
+        Format::KeyValue(layout) => {
+            let parts = header::parse_key_value(value, layout)?;
             (parts.timestamp, parts.signatures)
         }
         Format::Versioned { version } => (None, header::parse_versioned(value, version)?),

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use http::HeaderName;
 
+use super::content::Piece;
+pub use super::content::SignedContent;
 use crate::ConfigError;
 
 /// The default timestamp tolerance: 5 minutes in both directions.
@@ -48,6 +50,17 @@ pub struct HmacScheme {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignatureFormat(pub(crate) Format);
 
+/// The grammar of a `key=value` list header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyValueLayout {
+    pub(crate) signature_key: Cow<'static, str>,
+    pub(crate) timestamp_key: Option<Cow<'static, str>>,
+    /// Between elements: `,` (Railz, Stripe), `;` (Paddle).
+    pub(crate) element_separator: u8,
+    /// Between a key and its value: `=`.
+    pub(crate) pair_separator: u8,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Format {
     /// The whole value is one signature, maybe after a prefix.
@@ -55,11 +68,8 @@ pub(crate) enum Format {
         prefix: Option<Cow<'static, str>>,
         required: bool,
     },
-    /// `k=v` elements separated by `,`: `t=<ts>,v1=<sig>,v1=<sig>`.
-    KeyValue {
-        signature_key: Cow<'static, str>,
-        timestamp_key: Option<Cow<'static, str>>,
-    },
+    /// `k=v` elements separated by `,` (or other separators): `t=<ts>,v1=<sig>,v1=<sig>`.
+    KeyValue(KeyValueLayout),
     /// Space-separated `<version>,<sig>` entries (Standard Webhooks).
     Versioned { version: Cow<'static, str> },
 }
@@ -99,10 +109,12 @@ impl SignatureFormat {
     /// signature versions without breaking receivers.
     #[must_use]
     pub fn key_value(signature_key: impl Into<Cow<'static, str>>) -> Self {
-        Self(Format::KeyValue {
+        Self(Format::KeyValue(KeyValueLayout {
             signature_key: signature_key.into(),
             timestamp_key: None,
-        })
+            element_separator: b',',
+            pair_separator: b'=',
+        }))
     }
 
     /// Like [`key_value`](Self::key_value), with the timestamp in the element named
@@ -112,10 +124,30 @@ impl SignatureFormat {
         timestamp_key: impl Into<Cow<'static, str>>,
         signature_key: impl Into<Cow<'static, str>>,
     ) -> Self {
-        Self(Format::KeyValue {
+        Self(Format::KeyValue(KeyValueLayout {
             signature_key: signature_key.into(),
             timestamp_key: Some(timestamp_key.into()),
-        })
+            element_separator: b',',
+            pair_separator: b'=',
+        }))
+    }
+
+    /// For `key=value` lists: separates elements with `element` and keys from values with
+    /// `pair` instead of `,` and `=` (Paddle: `ts=<s>;h1=<hex>` is `(';', '=')`). Both must
+    /// be visible ASCII punctuation and differ. No effect on other formats.
+    ///
+    /// ```
+    /// use ledgerhook::signature::SignatureFormat;
+    /// let paddle = SignatureFormat::key_value_with_timestamp("ts", "h1").separators(';', '=');
+    /// ```
+    #[must_use]
+    pub fn separators(mut self, element: char, pair: char) -> Self {
+        if let Format::KeyValue(layout) = &mut self.0 {
+            // Non-ASCII separators are refused by `validate` (kept as NUL here).
+            layout.element_separator = u8::try_from(element).unwrap_or(0);
+            layout.pair_separator = u8::try_from(pair).unwrap_or(0);
+        }
+        self
     }
 
     /// A space-separated list of `<version>,<signature>` entries, as in Standard Webhooks
@@ -129,10 +161,10 @@ impl SignatureFormat {
 
     fn timestamp_key(&self) -> Option<&str> {
         match &self.0 {
-            Format::KeyValue {
+            Format::KeyValue(KeyValueLayout {
                 timestamp_key: Some(key),
                 ..
-            } => Some(key),
+            }) => Some(key),
             _ => None,
         }
     }
@@ -147,21 +179,6 @@ pub enum Encoding {
     Hex,
     /// Standard base64 alphabet, 44 characters with padding (padding optional when verifying).
     Base64,
-}
-
-/// Which bytes the sender signed. The body is always the exact raw bytes received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SignedContent {
-    /// The raw body only.
-    Body,
-    /// `<timestamp as written in the header>.<body>` (Railz, Stripe).
-    TimestampDotBody,
-    /// `<id>.<timestamp>.<body>` with the id taken from `id_header` (Standard Webhooks).
-    IdDotTimestampDotBody {
-        /// The header carrying the message id (e.g. `webhook-id`).
-        id_header: HeaderName,
-    },
 }
 
 /// The unit of a numeric Unix timestamp.
@@ -192,7 +209,7 @@ impl HmacScheme {
             header: signature_header,
             format: SignatureFormat::bare(),
             encoding: Encoding::Hex,
-            content: SignedContent::Body,
+            content: SignedContent::body(),
             timestamp_header: None,
             unit: TimestampUnit::Seconds,
             tolerance: Some(DEFAULT_TOLERANCE),
@@ -217,7 +234,7 @@ impl HmacScheme {
     pub fn railz() -> Self {
         Self::new(HeaderName::from_static("railz-signature"))
             .format(SignatureFormat::key_value_with_timestamp("t", "v"))
-            .signed_content(SignedContent::TimestampDotBody)
+            .signed_content(SignedContent::timestamp_dot_body())
             .timestamp_unit(TimestampUnit::Milliseconds)
             .provider("railz")
     }
@@ -245,7 +262,7 @@ impl HmacScheme {
     pub fn stripe() -> Self {
         Self::new(HeaderName::from_static("stripe-signature"))
             .format(SignatureFormat::key_value_with_timestamp("t", "v1"))
-            .signed_content(SignedContent::TimestampDotBody)
+            .signed_content(SignedContent::timestamp_dot_body())
             .timestamp_unit(TimestampUnit::Seconds)
             .provider("stripe")
     }
@@ -261,12 +278,57 @@ impl HmacScheme {
         Self::new(HeaderName::from_static("webhook-signature"))
             .format(SignatureFormat::versioned_list("v1"))
             .encoding(Encoding::Base64)
-            .signed_content(SignedContent::IdDotTimestampDotBody {
-                id_header: HeaderName::from_static("webhook-id"),
-            })
+            .signed_content(SignedContent::id_dot_timestamp_dot_body(
+                HeaderName::from_static("webhook-id"),
+            ))
             .timestamp_header(HeaderName::from_static("webhook-timestamp"))
             .timestamp_unit(TimestampUnit::Seconds)
             .provider("standard_webhooks")
+    }
+
+    /// [Slack](https://api.slack.com/authentication/verifying-requests-from-slack):
+    /// `X-Slack-Signature: v0=<hex>` over `v0:<timestamp>:<body>`, the timestamp in
+    /// `X-Slack-Request-Timestamp` (seconds), tolerance 5 minutes.
+    #[must_use]
+    pub fn slack() -> Self {
+        Self::new(HeaderName::from_static("x-slack-signature"))
+            .format(SignatureFormat::required_prefix("v0="))
+            .signed_content(SignedContent {
+                pieces: vec![
+                    Piece::Literal(Box::from(&b"v0:"[..])),
+                    Piece::Timestamp,
+                    Piece::Literal(Box::from(&b":"[..])),
+                    Piece::Body,
+                ],
+            })
+            .timestamp_header(HeaderName::from_static("x-slack-request-timestamp"))
+            .timestamp_unit(TimestampUnit::Seconds)
+            .provider("slack")
+    }
+
+    /// [Paddle](https://developer.paddle.com/webhooks/signature-verification) Billing:
+    /// `Paddle-Signature: ts=<s>;h1=<hex>` over `<ts>:<body>`, tolerance 5 minutes.
+    #[must_use]
+    pub fn paddle() -> Self {
+        Self::new(HeaderName::from_static("paddle-signature"))
+            .format(SignatureFormat::key_value_with_timestamp("ts", "h1").separators(';', '='))
+            .signed_content(SignedContent {
+                pieces: vec![
+                    Piece::Timestamp,
+                    Piece::Literal(Box::from(&b":"[..])),
+                    Piece::Body,
+                ],
+            })
+            .timestamp_unit(TimestampUnit::Seconds)
+            .provider("paddle")
+    }
+
+    /// GitHub: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>`, no timestamp.
+    #[must_use]
+    pub fn github() -> Self {
+        Self::new(HeaderName::from_static("x-hub-signature-256"))
+            .format(SignatureFormat::required_prefix("sha256="))
+            .provider("github")
     }
 
     /// Reads the signature from `header` instead.
@@ -335,7 +397,8 @@ impl HmacScheme {
             ));
         }
         let has_timestamp = self.timestamp_source().is_some();
-        let signs_timestamp = !matches!(self.content, SignedContent::Body);
+        self.content.check_shape()?;
+        let signs_timestamp = self.content.signs_timestamp();
         if signs_timestamp && !has_timestamp {
             return Err(ConfigError::conflict(
                 "signed_content",
@@ -350,12 +413,10 @@ impl HmacScheme {
                 "leaves out the scheme's timestamp",
             ));
         }
-        let id_clash = match &self.content {
-            SignedContent::IdDotTimestampDotBody { id_header } => {
-                Some(id_header) == self.timestamp_header.as_ref() || *id_header == self.header
-            }
-            _ => false,
-        };
+        let id_clash = self
+            .content
+            .headers()
+            .any(|name| Some(name) == self.timestamp_header.as_ref() || *name == self.header);
         if id_clash {
             return Err(ConfigError::conflict(
                 "header",
@@ -377,12 +438,24 @@ impl HmacScheme {
                     ));
                 }
             }
-            Format::KeyValue {
+            Format::KeyValue(KeyValueLayout {
                 signature_key,
                 timestamp_key,
-            } => {
-                let keys_ok = is_element_key(signature_key)
-                    && timestamp_key.as_deref().is_none_or(is_element_key);
+                element_separator,
+                pair_separator,
+            }) => {
+                let (element, pair) = (*element_separator, *pair_separator);
+                let separator_ok = |b: u8| b.is_ascii_punctuation();
+                if !separator_ok(element) || !separator_ok(pair) || element == pair {
+                    return Err(ConfigError::invalid(
+                        "format",
+                        "separators must be two different visible ASCII punctuation characters",
+                    ));
+                }
+                let key_ok = |key: &str| {
+                    is_token_text(key) && !key.bytes().any(|b| b == element || b == pair)
+                };
+                let keys_ok = key_ok(signature_key) && timestamp_key.as_deref().is_none_or(key_ok);
                 if !keys_ok {
                     return Err(ConfigError::invalid(
                         "format",
@@ -429,6 +502,9 @@ mod tests {
             HmacScheme::rootfi_v4(),
             HmacScheme::stripe(),
             HmacScheme::standard_webhooks(),
+            HmacScheme::slack(),
+            HmacScheme::paddle(),
+            HmacScheme::github(),
             HmacScheme::new(HeaderName::from_static("x-sig")),
         ] {
             assert_eq!(scheme.validate(), Ok(()), "{scheme:?}");
@@ -437,13 +513,13 @@ mod tests {
 
     #[test]
     fn timestamp_content_needs_a_timestamp_source() {
-        let scheme = HmacScheme::rootfi_v4().signed_content(SignedContent::TimestampDotBody);
+        let scheme = HmacScheme::rootfi_v4().signed_content(SignedContent::timestamp_dot_body());
         assert!(matches!(scheme.validate(), Err(_)));
     }
 
     #[test]
     fn unsigned_timestamp_is_rejected() {
-        let scheme = HmacScheme::railz().signed_content(SignedContent::Body);
+        let scheme = HmacScheme::railz().signed_content(SignedContent::body());
         assert!(matches!(scheme.validate(), Err(_)));
     }
 
@@ -462,6 +538,15 @@ mod tests {
             HmacScheme::rootfi_v4().format(SignatureFormat::optional_prefix("")),
             HmacScheme::rootfi_v4().format(SignatureFormat::required_prefix("sha 256=")),
             HmacScheme::standard_webhooks().format(SignatureFormat::versioned_list("v 1")),
+            HmacScheme::paddle().format(
+                SignatureFormat::key_value_with_timestamp("ts", "h;1").separators(';', '='),
+            ),
+            HmacScheme::paddle()
+                .format(SignatureFormat::key_value_with_timestamp("ts", "h1").separators(';', ';')),
+            HmacScheme::paddle()
+                .format(SignatureFormat::key_value_with_timestamp("ts", "h1").separators('a', '=')),
+            HmacScheme::paddle()
+                .format(SignatureFormat::key_value_with_timestamp("ts", "h1").separators('é', '=')),
         ];
         for scheme in bad {
             assert!(scheme.validate().is_err(), "{scheme:?}");
@@ -476,10 +561,9 @@ mod tests {
             scheme.validate(),
             Err(e) if e.setting() == "header"
         ));
-        let scheme =
-            HmacScheme::standard_webhooks().signed_content(SignedContent::IdDotTimestampDotBody {
-                id_header: HeaderName::from_static("webhook-timestamp"),
-            });
+        let scheme = HmacScheme::standard_webhooks().signed_content(
+            SignedContent::id_dot_timestamp_dot_body(HeaderName::from_static("webhook-timestamp")),
+        );
         assert!(matches!(
             scheme.validate(),
             Err(e) if e.setting() == "header"

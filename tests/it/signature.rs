@@ -754,7 +754,7 @@ fn debug_never_prints_secrets() {
 #[test]
 fn inconsistent_schemes_are_config_errors() {
     let no_timestamp = HmacScheme::rootfi_v4()
-        .signed_content(ledgerhook::signature::SignedContent::TimestampDotBody);
+        .signed_content(ledgerhook::signature::SignedContent::timestamp_dot_body());
     let err = Verifier::hmac(no_timestamp, "k").unwrap_err();
     assert_eq!(err.setting(), "signed_content");
     assert_eq!(err.code(), "conflicting_settings");
@@ -986,4 +986,138 @@ fn tolerance_is_set_on_the_verifier() {
         Verifier::rootfi_v4("s").unwrap().timestamp_tolerance(),
         None
     );
+}
+
+// ---- signature grammar: Slack and Paddle (issue 10) -------------------------------------
+
+/// Slack's documented example (api.slack.com/authentication/verifying-requests-from-slack):
+/// signing secret, `X-Slack-Request-Timestamp: 1531420618` and this slash-command body.
+const SLACK_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+const SLACK_T: u64 = 1_531_420_618;
+const SLACK_BODY: &[u8] = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+// python3 -c "import hmac,hashlib;body=open('/dev/stdin','rb').read().rstrip(b'\n');print('v0='+hmac.new(b'8f742231b10e8888abcd99yyyzzz85a5',b'v0:1531420618:'+body,hashlib.sha256).hexdigest())" <<< '<SLACK_BODY>'
+// (the same value Slack's documentation gives for this example)
+const SLACK_SIG: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+
+/// Paddle Billing's format (developer.paddle.com/webhooks/signature-verification):
+/// `Paddle-Signature: ts=<s>;h1=<hex HMAC-SHA256 of "<ts>:<body>">`.
+const PADDLE_SECRET: &str = "pdl_ntfset_01h8bz7dwgttfjzrxyqsnd5a4q_secretkey";
+const PADDLE_T: u64 = 1_671_552_777;
+const PADDLE_BODY: &[u8] = br#"{"event_id":"evt_01h8bzakzx3hm2fmen703n5q45","event_type":"transaction.completed","occurred_at":"2023-08-21T11:57:47.944Z","notification_id":"ntf_01h8bzam1z32agrxjwhjgqk8w6","data":{"id":"txn_01h8bz9tbf1dkwa5hc8m5vbpfe"}}"#;
+// python3 -c "import hmac,hashlib;print(hmac.new(b'pdl_ntfset_01h8bz7dwgttfjzrxyqsnd5a4q_secretkey',b'1671552777:'+b'<PADDLE_BODY>',hashlib.sha256).hexdigest())"
+const PADDLE_H1: &str = "1d906205f03a95625b1bd2fd062e929b416a014117b395e59b65ade5202da4c8";
+
+#[test]
+fn slack_vector() {
+    let verifier = Verifier::slack(SLACK_SECRET)
+        .unwrap()
+        .with_clock(ManualClock::new(at_s(SLACK_T)));
+    assert_eq!(verifier.provider(), "slack");
+    let ts = SLACK_T.to_string();
+    let map = headers(&[
+        ("x-slack-signature", SLACK_SIG.as_bytes()),
+        ("x-slack-request-timestamp", ts.as_bytes()),
+    ]);
+    assert_eq!(verifier.precheck(&map), Ok(()));
+    assert_eq!(verifier.verify(&map, SLACK_BODY), Ok(()));
+    // `sign` writes exactly the documented headers.
+    let signed = verifier.sign(SLACK_BODY, at_s(SLACK_T));
+    assert_eq!(signed["x-slack-signature"], SLACK_SIG);
+    assert_eq!(signed["x-slack-request-timestamp"], ts.as_str());
+    // The `v0=` prefix is required; the timestamp is signed.
+    let bare = &SLACK_SIG[3..];
+    let no_prefix = headers(&[
+        ("x-slack-signature", bare.as_bytes()),
+        ("x-slack-request-timestamp", ts.as_bytes()),
+    ]);
+    assert_eq!(
+        kind(verifier.verify(&no_prefix, SLACK_BODY)),
+        Kind::InvalidHeader
+    );
+    let other_ts = (SLACK_T + 1).to_string();
+    let moved = headers(&[
+        ("x-slack-signature", SLACK_SIG.as_bytes()),
+        ("x-slack-request-timestamp", other_ts.as_bytes()),
+    ]);
+    assert_eq!(
+        kind(verifier.verify(&moved, SLACK_BODY)),
+        Kind::SignatureMismatch
+    );
+    // Five minutes of tolerance, from the headers alone.
+    let later = verifier.with_clock(ManualClock::new(at_s(SLACK_T + 301)));
+    assert_eq!(kind(later.precheck(&map)), Kind::TimestampTooOld);
+}
+
+#[test]
+fn paddle_vector() {
+    let verifier = Verifier::paddle(PADDLE_SECRET)
+        .unwrap()
+        .with_clock(ManualClock::new(at_s(PADDLE_T)));
+    assert_eq!(verifier.provider(), "paddle");
+    let value = format!("ts={PADDLE_T};h1={PADDLE_H1}");
+    let map = headers(&[("paddle-signature", value.as_bytes())]);
+    assert_eq!(verifier.verify(&map, PADDLE_BODY), Ok(()));
+    assert_eq!(
+        verifier.sign(PADDLE_BODY, at_s(PADDLE_T))["paddle-signature"],
+        value.as_str()
+    );
+    // Several `h1` elements (secret rotation on Paddle's side): one match is enough.
+    let two = format!("ts={PADDLE_T};h1={};h1={PADDLE_H1}", "0".repeat(64));
+    assert_eq!(
+        verifier.verify(
+            &headers(&[("paddle-signature", two.as_bytes())]),
+            PADDLE_BODY
+        ),
+        Ok(())
+    );
+    // A `,` is not Paddle's separator.
+    let comma = format!("ts={PADDLE_T},h1={PADDLE_H1}");
+    assert_eq!(
+        kind(verifier.verify(
+            &headers(&[("paddle-signature", comma.as_bytes())]),
+            PADDLE_BODY
+        )),
+        Kind::InvalidHeader
+    );
+    // The same grammar spelled out with the generic scheme.
+    use ledgerhook::signature::{HmacScheme, SignatureFormat, SignedContent, TimestampUnit};
+    let generic = Verifier::hmac(
+        HmacScheme::new(HeaderName::from_static("paddle-signature"))
+            .format(SignatureFormat::key_value_with_timestamp("ts", "h1").separators(';', '='))
+            .signed_content(SignedContent::template("{timestamp}:{body}").unwrap())
+            .timestamp_unit(TimestampUnit::Seconds),
+        PADDLE_SECRET,
+    )
+    .unwrap()
+    .with_clock(ManualClock::new(at_s(PADDLE_T)));
+    assert_eq!(generic.verify(&map, PADDLE_BODY), Ok(()));
+}
+
+#[test]
+fn templates_can_sign_any_header() {
+    use ledgerhook::signature::{HmacScheme, SignatureFormat, SignedContent};
+    // A made-up scheme: `<x-delivery>|<body>` under `x-sig: sha256=<hex>`.
+    let verifier = Verifier::hmac(
+        HmacScheme::new(HeaderName::from_static("x-sig"))
+            .format(SignatureFormat::required_prefix("sha256="))
+            .signed_content(SignedContent::template("{header:x-delivery}|{body}").unwrap()),
+        "k",
+    )
+    .unwrap();
+    // python3 -c "import hmac,hashlib;print(hmac.new(b'k',b'd-1|{}',hashlib.sha256).hexdigest())"
+    let sig = "sha256=71681325f0f50fd77dd2f6ecb4efb8dab8588b2e4393b21522ed2bf94f7276ad";
+    let vector = headers(&[("x-sig", sig.as_bytes()), ("x-delivery", b"d-1")]);
+    assert_eq!(verifier.verify(&vector, b"{}"), Ok(()));
+    let signed = verifier.sign(b"{}", SystemTime::now());
+    assert!(signed.contains_key("x-delivery"));
+    assert_eq!(verifier.verify(&signed, b"{}"), Ok(()));
+    let mut changed = signed.clone();
+    changed.insert("x-delivery", "other".parse().unwrap());
+    assert_eq!(
+        kind(verifier.verify(&changed, b"{}")),
+        Kind::SignatureMismatch
+    );
+    let mut missing = signed;
+    missing.remove("x-delivery");
+    assert_eq!(kind(verifier.precheck(&missing)), Kind::MissingSignature);
 }

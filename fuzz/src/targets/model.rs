@@ -70,8 +70,10 @@ pub enum Layout {
         /// Whether the prefix must be there.
         required: bool,
     },
-    /// `k=v,k=v`.
+    /// `k=v,k=v` (or with another element separator).
     KeyValue {
+        /// Between elements: `,` or `;` (Paddle).
+        separator: char,
         /// Key of signature elements.
         signature: &'static str,
         /// Key of the timestamp element.
@@ -95,6 +97,9 @@ pub struct HmacModel {
     pub base64: bool,
     /// The timestamp is signed (`<ts>.` before the body).
     pub signs_timestamp: bool,
+    /// What is signed before and after the timestamp: `("", ".")` for `<ts>.<body>`,
+    /// `("v0:", ":")` for Slack, `("", ":")` for Paddle.
+    pub around_timestamp: (&'static str, &'static str),
     /// `<id>.` is signed first, the id taken from this header.
     pub id_header: Option<HeaderName>,
     /// The timestamp has its own header.
@@ -116,7 +121,8 @@ fn clocked(verifier: Verifier) -> Verifier {
 }
 
 /// Every preset: the four named HMAC schemes, four custom ones that cover the other
-/// settings, and the two shared-secret kinds.
+/// settings, Slack and Paddle (literal text around the timestamp, a `;`-separated list), and
+/// the two shared-secret kinds.
 pub static PRESETS: LazyLock<Vec<Preset>> = LazyLock::new(build_presets);
 
 /// The HMAC presets only (a prefix of [`PRESETS`]).
@@ -145,11 +151,13 @@ fn build_presets() -> Vec<Preset> {
             model: Model::Hmac(HmacModel {
                 header: name("railz-signature"),
                 layout: Layout::KeyValue {
+                    separator: ',',
                     signature: "v",
                     timestamp: Some("t"),
                 },
                 base64: false,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: true,
@@ -168,6 +176,7 @@ fn build_presets() -> Vec<Preset> {
                 },
                 base64: false,
                 signs_timestamp: false,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: false,
@@ -181,11 +190,13 @@ fn build_presets() -> Vec<Preset> {
             model: Model::Hmac(HmacModel {
                 header: name("stripe-signature"),
                 layout: Layout::KeyValue {
+                    separator: ',',
                     signature: "v1",
                     timestamp: Some("t"),
                 },
                 base64: false,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: false,
@@ -204,6 +215,7 @@ fn build_presets() -> Vec<Preset> {
                 layout: Layout::Versioned { version: "v1" },
                 base64: true,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: Some(name("webhook-id")),
                 timestamp_header: Some(name("webhook-timestamp")),
                 millis: false,
@@ -227,6 +239,7 @@ fn build_presets() -> Vec<Preset> {
                 },
                 base64: true,
                 signs_timestamp: false,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: false,
@@ -243,11 +256,13 @@ fn build_presets() -> Vec<Preset> {
             model: Model::Hmac(HmacModel {
                 header: name("x-kv-sig"),
                 layout: Layout::KeyValue {
+                    separator: ',',
                     signature: "sig",
                     timestamp: None,
                 },
                 base64: false,
                 signs_timestamp: false,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: false,
@@ -261,7 +276,7 @@ fn build_presets() -> Vec<Preset> {
                 HmacScheme::new(name("x-acme-signature"))
                     .format(SignatureFormat::key_value_with_timestamp("ts", "s1"))
                     .encoding(Encoding::Base64)
-                    .signed_content(SignedContent::TimestampDotBody)
+                    .signed_content(SignedContent::timestamp_dot_body())
                     .timestamp_unit(TimestampUnit::Milliseconds),
                 b"acme secret",
             )
@@ -269,11 +284,13 @@ fn build_presets() -> Vec<Preset> {
             model: Model::Hmac(HmacModel {
                 header: name("x-acme-signature"),
                 layout: Layout::KeyValue {
+                    separator: ',',
                     signature: "s1",
                     timestamp: Some("ts"),
                 },
                 base64: true,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: true,
@@ -286,7 +303,7 @@ fn build_presets() -> Vec<Preset> {
             verifier: hmac(
                 HmacScheme::new(name("x-v-signature"))
                     .format(SignatureFormat::versioned_list("v2"))
-                    .signed_content(SignedContent::TimestampDotBody)
+                    .signed_content(SignedContent::timestamp_dot_body())
                     .timestamp_header(name("x-v-timestamp")),
                 b"versioned",
             )
@@ -296,11 +313,51 @@ fn build_presets() -> Vec<Preset> {
                 layout: Layout::Versioned { version: "v2" },
                 base64: false,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: Some(name("x-v-timestamp")),
                 millis: false,
                 tolerance_s: None,
                 secret: b"versioned".to_vec(),
+            }),
+        },
+        Preset {
+            name: "slack",
+            verifier: clocked(Verifier::slack("8f742231b10e8888abcd99yyyzzz85a5").expect("valid")),
+            model: Model::Hmac(HmacModel {
+                header: name("x-slack-signature"),
+                layout: Layout::Bare {
+                    prefix: Some("v0="),
+                    required: true,
+                },
+                base64: false,
+                signs_timestamp: true,
+                around_timestamp: ("v0:", ":"),
+                id_header: None,
+                timestamp_header: Some(name("x-slack-request-timestamp")),
+                millis: false,
+                tolerance_s: Some(300),
+                secret: b"8f742231b10e8888abcd99yyyzzz85a5".to_vec(),
+            }),
+        },
+        Preset {
+            name: "paddle",
+            verifier: clocked(Verifier::paddle("pdl_ntfset_secret").expect("valid")),
+            model: Model::Hmac(HmacModel {
+                header: name("paddle-signature"),
+                layout: Layout::KeyValue {
+                    separator: ';',
+                    signature: "h1",
+                    timestamp: Some("ts"),
+                },
+                base64: false,
+                signs_timestamp: true,
+                around_timestamp: ("", ":"),
+                id_header: None,
+                timestamp_header: None,
+                millis: false,
+                tolerance_s: Some(300),
+                secret: b"pdl_ntfset_secret".to_vec(),
             }),
         },
         Preset {
@@ -418,10 +475,11 @@ fn parse_layout(layout: Layout, value: &str) -> Option<(Option<&str>, Vec<&str>)
             candidates.push(signature);
         }
         Layout::KeyValue {
+            separator,
             signature,
             timestamp: timestamp_key,
         } => {
-            for element in value.split(',') {
+            for element in value.split(separator) {
                 let (key, val) = element.trim_matches(WS).split_once('=')?;
                 if key.is_empty() {
                     return None;
@@ -470,8 +528,9 @@ impl HmacModel {
             mac.update(b".");
         }
         if self.signs_timestamp {
+            mac.update(self.around_timestamp.0.as_bytes());
             mac.update(timestamp.as_bytes());
-            mac.update(b".");
+            mac.update(self.around_timestamp.1.as_bytes());
         }
         mac.update(body);
         mac.finalize().into_bytes().into()

@@ -48,9 +48,10 @@ fn header_value(model: &HmacModel, mac: &[u8; 32], ts: &str) -> String {
         } => format!("{prefix}{sig}"),
         Layout::Bare { .. } => sig,
         Layout::KeyValue {
+            separator,
             signature,
             timestamp: Some(t),
-        } => format!("{t}={ts},{signature}={sig}"),
+        } => format!("{t}={ts}{separator}{signature}={sig}"),
         Layout::KeyValue { signature, .. } => format!("{signature}={sig}"),
         Layout::Versioned { version } => format!("other,x {version},{sig}"),
     }

@@ -51,7 +51,7 @@ pub fn railz_header(data: &[u8]) {
 }
 
 /// `hmac_header`: the first byte picks one of the HMAC presets (Railz, RootFi, Stripe,
-/// Standard Webhooks and four custom layouts), the rest is its signature header value.
+/// Standard Webhooks, four custom layouts, Slack and Paddle), the rest is its signature header value.
 pub fn hmac_header(data: &[u8]) {
     let presets = hmac_presets();
     let Some((&pick, value)) = data.split_first() else {
