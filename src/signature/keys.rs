@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime};
 use arc_swap::{ArcSwap, Guard};
 use hmac::{Hmac, KeyInit};
 use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroizing;
 
 use super::clock::Clock;
 use crate::{ConfigError, Secret};
@@ -18,8 +20,9 @@ use crate::{ConfigError, Secret};
 pub(crate) struct KeyMaterial {
     /// HMAC-SHA256 keyed once; cloned per request instead of re-keying.
     pub(crate) mac: Hmac<Sha256>,
-    /// SHA-256 of the secret, for constant-time, length-hiding token comparison.
-    pub(crate) token_digest: [u8; 32],
+    /// SHA-256 of the secret, for constant-time, length-hiding token comparison (and for
+    /// finding secrets shared between verifiers). Secret-equivalent for tokens: zeroized.
+    pub(crate) token_digest: Zeroizing<[u8; 32]>,
     /// The secret itself, needed only to write shared-secret headers when signing.
     pub(crate) secret: Secret,
 }
@@ -28,7 +31,7 @@ impl KeyMaterial {
     fn new(secret: Secret) -> Result<Self, ConfigError> {
         let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose())
             .map_err(|_| ConfigError::invalid("secret", "length not accepted by HMAC"))?;
-        let token_digest = Sha256::digest(secret.expose()).into();
+        let token_digest = Zeroizing::new(Sha256::digest(secret.expose()).into());
         Ok(Self {
             mac,
             token_digest,
@@ -253,6 +256,23 @@ impl KeyRing {
             }
         });
         outcome
+    }
+}
+
+impl KeyRing {
+    /// Whether any key active in this ring is also active in `other`, compared in
+    /// constant time (as SHA-256 digests, every pair, no early exit).
+    pub(crate) fn shares_a_key_with(&self, other: &Self) -> bool {
+        let (now, other_now) = (self.clock.now(), other.clock.now());
+        let mine = self.set.load();
+        let theirs = other.set.load();
+        let mut shared = Choice::from(0);
+        for a in mine.entries.iter().filter(|e| e.is_active(now)) {
+            for b in theirs.entries.iter().filter(|e| e.is_active(other_now)) {
+                shared |= a.key.token_digest.ct_eq(&*b.key.token_digest);
+            }
+        }
+        bool::from(shared)
     }
 }
 

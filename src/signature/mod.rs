@@ -134,6 +134,10 @@
 //!   [`KeyRing::MAX_KEYS`] keys: one HMAC over the body per active key at most.
 //! - **Key rotation.** [`KeyRing::rotate`] accepts a new secret at once and keeps the old
 //!   one for a grace period, then refuses it.
+//! - **Never reuse one secret for two providers or schemes.** Railz and the Stripe preset
+//!   both sign `<t>.<body>`, and body-only schemes (RootFi v4, GitHub) are interchangeable:
+//!   with one secret on two routes, a delivery for one verifies on the other.
+//!   [`shared_secrets`] (or [`Verifier::shares_secret_with`]) finds such pairs at startup.
 
 use std::fmt;
 use std::sync::Arc;
@@ -416,6 +420,25 @@ impl Verifier {
         }
     }
 
+    /// Whether this verifier and `other` accept a common secret (any active key of one
+    /// equals any active key of the other), compared in constant time. Run it over your
+    /// configured verifiers at startup (see [`shared_secrets`]): a secret must never be
+    /// reused for two providers or two schemes.
+    ///
+    /// ```
+    /// use ledgerhook::Verifier;
+    ///
+    /// let railz = Verifier::railz("same")?;
+    /// let stripe = Verifier::stripe("same")?;
+    /// assert!(railz.shares_secret_with(&stripe));
+    /// assert!(!railz.shares_secret_with(&Verifier::stripe("other")?));
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn shares_secret_with(&self, other: &Self) -> bool {
+        self.keys.shares_a_key_with(&other.keys)
+    }
+
     /// The secrets this verifier (and every clone of it) accepts; change them at runtime.
     #[must_use]
     pub fn keys(&self) -> &KeyRing {
@@ -562,6 +585,41 @@ impl Verifier {
             Scheme::SharedSecret(scheme) => scheme.sign(key),
         }
     }
+}
+
+/// The pairs of named verifiers that accept a common secret, for a warning at startup.
+///
+/// Never reuse one secret for two providers or schemes: Railz and the Stripe preset both
+/// sign `<t>.<body>`, and every body-only scheme (RootFi v4, GitHub, ...) signs the same
+/// bytes, so a delivery captured on one route would verify on the other. The secrets are
+/// compared as SHA-256 digests in constant time and never shown; the answer holds only the
+/// names.
+///
+/// ```
+/// use ledgerhook::Verifier;
+/// use ledgerhook::signature::shared_secrets;
+///
+/// let railz = Verifier::railz("copied-secret")?;
+/// let rootfi = Verifier::rootfi_v4("copied-secret")?;
+/// let bearer = Verifier::bearer("a-token")?;
+/// let pairs = shared_secrets(&[("railz", &railz), ("rootfi", &rootfi), ("bearer", &bearer)]);
+/// assert_eq!(pairs, [("railz", "rootfi")]);
+/// for (a, b) in pairs {
+///     eprintln!("WARNING: routes {a} and {b} share a webhook secret");
+/// }
+/// # Ok::<(), ledgerhook::ConfigError>(())
+/// ```
+#[must_use]
+pub fn shared_secrets<'n>(verifiers: &[(&'n str, &Verifier)]) -> Vec<(&'n str, &'n str)> {
+    let mut pairs = Vec::new();
+    for (i, (name, verifier)) in verifiers.iter().enumerate() {
+        for (other_name, other) in verifiers.iter().skip(i + 1) {
+            if verifier.shares_secret_with(other) {
+                pairs.push((*name, *other_name));
+            }
+        }
+    }
+    pairs
 }
 
 impl fmt::Debug for Verifier {

@@ -8,6 +8,7 @@
 use http::{HeaderMap, HeaderName};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroizing;
 
 use super::clock::Clock;
 use super::engine::insert;
@@ -72,10 +73,13 @@ impl SharedSecretScheme {
 
     pub(crate) fn sign(&self, key: &KeyMaterial) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        // Tokens were checked to be visible ASCII when added to the key ring.
+        // Tokens were checked to be visible ASCII when added to the key ring, so this
+        // borrows; the `Bearer` copy is zeroized. The returned header value is the caller's
+        // copy (a sender has to put the token on the wire).
         let token = String::from_utf8_lossy(key.secret.expose());
         if self.bearer {
-            insert(&mut headers, &self.header, &format!("Bearer {token}"));
+            let value = Zeroizing::new(format!("Bearer {token}"));
+            insert(&mut headers, &self.header, &value);
         } else {
             insert(&mut headers, &self.header, &token);
         }

@@ -1121,3 +1121,48 @@ fn templates_can_sign_any_header() {
     missing.remove("x-delivery");
     assert_eq!(kind(verifier.precheck(&missing)), Kind::MissingSignature);
 }
+
+// ---- secret hygiene (issue 9 §3) --------------------------------------------------------
+
+#[test]
+fn verifiers_sharing_a_secret_are_found() {
+    use ledgerhook::signature::shared_secrets;
+    let railz = Verifier::railz("copied").unwrap();
+    let stripe = Verifier::stripe("copied").unwrap();
+    let rootfi = Verifier::rootfi_v4("own-secret").unwrap();
+    let v3 = Verifier::rootfi_v3("copied").unwrap();
+    assert!(railz.shares_secret_with(&stripe));
+    assert!(
+        railz.shares_secret_with(&v3),
+        "HMAC keys and tokens compare alike"
+    );
+    assert!(!railz.shares_secret_with(&rootfi));
+    assert_eq!(
+        shared_secrets(&[
+            ("railz", &railz),
+            ("rootfi", &rootfi),
+            ("stripe", &stripe),
+            ("v3", &v3)
+        ]),
+        [("railz", "stripe"), ("railz", "v3"), ("stripe", "v3")]
+    );
+    // An added (rotation) key counts; an expired one does not.
+    rootfi.keys().add("copied").unwrap();
+    assert!(rootfi.shares_secret_with(&railz));
+    rootfi.keys().rotate("fresh", Duration::ZERO).unwrap();
+    assert!(!rootfi.shares_secret_with(&railz));
+    // The Railz/Stripe reuse is a real hazard: a Railz delivery verifies as Stripe-style
+    // when the header is renamed, because both sign `<t>.<body>`... with different units
+    // the tolerance differs, but the MAC is the same.
+    let body = b"{}";
+    let signed = railz.sign(body, SystemTime::now());
+    let value = signed["railz-signature"]
+        .to_str()
+        .unwrap()
+        .replace("v=", "v1=");
+    let as_stripe = headers(&[("stripe-signature", value.as_bytes())]);
+    assert_eq!(
+        stripe.clone().without_tolerance().verify(&as_stripe, body),
+        Ok(())
+    );
+}
