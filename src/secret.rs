@@ -95,8 +95,8 @@ impl<const N: usize> From<&[u8; N]> for Secret {
     }
 }
 
-impl From<&Secret> for Secret {
-    fn from(secret: &Secret) -> Self {
+impl From<&Self> for Secret {
+    fn from(secret: &Self) -> Self {
         secret.clone()
     }
 }

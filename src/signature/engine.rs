@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use hmac::Mac;
 use hmac::digest::FixedOutput;
+use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
@@ -31,6 +31,27 @@ fn tag(key: &KeyMaterial, scheme: &HmacScheme, parts: &Parts<'_>, body: &[u8]) -
     let mut mac = key.mac.clone();
     scheme.content.feed(parts, body, |bytes| mac.update(bytes));
     mac.finalize_fixed().into()
+}
+
+/// Whether the MAC of the signed content under the raw key `key` equals one of `macs`
+/// (for the explainer, off the hot path: keys the HMAC afresh).
+pub(crate) fn matches_raw_key(
+    key: &[u8],
+    scheme: &HmacScheme,
+    parts: &Parts<'_>,
+    body: &[u8],
+    macs: &[Tag],
+) -> bool {
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
+        return false;
+    };
+    scheme.content.feed(parts, body, |bytes| mac.update(bytes));
+    let expected: Tag = mac.finalize_fixed().into();
+    macs.iter()
+        .fold(Choice::from(0), |acc, candidate| {
+            acc | ct_eq(candidate, &expected)
+        })
+        .into()
 }
 
 /// Standard alphabet; padding accepted whether present or not.
@@ -90,7 +111,7 @@ fn encode(encoding: Encoding, tag: &Tag) -> String {
 }
 
 /// `since_epoch` expressed in `unit` (saturating at `u64::MAX`), in `u64` arithmetic.
-fn to_unit(since_epoch: Duration, unit: TimestampUnit) -> u64 {
+pub(crate) fn to_unit(since_epoch: Duration, unit: TimestampUnit) -> u64 {
     match unit {
         TimestampUnit::Seconds => since_epoch.as_secs(),
         TimestampUnit::Milliseconds => since_epoch

@@ -149,6 +149,7 @@ mod clock;
 mod content;
 mod engine;
 mod error;
+mod explain;
 mod header;
 mod keys;
 mod parsed;
@@ -158,6 +159,7 @@ mod shared_secret;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{VerificationError, VerificationErrorKind};
+pub use explain::{BodyChange, Explanation, Finding, SchemeGuess};
 pub use header::MAX_SIGNATURES;
 pub use keys::KeyRing;
 pub use scheme::{

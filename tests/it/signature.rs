@@ -1166,3 +1166,299 @@ fn verifiers_sharing_a_secret_are_found() {
         Ok(())
     );
 }
+
+// ---- signature explainer (issue 12): one delivery per mistake ---------------------------
+
+mod explain {
+    use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use ledgerhook::signature::{BodyChange, Encoding, Finding, HmacScheme, TimestampUnit};
+
+    const NOW_MS: u64 = 1_700_000_000_000;
+
+    fn railz_with(secret: impl Into<Secret>) -> Verifier {
+        Verifier::railz(secret)
+            .unwrap()
+            .with_clock(ManualClock::new(at_ms(NOW_MS)))
+    }
+
+    /// Signed over `signed` by the provider, received as `received` by a verifier keyed
+    /// with `configured`.
+    fn findings(sender: &str, configured: &[u8], signed: &[u8], received: &[u8]) -> Vec<Finding> {
+        let headers = railz_with(sender).sign(signed, at_ms(NOW_MS));
+        let explanation = railz_with(configured).explain(&headers, received);
+        assert!(!explanation.verified());
+        let shown = explanation.to_string();
+        assert!(!shown.contains(sender), "never prints the secret: {shown}");
+        explanation.findings().to_vec()
+    }
+
+    fn body_change(change: BodyChange) -> Vec<Finding> {
+        vec![Finding::BodyReserialized { change }]
+    }
+
+    #[test]
+    fn verifying_delivery_has_no_findings() {
+        let verifier = railz_with("s");
+        let headers = verifier.sign(b"{}", at_ms(NOW_MS));
+        let explanation = verifier.explain(&headers, b"{}");
+        assert!(explanation.verified());
+        assert!(explanation.findings().is_empty());
+        assert_eq!(explanation.to_string(), "the delivery verifies");
+    }
+
+    #[test]
+    fn pretty_printed_body() {
+        let sent = br#"{"data":{"event":"login","ids":[1,2]}}"#;
+        let received = b"{\n  \"data\": {\n    \"event\": \"login\",\n    \"ids\": [\n      1,\n      2\n    ]\n  }\n}";
+        assert_eq!(
+            findings("body-test-secret", b"body-test-secret", sent, received),
+            body_change(BodyChange::PrettyPrinted)
+        );
+    }
+
+    #[test]
+    fn compacted_body() {
+        let sent = b"{\n  \"data\": {\n    \"event\": \"login\"\n  },\n  \"empty\": {}\n}";
+        let received = br#"{"data":{"event":"login"},"empty":{}}"#;
+        assert_eq!(
+            findings("body-test-secret", b"body-test-secret", sent, received),
+            body_change(BodyChange::Compacted)
+        );
+        // Python's `json.dumps` spacing, compacted.
+        let spaced = br#"{"data": {"event": "login"}}"#;
+        assert_eq!(
+            findings(
+                "body-test-secret",
+                b"body-test-secret",
+                spaced,
+                br#"{"data":{"event":"login"}}"#
+            ),
+            body_change(BodyChange::Compacted)
+        );
+    }
+
+    #[test]
+    fn keys_reordered() {
+        let sent = br#"{"a":1,"b":{"c":2,"d":3}}"#;
+        let received = br#"{"b":{"d":3,"c":2},"a":1}"#;
+        assert_eq!(
+            findings("body-test-secret", b"body-test-secret", sent, received),
+            body_change(BodyChange::KeysReordered)
+        );
+    }
+
+    #[test]
+    fn trailing_newline_added_or_removed() {
+        assert_eq!(
+            findings("body-test-secret", b"body-test-secret", b"{}", b"{}\n"),
+            body_change(BodyChange::TrailingNewlineAdded)
+        );
+        assert_eq!(
+            findings("body-test-secret", b"body-test-secret", b"{}\n", b"{}"),
+            body_change(BodyChange::TrailingNewlineRemoved)
+        );
+    }
+
+    #[test]
+    fn secret_with_a_trailing_newline() {
+        assert_eq!(
+            findings("railz-secret", b"railz-secret\n", b"{}", b"{}"),
+            [Finding::SecretWhitespace]
+        );
+        assert_eq!(
+            findings("railz-secret", b"  railz-secret", b"{}", b"{}"),
+            [Finding::SecretWhitespace]
+        );
+    }
+
+    #[test]
+    fn secret_is_the_base64_of_the_key() {
+        let configured = STANDARD.encode("raw-signing-key");
+        assert_eq!(
+            findings("raw-signing-key", configured.as_bytes(), b"{}", b"{}"),
+            [Finding::SecretIsBase64OfKey]
+        );
+    }
+
+    #[test]
+    fn sender_uses_the_base64_of_the_secret() {
+        let sender = STANDARD.encode("configured-key");
+        assert_eq!(
+            findings(&sender, b"configured-key", b"{}", b"{}"),
+            [Finding::SecretShouldBeBase64]
+        );
+    }
+
+    #[test]
+    fn whsec_prefix_left_on_the_secret() {
+        // Standard Webhooks style: `whsec_<base64 of the key>`.
+        let key = b"\x01\x02standard-key\xfe";
+        let configured = format!("whsec_{}", STANDARD.encode(key));
+        let sender = Verifier::standard_webhooks(key).unwrap();
+        let ours = Verifier::standard_webhooks(configured.as_str())
+            .unwrap()
+            .with_clock(ManualClock::new(at_ms(NOW_MS)));
+        let headers = sender.sign(b"{}", at_ms(NOW_MS));
+        let explanation = ours.explain(&headers, b"{}");
+        assert_eq!(
+            explanation.findings(),
+            [Finding::SecretPrefix {
+                prefix: Some("whsec_"),
+                then_base64: true
+            }]
+        );
+        assert!(explanation.to_string().contains("whsec_"));
+        // A plain prefix (the sender's key is the rest as text).
+        assert_eq!(
+            findings("the-key", b"whsec_the-key", b"{}", b"{}"),
+            [Finding::SecretPrefix {
+                prefix: Some("whsec_"),
+                then_base64: false
+            }]
+        );
+    }
+
+    #[test]
+    fn timestamp_in_seconds_where_milliseconds_are_expected() {
+        let seconds = Verifier::hmac(
+            HmacScheme::railz().timestamp_unit(TimestampUnit::Seconds),
+            "k",
+        )
+        .unwrap();
+        let headers = seconds.sign(b"{}", at_ms(NOW_MS));
+        let explanation = railz_with("k").explain(&headers, b"{}");
+        assert_eq!(explanation.error().unwrap().kind(), Kind::TimestampTooOld);
+        assert_eq!(
+            explanation.findings(),
+            [Finding::TimestampUnit {
+                sent: TimestampUnit::Seconds
+            }]
+        );
+        // And the reverse: milliseconds where seconds are expected (Stripe).
+        let millis = Verifier::hmac(
+            HmacScheme::stripe().timestamp_unit(TimestampUnit::Milliseconds),
+            "k",
+        )
+        .unwrap();
+        let headers = millis.sign(b"{}", at_ms(NOW_MS));
+        let stripe = Verifier::stripe("k")
+            .unwrap()
+            .with_clock(ManualClock::new(at_ms(NOW_MS)));
+        assert_eq!(
+            stripe.explain(&headers, b"{}").findings(),
+            [Finding::TimestampUnit {
+                sent: TimestampUnit::Milliseconds
+            }]
+        );
+    }
+
+    #[test]
+    fn clock_skew_beyond_the_tolerance_is_measured() {
+        let headers = railz_with("k").sign(b"{}", at_ms(NOW_MS - 600_000));
+        let explanation = railz_with("k").explain(&headers, b"{}");
+        assert_eq!(
+            explanation.findings(),
+            [Finding::ClockSkew {
+                skew: Duration::from_secs(600),
+                ahead: false,
+                tolerance: Duration::from_secs(300)
+            }]
+        );
+        assert!(
+            explanation.to_string().contains("600.000 s behind"),
+            "{explanation}"
+        );
+        let ahead = railz_with("k").sign(b"{}", at_ms(NOW_MS + 301_000));
+        assert!(matches!(
+            railz_with("k").explain(&ahead, b"{}").findings(),
+            [Finding::ClockSkew { ahead: true, .. }]
+        ));
+    }
+
+    #[test]
+    fn another_routes_secret_matches() {
+        let headers = railz_with("secret-of-route-b").sign(b"{}", at_ms(NOW_MS));
+        let route_a = railz_with("secret-of-route-a");
+        let route_b = railz_with("secret-of-route-b");
+        let rootfi = Verifier::rootfi_v4("rootfi-key").unwrap();
+        let explanation = route_a.explain_with(
+            &headers,
+            b"{}",
+            &[("rootfi", &rootfi), ("railz-b", &route_b)],
+        );
+        assert_eq!(
+            explanation.findings(),
+            [Finding::OtherVerifier {
+                name: "railz-b".into()
+            }]
+        );
+        // Without the list, nothing is known.
+        assert_eq!(
+            route_a.explain(&headers, b"{}").findings(),
+            [Finding::NothingMatched]
+        );
+    }
+
+    #[test]
+    fn rootfi_v4_delivery_in_base64_with_prefix() {
+        // A captured delivery signed base64 with `sha256=`: the default (hex) does not
+        // verify it; the explainer names the configuration that does.
+        let key = "rootfi-signing-key";
+        let sender = Verifier::hmac(
+            HmacScheme::rootfi_v4().encoding(Encoding::Base64).format(
+                ledgerhook::signature::SignatureFormat::required_prefix("sha256="),
+            ),
+            key,
+        )
+        .unwrap();
+        let body = br#"{"webhook_type":"SYNC_COMPLETED"}"#;
+        let headers = sender.sign(body, SystemTime::now());
+        let explanation = Verifier::rootfi_v4(key).unwrap().explain(&headers, body);
+        let [Finding::OtherScheme(guess)] = explanation.findings() else {
+            panic!("{explanation}");
+        };
+        assert_eq!(guess.header, "x-rootfi-signature");
+        assert_eq!(guess.prefix.as_deref(), Some("sha256="));
+        assert_eq!(guess.encoding, Encoding::Base64);
+        assert_eq!(guess.template, "{body}");
+    }
+
+    #[test]
+    fn rootfi_v4_delivery_signing_a_timestamp() {
+        // `<t>.<body>` with the timestamp in its own header, hex: found as such.
+        use ledgerhook::signature::SignedContent;
+        let key = "rootfi-signing-key";
+        let sender = Verifier::hmac(
+            HmacScheme::rootfi_v4()
+                .signed_content(SignedContent::timestamp_dot_body())
+                .timestamp_header(HeaderName::from_static("x-rootfi-timestamp"))
+                .timestamp_unit(TimestampUnit::Seconds),
+            key,
+        )
+        .unwrap();
+        let body = b"{}";
+        let headers = sender.sign(body, SystemTime::now());
+        let explanation = Verifier::rootfi_v4(key).unwrap().explain(&headers, body);
+        assert_eq!(
+            explanation.findings(),
+            [Finding::OtherScheme(ledgerhook::signature::SchemeGuess {
+                header: HeaderName::from_static("x-rootfi-signature"),
+                prefix: None,
+                encoding: Encoding::Hex,
+                template: "{timestamp}.{body}",
+                timestamp_header: Some(HeaderName::from_static("x-rootfi-timestamp")),
+            })]
+        );
+    }
+
+    #[test]
+    fn wrong_token_finds_nothing() {
+        // Tokens with surrounding whitespace are refused at construction, so that mistake
+        // cannot be configured; a wrong token is just wrong.
+        let v3 = Verifier::rootfi_v3("right").unwrap();
+        let map = headers(&[("api_key", b"wrong")]);
+        assert_eq!(v3.explain(&map, b"").findings(), [Finding::NothingMatched]);
+    }
+}
