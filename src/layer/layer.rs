@@ -59,10 +59,9 @@ impl VerifyWebhookLayer<rootfi::Event> {
     where
         H: TryInto<HeaderName>,
     {
-        let header = header
-            .try_into()
-            .map_err(|_| ConfigError::invalid("header", "is not a valid header name"))?;
-        Verifier::shared_secret(header, token).map(Self::new)
+        Verifier::rootfi_v3(token)?
+            .with_header(header)
+            .map(Self::new)
     }
 }
 

@@ -163,6 +163,7 @@ pub(crate) fn verify(
 }
 
 /// Whether any active key's MAC of the signed content equals a decoded candidate.
+#[inline]
 fn matches_a_key(
     scheme: &HmacScheme,
     keys: &KeySet,

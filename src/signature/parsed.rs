@@ -69,6 +69,7 @@ impl<'h> ParsedSignature<'h> {
 /// 4. with [`TimestampCheck::Enforce`], the timestamp is inside the tolerance
 ///    (`TimestampTooOld`, `TimestampInFuture`), so a stale or forged-stale header never
 ///    costs a buffered body.
+#[inline]
 pub(crate) fn parse<'h>(
     scheme: &HmacScheme,
     clock: &dyn Clock,
@@ -117,6 +118,7 @@ pub(crate) fn timestamp_header(scheme: &HmacScheme) -> &HeaderName {
 }
 
 /// The signature header's timestamp element (if the format has one) and its candidates.
+#[inline]
 fn split<'h>(
     scheme: &HmacScheme,
     value: &'h [u8],
@@ -135,6 +137,7 @@ fn split<'h>(
 }
 
 /// The scheme's timestamp, raw (signed as written) and as a number.
+#[inline]
 fn timestamp<'h>(
     scheme: &HmacScheme,
     headers: &'h HeaderMap,
@@ -155,6 +158,7 @@ fn timestamp<'h>(
 
 /// Decodes every candidate once into fixed arrays; those of the wrong length or alphabet
 /// are dropped (they could never match).
+#[inline]
 fn decode_all(scheme: &HmacScheme, candidates: &Candidates<'_>) -> ([Tag; MAX_SIGNATURES], usize) {
     let mut macs = [[0u8; 32]; MAX_SIGNATURES];
     let mut len = 0;
