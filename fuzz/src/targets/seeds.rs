@@ -214,6 +214,25 @@ pub fn all(root: &Path) -> Vec<Seed> {
         }
     }
 
+    // The explainer: every preset's signed request, as sent and with a trailing newline
+    // added to the body (a mistake the explainer names).
+    for preset in PRESETS.iter() {
+        let body: &[u8] = br#"{"data":{"event":"login"},"b":[1,2]}"#;
+        let headers = preset.verifier.sign(body, now());
+        out.push(seed(
+            "explain_request",
+            format!("{}-as_sent", preset.name),
+            request::encode(&headers, body),
+        ));
+        let mut changed = body.to_vec();
+        changed.push(b'\n');
+        out.push(seed(
+            "explain_request",
+            format!("{}-newline_added", preset.name),
+            request::encode(&headers, &changed),
+        ));
+    }
+
     // The layer: every preset with a signed request it accepts (payload type to match),
     // then refusals at each step: size, content type, a failing and a pending body.
     for (index, preset) in PRESETS.iter().enumerate() {
