@@ -88,6 +88,16 @@
 //! # Ok::<(), ledgerhook::ConfigError>(())
 //! ```
 //!
+//! # When a delivery does not verify
+//!
+//! [`Verifier::explain`] (and [`Verifier::explain_with`], given the other configured
+//! routes) tells the operator which common mistake would have made a failed delivery
+//! verify: a re-serialised body, a secret with whitespace, in base64 or with a `whsec_`
+//! prefix, a timestamp in the other unit or a skewed clock (with the measured skew),
+//! another route's secret, or another signed content, encoding or prefix. For RootFi v4,
+//! whose algorithm is undocumented, that last finding is the configuration a captured
+//! delivery needs. It is off the hot path and its findings are never for the caller.
+//!
 //! # Header parsing rules
 //!
 //! - A header must appear on exactly one line; two `Railz-Signature` lines are
