@@ -860,6 +860,30 @@ mod properties {
             }
         }
 
+        /// The explainer reads arbitrary header values and bodies (JSON-looking ones too)
+        /// without panicking, and finds something to say about every refusal.
+        #[test]
+        fn explain_never_panics(
+            value in proptest::collection::vec(any::<u8>(), 0..120),
+            body in prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..64),
+                "[{}\\[\\]\":, \\n\\\\a-z0-9]{0,48}".prop_map(String::into_bytes),
+            ],
+        ) {
+            let Ok(value) = HeaderValue::from_bytes(&value) else { return Ok(()) };
+            for verifier in verifiers() {
+                let mut map = HeaderMap::new();
+                for name in ["railz-signature", "x-rootfi-signature", "webhook-signature",
+                             "webhook-id", "webhook-timestamp", "authorization"] {
+                    map.insert(HeaderName::from_static(name), value.clone());
+                }
+                let explanation = verifier.explain(&map, &body);
+                prop_assert!(!explanation.verified());
+                prop_assert!(!explanation.findings().is_empty());
+                let _ = explanation.to_string();
+            }
+        }
+
         /// Any body round-trips through sign/verify, and any one-bit change is caught.
         #[test]
         fn sign_verify_round_trip(
