@@ -237,8 +237,9 @@ fn idempotency_store(dedup: &Dedup) -> Result<Option<Arc<dyn Store>>, ConfigErro
     #[cfg(not(feature = "redis"))]
     {
         let _ = url;
-        Err(ConfigError::Invalid(
-            "LEDGERHOOK_REDIS_URL needs the `redis` feature: cargo run --features redis --example receiver",
+        Err(ConfigError::invalid(
+            "LEDGERHOOK_REDIS_URL",
+            "needs the `redis` feature: cargo run --features redis --example receiver",
         ))
     }
 }

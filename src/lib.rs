@@ -129,7 +129,7 @@
 //! let body = br#"{"data":{"event":"auth","connectionId":"CON-1","serviceName":"xero"}}"#;
 //! let headers = verifier.sign(body, SystemTime::now());
 //!
-//! verifier.check_headers(&headers)?; // optional: refuse unsigned requests before reading the body
+//! verifier.precheck(&headers)?; // optional: refuse unsigned requests before reading the body
 //! verifier.verify(&headers, body)?; // the signature over these exact bytes
 //! let event = railz::Event::from_slice(body)?;
 //! assert_eq!(event.tag(), "auth");
@@ -194,7 +194,7 @@ pub mod idempotency;
 mod config;
 mod secret;
 
-pub use config::ConfigError;
+pub use config::{ConfigError, ConfigErrorKind};
 pub use secret::Secret;
 pub use signature::{VerificationError, VerificationErrorKind, Verifier};
 

@@ -1,4 +1,4 @@
-//! Secrets: zeroized on drop, redacted in `Debug`, never empty.
+//! Secrets: zeroized on drop, redacted in `Debug`.
 
 use std::fmt;
 
@@ -6,15 +6,20 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::ConfigError;
 
-/// A webhook signing secret or shared token.
+/// A webhook signing secret or shared token: what every [`Verifier`](crate::Verifier)
+/// constructor and [`KeyRing`](crate::signature::KeyRing) method takes.
 ///
-/// The bytes are zeroized when the value is dropped and never appear in `Debug` output.
+/// Built from `&str`, `String`, `&[u8]`, `Vec<u8>` (and references to them) with `From`,
+/// so constructors accept any of them. The bytes are zeroized when the value is dropped
+/// (an owned `String`/`Vec<u8>` handed over is zeroized once copied) and never appear in
+/// `Debug` output. An empty secret is refused by the verifier it is given to.
 ///
 /// ```
-/// use ledgerhook::Secret;
+/// use ledgerhook::{Secret, Verifier};
 ///
-/// let secret = Secret::new("whsec_example")?;
+/// let secret = Secret::from(std::env::var("NO_SUCH_VAR").unwrap_or("whsec_example".into()));
 /// assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
+/// let verifier = Verifier::railz(secret)?;
 /// assert!(Secret::new("").is_err());
 /// # Ok::<(), ledgerhook::ConfigError>(())
 /// ```
@@ -23,21 +28,14 @@ pub struct Secret(Zeroizing<Box<[u8]>>);
 impl Secret {
     /// Wraps secret bytes; empty secrets are rejected.
     ///
-    /// The input buffer is zeroized after it has been copied, so no stray copy of the secret
-    /// is left behind in freed memory.
-    ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] when `bytes` is empty.
+    /// [`ConfigError`] for setting `secret` when `bytes` is empty.
     pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, ConfigError> {
-        let mut bytes = bytes.into();
-        if bytes.is_empty() {
-            return Err(ConfigError::EmptySecret);
+        let secret = Self::from(bytes.into());
+        if secret.expose().is_empty() {
+            return Err(ConfigError::empty("secret"));
         }
-        // Copy into an exactly-sized box instead of `into_boxed_slice`, which may reallocate
-        // and free the original buffer without zeroizing it.
-        let boxed: Box<[u8]> = Box::from(bytes.as_slice());
-        bytes.zeroize();
-        Ok(Self(Zeroizing::new(boxed)))
+        Ok(secret)
     }
 
     /// The secret bytes. Never log them.
@@ -45,11 +43,67 @@ impl Secret {
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
+
+    fn copy(bytes: &[u8]) -> Self {
+        Self(Zeroizing::new(Box::from(bytes)))
+    }
+}
+
+impl From<Vec<u8>> for Secret {
+    /// Copies into an exactly-sized box (instead of `into_boxed_slice`, which may
+    /// reallocate and free the original buffer without zeroizing it), then zeroizes `bytes`.
+    fn from(mut bytes: Vec<u8>) -> Self {
+        let secret = Self::copy(&bytes);
+        bytes.zeroize();
+        secret
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Self::from(text.into_bytes())
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Self {
+        Self::copy(text.as_bytes())
+    }
+}
+
+impl From<&String> for Secret {
+    fn from(text: &String) -> Self {
+        Self::copy(text.as_bytes())
+    }
+}
+
+impl From<&[u8]> for Secret {
+    fn from(bytes: &[u8]) -> Self {
+        Self::copy(bytes)
+    }
+}
+
+impl From<&Vec<u8>> for Secret {
+    fn from(bytes: &Vec<u8>) -> Self {
+        Self::copy(bytes)
+    }
+}
+
+impl<const N: usize> From<&[u8; N]> for Secret {
+    fn from(bytes: &[u8; N]) -> Self {
+        Self::copy(bytes)
+    }
+}
+
+impl From<&Self> for Secret {
+    fn from(secret: &Self) -> Self {
+        secret.clone()
+    }
 }
 
 impl Clone for Secret {
     fn clone(&self) -> Self {
-        Self(Zeroizing::new(Box::from(&**self.0)))
+        Self::copy(self.expose())
     }
 }
 
@@ -65,11 +119,8 @@ mod tests {
 
     #[test]
     fn empty_secret_is_rejected() {
-        assert_eq!(
-            Secret::new(Vec::new()).unwrap_err(),
-            ConfigError::EmptySecret
-        );
-        assert_eq!(Secret::new("").unwrap_err(), ConfigError::EmptySecret);
+        assert_eq!(Secret::new(Vec::new()).unwrap_err().setting(), "secret");
+        assert!(Secret::new("").is_err());
     }
 
     #[test]
@@ -81,9 +132,19 @@ mod tests {
     }
 
     #[test]
-    fn expose_and_clone_keep_the_bytes() {
-        let secret = Secret::new(b"abc".to_vec()).unwrap();
-        assert_eq!(secret.expose(), b"abc");
-        assert_eq!(secret.clone().expose(), b"abc");
+    fn every_form_gives_the_same_bytes() {
+        let forms = [
+            Secret::from("abc"),
+            Secret::from(String::from("abc")),
+            Secret::from(&String::from("abc")),
+            Secret::from(&b"abc"[..]),
+            Secret::from(b"abc"),
+            Secret::from(b"abc".to_vec()),
+            Secret::from(&b"abc".to_vec()),
+            Secret::new("abc").unwrap().clone(),
+        ];
+        for secret in forms {
+            assert_eq!(secret.expose(), b"abc");
+        }
     }
 }

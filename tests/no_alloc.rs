@@ -23,7 +23,7 @@ fn verification_allocates_nothing_per_request() {
         .unwrap();
     let verifiers = [
         Verifier::railz("railz_secret").unwrap(),
-        Verifier::rootfi("rootfi_secret").unwrap(),
+        Verifier::rootfi_v4("rootfi_secret").unwrap(),
         Verifier::hmac(HmacScheme::standard_webhooks(), &sw_key).unwrap(),
         Verifier::hmac(HmacScheme::stripe(), "stripe_secret").unwrap(),
     ];

@@ -19,7 +19,7 @@ pub(crate) fn railz_verifier() -> Verifier {
 
 /// RootFi v4: `X-RootFi-Signature: [sha256=]<hex>` over the body.
 pub(crate) fn rootfi_v4_verifier() -> Verifier {
-    Verifier::rootfi(ROOTFI_SECRET).unwrap()
+    Verifier::rootfi_v4(ROOTFI_SECRET).unwrap()
 }
 
 /// Standard Webhooks: `webhook-signature: v1,<base64>` over `<id>.<ts>.<body>`.

@@ -433,7 +433,7 @@ fn explain_key(
              export ROOTFI_WEBHOOK_SECRET={}\n\n\
              Deliveries will be signed in the `{header}` header. Give the receiver that \
              variable (examples/receiver.rs and `ledgerhook listen` read it), or in code:\n    \
-             Verifier::hmac(HmacScheme::rootfi().signature_header(HeaderName::from_static(\"{header}\")), secret)",
+             Verifier::hmac(HmacScheme::rootfi_v4().signature_header(HeaderName::from_static(\"{header}\")), secret)",
             key.expose()
         );
     } else if let Some(var) = &fields.signing_key_env {

@@ -231,7 +231,7 @@ fn standard_webhooks_key(secret: &str) -> Result<Vec<u8>, Failure> {
 fn hmac_scheme(scheme: SchemeName, args: &SchemeArgs) -> Result<HmacScheme, Failure> {
     let mut hmac = match scheme {
         SchemeName::Railz => HmacScheme::railz(),
-        SchemeName::Rootfi => HmacScheme::rootfi(),
+        SchemeName::Rootfi => HmacScheme::rootfi_v4(),
         SchemeName::Stripe => HmacScheme::stripe(),
         SchemeName::StandardWebhooks => HmacScheme::standard_webhooks(),
         SchemeName::Custom => {
@@ -269,21 +269,15 @@ fn hmac_scheme(scheme: SchemeName, args: &SchemeArgs) -> Result<HmacScheme, Fail
         hmac = hmac.timestamp_header(header_name("--timestamp-header", header)?);
     }
     if let Some(template) = &args.content {
-        let content = match template.as_str() {
-            "{body}" => SignedContent::Body,
-            "{timestamp}.{body}" => SignedContent::TimestampDotBody,
-            "{id}.{timestamp}.{body}" => SignedContent::IdDotTimestampDotBody {
-                id_header: header_name(
-                    "--id-header",
-                    args.id_header.as_deref().unwrap_or("webhook-id"),
-                )?,
-            },
-            other => {
-                return Err(Failure::usage(format!(
-                    "--content {other:?}: use `{{body}}`, `{{timestamp}}.{{body}}` or `{{id}}.{{timestamp}}.{{body}}`"
-                )));
-            }
-        };
+        // `{id}` is shorthand for the id header's value; any other template goes to the
+        // library's template grammar (`{timestamp}`, `{body}`, `{header:<name>}`).
+        let id_header = header_name(
+            "--id-header",
+            args.id_header.as_deref().unwrap_or("webhook-id"),
+        )?;
+        let expanded = template.replace("{id}", &format!("{{header:{id_header}}}"));
+        let content = SignedContent::template(&expanded)
+            .map_err(|err| Failure::usage(format!("--content {template:?}: {err}")))?;
         hmac = hmac.signed_content(content);
     }
     Ok(hmac)

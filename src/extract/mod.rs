@@ -119,7 +119,7 @@ impl VerifiedBytes {
         bytes: Bytes,
     ) -> Result<Self, VerificationError> {
         verifier.verify(headers, &bytes)?;
-        let provider = crate::layer::provider_of(verifier);
+        let provider = verifier.provider();
         Ok(Self::new(bytes, Arc::from(provider)))
     }
 

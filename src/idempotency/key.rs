@@ -169,20 +169,21 @@ impl KeySource {
     /// ```
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] if `pointer` does not start with `/`, or has a `~` not
+    /// [`ConfigError`] if `pointer` does not start with `/`, or has a `~` not
     /// followed by `0` or `1`. (The empty pointer, the whole document, is not an id.)
     ///
     /// [RFC 6901]: https://www.rfc-editor.org/rfc/rfc6901
     pub fn json_pointer(pointer: &str) -> Result<Self, ConfigError> {
         let Some(rest) = pointer.strip_prefix('/') else {
-            return Err(ConfigError::Invalid("JSON pointer must start with '/'"));
+            return Err(ConfigError::invalid("json_pointer", "must start with '/'"));
         };
         let tokens = rest
             .split('/')
             .map(unescape_token)
             .collect::<Option<Vec<_>>>()
-            .ok_or(ConfigError::Invalid(
-                "JSON pointer has '~' not followed by '0' or '1'",
+            .ok_or(ConfigError::invalid(
+                "json_pointer",
+                "has '~' not followed by '0' or '1'",
             ))?;
         Ok(Self {
             kind: Kind::Pointer {

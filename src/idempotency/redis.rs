@@ -143,11 +143,11 @@ impl RedisStore {
     /// [`ping`](Self::ping) to check at start-up.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] if `url` is not a Redis URL.
+    /// [`ConfigError`] if `url` is not a Redis URL.
     pub fn open(url: &str) -> Result<Self, ConfigError> {
         Client::open(url)
             .map(Self::new)
-            .map_err(|_| ConfigError::Invalid("not a Redis URL"))
+            .map_err(|_| ConfigError::invalid("url", "is not a Redis URL"))
     }
 
     /// A store using `client`.

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use crate::Verifier;
-
 /// Body limit for Railz routes (and bearer-token routes, Railz's other option): 256 KiB.
 ///
 /// Railz bodies are a few KiB (one event, its ids and a short `data` object); 256 KiB
@@ -27,20 +25,6 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 1024 * 1024;
 /// bytes for longer is holding memory, not delivering.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The verifier's preset name.
-///
-/// Stand-in for `Verifier::provider()` (being added on the signature branch): at the merge
-/// this becomes `verifier.provider()`.
-pub(crate) fn provider_of(verifier: &Verifier) -> &'static str {
-    match verifier.header().as_str() {
-        "railz-signature" => "railz",
-        "x-rootfi-signature" => "rootfi",
-        "authorization" if verifier.hmac_scheme().is_none() => "bearer",
-        _ if verifier.hmac_scheme().is_none() => "shared_secret",
-        _ => "hmac",
-    }
-}
-
 /// The default body limit for a provider name.
 pub(crate) fn max_body_size_for(provider: &str) -> usize {
     match provider {
@@ -54,18 +38,20 @@ pub(crate) fn max_body_size_for(provider: &str) -> usize {
 mod tests {
     use http::HeaderName;
 
+    use crate::Verifier;
+
     use super::*;
 
     #[test]
     fn presets_get_limits_that_fit_their_payloads() {
         let railz = Verifier::railz("s").unwrap();
-        let rootfi = Verifier::rootfi("s").unwrap();
+        let rootfi = Verifier::rootfi_v4("s").unwrap();
         let bearer = Verifier::bearer("s").unwrap();
         let v3 = Verifier::shared_secret(HeaderName::from_static("api_key"), "s").unwrap();
-        assert_eq!(provider_of(&railz), "railz");
-        assert_eq!(provider_of(&rootfi), "rootfi");
-        assert_eq!(provider_of(&bearer), "bearer");
-        assert_eq!(provider_of(&v3), "shared_secret");
+        assert_eq!(max_body_size_for(railz.provider()), RAILZ_MAX_BODY_SIZE);
+        assert_eq!(max_body_size_for(rootfi.provider()), ROOTFI_MAX_BODY_SIZE);
+        assert_eq!(max_body_size_for(bearer.provider()), RAILZ_MAX_BODY_SIZE);
+        assert_eq!(max_body_size_for(v3.provider()), DEFAULT_MAX_BODY_SIZE);
         assert_eq!(max_body_size_for("railz"), RAILZ_MAX_BODY_SIZE);
         assert_eq!(max_body_size_for("rootfi_v3"), ROOTFI_MAX_BODY_SIZE);
         assert_eq!(max_body_size_for("hmac"), DEFAULT_MAX_BODY_SIZE);

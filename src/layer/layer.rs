@@ -9,7 +9,7 @@ use super::budget::BufferBudget;
 use super::defaults::{self, DEFAULT_BODY_TIMEOUT};
 use super::service::VerifyWebhook;
 use crate::rejection::{RejectionResponse, Responder};
-use crate::{ConfigError, Verifier};
+use crate::{ConfigError, Secret, Verifier};
 
 /// Layer that applies [`VerifyWebhook`]: header precheck, bounded buffering under a shared
 /// budget, signature verification, and [`VerifiedBytes`](crate::extract::VerifiedBytes) in
@@ -43,18 +43,18 @@ impl VerifyWebhookLayer {
     ///
     /// # Errors
     /// [`ConfigError`] when the secret is empty.
-    pub fn railz(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+    pub fn railz(secret: impl Into<crate::Secret>) -> Result<Self, ConfigError> {
         Verifier::railz(secret).map(Self::new)
     }
 
     /// RootFi (Commenda Integrations) v4 deliveries, checked with the webhook's
-    /// `signing_key` using the default v4 scheme of [`Verifier::rootfi`]; body limit
+    /// `signing_key` using the default v4 scheme of [`Verifier::rootfi_v4`]; body limit
     /// [`ROOTFI_MAX_BODY_SIZE`](super::ROOTFI_MAX_BODY_SIZE).
     ///
     /// # Errors
     /// [`ConfigError`] when the secret is empty.
-    pub fn rootfi(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        Verifier::rootfi(secret).map(Self::new)
+    pub fn rootfi(secret: impl Into<crate::Secret>) -> Result<Self, ConfigError> {
+        Verifier::rootfi_v4(secret).map(Self::new)
     }
 
     /// RootFi v3 deliveries, which carry no signature: the custom header `header` you
@@ -65,16 +65,15 @@ impl VerifyWebhookLayer {
     /// `api_key`.
     ///
     /// # Errors
-    /// [`ConfigError::InvalidHeader`] when `header` is not a valid header name,
+    /// [`ConfigError`] when `header` is not a valid header name,
     /// [`ConfigError`] when the token is empty.
-    pub fn rootfi_v3<H>(header: H, token: impl AsRef<[u8]>) -> Result<Self, ConfigError>
+    pub fn rootfi_v3<H>(header: H, token: impl Into<crate::Secret>) -> Result<Self, ConfigError>
     where
         H: TryInto<HeaderName>,
     {
-        let header = header
-            .try_into()
-            .map_err(|_| ConfigError::InvalidHeader("RootFi v3 token header name"))?;
-        Verifier::shared_secret(header, token).map(|v| Self::new(v).provider("rootfi_v3"))
+        Verifier::rootfi_v3(token)?
+            .with_header(header)
+            .map(Self::new)
     }
 
     /// `Authorization: Bearer <token>` (Railz's optional bearer authorization); body limit
@@ -82,7 +81,7 @@ impl VerifyWebhookLayer {
     ///
     /// # Errors
     /// [`ConfigError`] when the token is empty or not visible ASCII.
-    pub fn bearer(token: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+    pub fn bearer(token: impl Into<Secret>) -> Result<Self, ConfigError> {
         Verifier::bearer(token).map(Self::new)
     }
 
@@ -92,7 +91,7 @@ impl VerifyWebhookLayer {
     /// [process-wide buffer budget](BufferBudget::process_default) and the
     /// [`DefaultRejectionResponse`](crate::rejection::DefaultRejectionResponse).
     pub fn new(verifier: Verifier) -> Self {
-        let provider = defaults::provider_of(&verifier);
+        let provider = verifier.provider();
         Self {
             config: Arc::new(Config {
                 verifier,
@@ -121,7 +120,7 @@ impl VerifyWebhookLayer {
     /// The largest body accepted, in bytes (default per provider, see [`new`](Self::new)).
     ///
     /// A larger `Content-Length` is refused with 413 before the body is read (but only once
-    /// the signature header passed the [precheck](crate::Verifier::check_headers): other
+    /// the signature header passed the [precheck](crate::Verifier::precheck): other
     /// callers get 401/400 first); a body that streams past the limit is refused with 413
     /// as soon as it does.
     pub fn max_body_size(mut self, limit: usize) -> Self {

@@ -4,7 +4,7 @@
 //! stack). For each request [`VerifyWebhook`]:
 //!
 //! 1. looks at the headers only, without reading the body, and refuses the request
-//!    - with 401 or 400 if [`Verifier::check_headers`](crate::Verifier::check_headers)
+//!    - with 401 or 400 if [`Verifier::precheck`](crate::Verifier::precheck)
 //!      fails: the signature header is missing or malformed, or (RootFi v3, bearer) the
 //!      shared-secret token is wrong, which is the whole check for those schemes;
 //!    - then with 413 if `Content-Length` exceeds the route's limit;
@@ -84,7 +84,7 @@
 //! use tower::{ServiceBuilder, ServiceExt};
 //!
 //! # async fn run() -> Result<(), tower::BoxError> {
-//! let verifier = Verifier::rootfi("rootfi-signing-key")?;
+//! let verifier = Verifier::rootfi_v4("rootfi-signing-key")?;
 //! let layer = VerifyWebhookLayer::new(verifier)
 //!     .max_body_size(1024 * 1024)
 //!     .body_timeout(Duration::from_secs(10))
@@ -168,5 +168,3 @@ pub use self::defaults::{
 pub use self::future::ResponseFuture;
 pub use self::layer::VerifyWebhookLayer;
 pub use self::service::VerifyWebhook;
-
-pub(crate) use self::defaults::provider_of;

@@ -102,7 +102,7 @@ fn precheck<B: Body>(
 ) -> Result<super::budget::Charge, Rejection> {
     config
         .verifier
-        .check_headers(req.headers())
+        .precheck(req.headers())
         .map_err(Rejection::verification)?;
     let declared = declared_length(req.headers(), req.body());
     if declared > config.max_body_size {

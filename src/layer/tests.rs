@@ -305,7 +305,7 @@ async fn missing_signature_header_is_401() {
     assert_eq!(
         rejection_kind(&response),
         Some(RejectionKind::Verification(
-            VerificationErrorKind::MissingHeader
+            VerificationErrorKind::MissingSignature
         ))
     );
     assert_eq!(calls, 0);
@@ -388,7 +388,7 @@ async fn missing_or_malformed_signature_is_refused_without_reading_the_body() {
         (
             HeaderMap::new(),
             StatusCode::UNAUTHORIZED,
-            VerificationErrorKind::MissingHeader,
+            VerificationErrorKind::MissingSignature,
         ),
         (
             header("railz-signature", "v=abc"),
@@ -424,7 +424,7 @@ async fn wrong_v3_token_is_refused_without_reading_the_body() {
         assert!(matches!(
             rejection_kind(&response),
             Some(RejectionKind::Verification(
-                VerificationErrorKind::TokenMismatch | VerificationErrorKind::MissingHeader
+                VerificationErrorKind::TokenMismatch | VerificationErrorKind::MissingToken
             ))
         ));
         assert!(!polled, "body must not be read");
@@ -862,7 +862,7 @@ async fn default_body_limits_follow_the_provider() {
             .body_timeout(Duration::from_millis(1))
     };
     let forged_rootfi = || {
-        Verifier::rootfi("not-the-secret")
+        Verifier::rootfi_v4("not-the-secret")
             .unwrap()
             .sign(b"x", SystemTime::now())
     };

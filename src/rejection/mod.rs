@@ -163,7 +163,7 @@ impl RejectionKind {
     #[must_use]
     pub fn code(self) -> &'static str {
         match self {
-            Self::Verification(kind) => verification_code(kind),
+            Self::Verification(kind) => kind.code(),
             #[cfg(feature = "events")]
             Self::Payload(kind) => parse_code(kind),
             Self::BodyTooLarge => "too_large",
@@ -221,23 +221,7 @@ impl fmt::Display for RejectionKind {
     }
 }
 
-// Stand-in until `VerificationErrorKind::code()` lands from the signature branch: at the
-// merge this becomes `kind.code()`.
-fn verification_code(kind: VerificationErrorKind) -> &'static str {
-    match kind {
-        VerificationErrorKind::MissingHeader => "missing_signature",
-        VerificationErrorKind::InvalidHeader | VerificationErrorKind::InvalidTimestamp => {
-            "malformed_header"
-        }
-        VerificationErrorKind::TimestampTooOld => "stale_timestamp",
-        VerificationErrorKind::TimestampInFuture => "future_timestamp",
-        VerificationErrorKind::SignatureMismatch => "signature_mismatch",
-        VerificationErrorKind::TokenMismatch => "token_mismatch",
-    }
-}
-
-// Stand-in until `ParseErrorKind::code()` lands from the events branch: at the merge this
-// becomes `kind.code()`.
+// Stand-in until `ParseErrorKind::code()` lands from the events branch.
 #[cfg(feature = "events")]
 fn parse_code(kind: ParseErrorKind) -> &'static str {
     match kind {
@@ -528,11 +512,12 @@ mod tests {
         );
         assert_eq!(rejection.kind(), RejectionKind::BodyRead);
 
-        let rejection =
-            Rejection::verification(VerificationError::new(VerificationErrorKind::MissingHeader));
+        let rejection = Rejection::verification(VerificationError::new(
+            VerificationErrorKind::MissingSignature,
+        ));
         assert_eq!(
             rejection.kind(),
-            RejectionKind::Verification(VerificationErrorKind::MissingHeader)
+            RejectionKind::Verification(VerificationErrorKind::MissingSignature)
         );
         assert!(rejection.verification_error().is_some());
         let store = Rejection::store_unavailable(Duration::from_secs(1), Some("refused".into()));

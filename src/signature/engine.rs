@@ -6,51 +6,20 @@ use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use hmac::digest::FixedOutput;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
 use super::clock::Clock;
+use super::content::{HeaderValues, MAX_HEADER_PIECES, Parts};
 use super::error::{VerificationError, VerificationErrorKind};
-use super::header::{self, Candidates, MAX_SIGNATURES};
 use super::keys::{KeyMaterial, KeySet};
-use super::scheme::{Encoding, Format, HmacScheme, SignedContent, TimestampSource, TimestampUnit};
+use super::parsed::{self, ParsedSignature, TimestampCheck};
+use super::scheme::{Encoding, Format, HmacScheme, TimestampSource, TimestampUnit};
 
-type Tag = [u8; 32];
-
-/// Whether the timestamp tolerance is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TimestampCheck {
-    Enforce,
-    Ignore,
-}
-
-/// What the signed content is made of, as borrowed from the request.
-struct Content<'a> {
-    id: &'a [u8],
-    timestamp: &'a [u8],
-}
-
-impl Content<'_> {
-    /// Feeds the signed content to `mac` piece by piece: no allocation, no body copy.
-    fn feed(&self, content: &SignedContent, mac: &mut Hmac<Sha256>, body: &[u8]) {
-        match content {
-            SignedContent::Body => {}
-            SignedContent::TimestampDotBody => {
-                mac.update(self.timestamp);
-                mac.update(b".");
-            }
-            SignedContent::IdDotTimestampDotBody { .. } => {
-                mac.update(self.id);
-                mac.update(b".");
-                mac.update(self.timestamp);
-                mac.update(b".");
-            }
-        }
-        mac.update(body);
-    }
-}
+/// A decoded or computed HMAC-SHA256 output.
+pub(crate) type Tag = [u8; 32];
 
 /// The MAC of the signed content under `key`.
 ///
@@ -58,10 +27,31 @@ impl Content<'_> {
 /// output in a `CtOutput` whose copy and byte-wise volatile zeroing on drop cost ~20 ns per
 /// request (3 % of a 1 KiB verify). The MAC of received content is not key material; the
 /// keyed state it came from is still zeroized.
-fn tag(key: &KeyMaterial, scheme: &HmacScheme, content: &Content<'_>, body: &[u8]) -> Tag {
+fn tag(key: &KeyMaterial, scheme: &HmacScheme, parts: &Parts<'_>, body: &[u8]) -> Tag {
     let mut mac = key.mac.clone();
-    content.feed(&scheme.content, &mut mac, body);
+    scheme.content.feed(parts, body, |bytes| mac.update(bytes));
     mac.finalize_fixed().into()
+}
+
+/// Whether the MAC of the signed content under the raw key `key` equals one of `macs`
+/// (for the explainer, off the hot path: keys the HMAC afresh).
+pub(crate) fn matches_raw_key(
+    key: &[u8],
+    scheme: &HmacScheme,
+    parts: &Parts<'_>,
+    body: &[u8],
+    macs: &[Tag],
+) -> bool {
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
+        return false;
+    };
+    scheme.content.feed(parts, body, |bytes| mac.update(bytes));
+    let expected: Tag = mac.finalize_fixed().into();
+    macs.iter()
+        .fold(Choice::from(0), |acc, candidate| {
+            acc | ct_eq(candidate, &expected)
+        })
+        .into()
 }
 
 /// Standard alphabet; padding accepted whether present or not.
@@ -73,7 +63,7 @@ const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
 /// Decodes one candidate into a fixed array; anything that is not exactly 32 bytes in the
 /// configured encoding (truncated, extended, bad characters) is `None` and never matches.
 /// Hex is accepted in either case.
-fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
+pub(crate) fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
     let mut out = [0u8; 32];
     match encoding {
         Encoding::Hex => {
@@ -121,7 +111,7 @@ fn encode(encoding: Encoding, tag: &Tag) -> String {
 }
 
 /// `since_epoch` expressed in `unit` (saturating at `u64::MAX`), in `u64` arithmetic.
-fn to_unit(since_epoch: Duration, unit: TimestampUnit) -> u64 {
+pub(crate) fn to_unit(since_epoch: Duration, unit: TimestampUnit) -> u64 {
     match unit {
         TimestampUnit::Seconds => since_epoch.as_secs(),
         TimestampUnit::Milliseconds => since_epoch
@@ -150,12 +140,9 @@ pub(crate) fn check_tolerance(
     }
 }
 
-/// Verifies `headers` + `body` against every active key.
-///
-/// Order: parse every header (malformed → 400), then compare signatures (401), then the
-/// timestamp tolerance. Checking the tolerance last means "too old / in the future" is only
-/// reported for requests that were genuinely signed, which tells an operator it is a replay
-/// or clock skew rather than a forgery.
+/// Verifies `headers` + `body` against every active key: the [`parsed`](super::parsed)
+/// header first (every refusal the headers alone can justify, the tolerance included),
+/// then one HMAC over the signed content per active key until one matches.
 pub(crate) fn verify(
     scheme: &HmacScheme,
     keys: &KeySet,
@@ -164,102 +151,43 @@ pub(crate) fn verify(
     body: &[u8],
     check: TimestampCheck,
 ) -> Result<(), VerificationError> {
-    let sig_header = &scheme.header;
-    let on_sig = |kind| VerificationError::with_header(kind, sig_header.clone());
-    let value = header::single(headers, sig_header)?;
-
-    let (element_ts, candidates): (Option<&[u8]>, Candidates<'_>) = match &scheme.format.0 {
-        Format::Bare { prefix, required } => (
-            None,
-            header::parse_bare(value, prefix.as_deref(), *required).map_err(on_sig)?,
-        ),
-        Format::KeyValue {
-            signature_key,
-            timestamp_key,
-        } => {
-            let parts = header::parse_key_value(value, signature_key, timestamp_key.as_deref())
-                .map_err(on_sig)?;
-            (parts.timestamp, parts.signatures)
-        }
-        Format::Versioned { version } => (
-            None,
-            header::parse_versioned(value, version).map_err(on_sig)?,
-        ),
-    };
-
-    // The timestamp, raw (signed as written) and as a number.
-    let timestamp: Option<(&[u8], u64)> = match scheme.timestamp_source() {
-        None => None,
-        Some(TimestampSource::Element) => {
-            let raw = element_ts.unwrap_or_default();
-            Some((raw, header::parse_timestamp(raw).map_err(on_sig)?))
-        }
-        Some(TimestampSource::Header(name)) => {
-            let raw = header::single(headers, name)?;
-            let value = header::parse_timestamp(raw)
-                .map_err(|kind| VerificationError::with_header(kind, name.clone()))?;
-            Some((raw, value))
-        }
-    };
-    let id = match &scheme.content {
-        SignedContent::IdDotTimestampDotBody { id_header } => header::single(headers, id_header)?,
-        _ => b"",
-    };
-    let content = Content {
-        id,
-        timestamp: timestamp.map_or(&[][..], |(raw, _)| raw),
-    };
-
-    // Decode every candidate once, into fixed arrays (no allocation).
-    let mut decoded = [[0u8; 32]; MAX_SIGNATURES];
-    let mut usable = 0;
-    for candidate in candidates.as_slice() {
-        if let (Some(tag), Some(slot)) =
-            (decode(scheme.encoding, candidate), decoded.get_mut(usable))
-        {
-            *slot = tag;
-            usable += 1;
-        }
+    let parsed = parsed::parse(scheme, clock, headers, check)?;
+    if matches_a_key(scheme, keys, clock, &parsed, body) {
+        Ok(())
+    } else {
+        Err(VerificationError::with_header(
+            VerificationErrorKind::SignatureMismatch,
+            scheme.header.clone(),
+        ))
     }
-    let decoded = decoded.get(..usable).unwrap_or_default();
+}
 
-    let mut now = None;
-    let mut now = || *now.get_or_insert_with(|| clock.now());
-    let mut matched = false;
-    // No HMAC work at all when no candidate can be a 32-byte MAC.
-    if !decoded.is_empty() {
-        let check_expiry = keys.needs_clock();
-        for entry in &keys.entries {
-            if check_expiry && !entry.is_active(now()) {
-                continue;
-            }
-            let expected = tag(&entry.key, scheme, &content, body);
+/// Whether any active key's MAC of the signed content equals a decoded candidate.
+#[inline]
+fn matches_a_key(
+    scheme: &HmacScheme,
+    keys: &KeySet,
+    clock: &dyn Clock,
+    parsed: &ParsedSignature<'_>,
+    body: &[u8],
+) -> bool {
+    let parts = parsed.parts();
+    let now = (keys.needs_clock()).then(|| parsed.now.unwrap_or_else(|| clock.now()));
+    keys.entries
+        .iter()
+        .filter(|entry| now.is_none_or(|now| entry.is_active(now)))
+        .any(|entry| {
+            let expected = tag(&entry.key, scheme, &parts, body);
             // Constant time per comparison; stopping after a match only reveals that the
             // request was genuine, which is not secret.
-            let hit = decoded.iter().fold(Choice::from(0), |acc, candidate| {
-                acc | ct_eq(candidate, &expected)
-            });
-            if bool::from(hit) {
-                matched = true;
-                break;
-            }
-        }
-    }
-    if !matched {
-        return Err(on_sig(VerificationErrorKind::SignatureMismatch));
-    }
-
-    if let (TimestampCheck::Enforce, Some(tolerance), Some((_, ts))) =
-        (check, scheme.tolerance, timestamp)
-    {
-        let ts_header = match scheme.timestamp_source() {
-            Some(TimestampSource::Header(name)) => name,
-            _ => sig_header,
-        };
-        check_tolerance(ts, scheme.unit, tolerance, now())
-            .map_err(|kind| VerificationError::with_header(kind, ts_header.clone()))?;
-    }
-    Ok(())
+            let hit = parsed
+                .macs()
+                .iter()
+                .fold(Choice::from(0), |acc, candidate| {
+                    acc | ct_eq(candidate, &expected)
+                });
+            bool::from(hit)
+        })
 }
 
 /// The headers a sender attaches: signed with `key` at `now`.
@@ -278,40 +206,47 @@ pub(crate) fn sign(
         .to_string()
     });
     let ts = timestamp.as_deref().unwrap_or_default();
-    let id = match &scheme.content {
-        SignedContent::IdDotTimestampDotBody { id_header } => {
-            // A deterministic id: the same body at the same time gets the same id, which is
-            // what a retried delivery looks like.
-            let digest = Sha256::new()
-                .chain_update(ts.as_bytes())
-                .chain_update(b".")
-                .chain_update(body)
-                .finalize();
-            let id = format!(
-                "msg_{}",
-                const_hex::encode(digest.get(..12).unwrap_or_default())
-            );
-            insert(&mut headers, id_header, &id);
-            id
-        }
-        _ => String::new(),
-    };
-    let content = Content {
-        id: id.as_bytes(),
+    // A deterministic id for every header the content names: the same body at the same
+    // time gets the same id, which is what a retried delivery looks like.
+    let digest = Sha256::new()
+        .chain_update(ts.as_bytes())
+        .chain_update(b".")
+        .chain_update(body)
+        .finalize();
+    let id = format!(
+        "msg_{}",
+        const_hex::encode(digest.get(..12).unwrap_or_default())
+    );
+    let ids = [id.as_bytes(); MAX_HEADER_PIECES];
+    for name in scheme.content.headers() {
+        insert(&mut headers, name, &id);
+    }
+    let parts = Parts {
         timestamp: ts.as_bytes(),
+        headers: HeaderValues::from_slice(&ids),
     };
-    let signature = encode(scheme.encoding, &tag(key, scheme, &content, body));
+    let signature = encode(scheme.encoding, &tag(key, scheme, &parts, body));
     let value = match &scheme.format.0 {
         Format::Bare {
             prefix: Some(prefix),
             required: true,
         } => format!("{prefix}{signature}"),
         Format::Bare { .. } => signature,
-        Format::KeyValue {
-            signature_key,
-            timestamp_key: Some(timestamp_key),
-        } => format!("{timestamp_key}={ts},{signature_key}={signature}"),
-        Format::KeyValue { signature_key, .. } => format!("{signature_key}={signature}"),
+        Format::KeyValue(layout) => {
+            let (sep, pair) = (
+                char::from(layout.element_separator),
+                char::from(layout.pair_separator),
+            );
+            match &layout.timestamp_key {
+                Some(ts_key) => {
+                    format!(
+                        "{ts_key}{pair}{ts}{sep}{}{pair}{signature}",
+                        layout.signature_key
+                    )
+                }
+                None => format!("{}{pair}{signature}", layout.signature_key),
+            }
+        }
         Format::Versioned { version } => format!("{version},{signature}"),
     };
     insert(&mut headers, &scheme.header, &value);

@@ -8,8 +8,10 @@ use http::{HeaderName, StatusCode};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VerificationErrorKind {
-    /// A required header (signature, token, timestamp or id) is absent. 401.
-    MissingHeader,
+    /// A header the signature scheme needs (signature, timestamp or id) is absent. 401.
+    MissingSignature,
+    /// The shared-secret or bearer token header is absent. 401.
+    MissingToken,
     /// A header is present but malformed: bad syntax, bytes that are not visible ASCII, a
     /// duplicate element or a duplicate header line, too many signatures. 400.
     InvalidHeader,
@@ -31,7 +33,8 @@ impl VerificationErrorKind {
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::MissingHeader => "required header is missing",
+            Self::MissingSignature => "signature header is missing",
+            Self::MissingToken => "token header is missing",
             Self::InvalidHeader => "header is malformed",
             Self::InvalidTimestamp => "timestamp is malformed",
             Self::TimestampTooOld => "timestamp is older than the tolerance",
@@ -47,11 +50,36 @@ impl VerificationErrorKind {
     pub fn status(self) -> StatusCode {
         match self {
             Self::InvalidHeader | Self::InvalidTimestamp => StatusCode::BAD_REQUEST,
-            Self::MissingHeader
+            Self::MissingSignature
+            | Self::MissingToken
             | Self::TimestampTooOld
             | Self::TimestampInFuture
             | Self::SignatureMismatch
             | Self::TokenMismatch => StatusCode::UNAUTHORIZED,
+        }
+    }
+}
+
+impl VerificationErrorKind {
+    /// A stable, machine-readable code for metrics, logs and users' own error bodies:
+    /// `missing_signature`, `missing_token`, `malformed_header` (a malformed timestamp is a
+    /// malformed header too), `signature_mismatch`, `token_mismatch`, `stale_timestamp`,
+    /// `future_timestamp`. These strings never change.
+    ///
+    /// ```
+    /// use ledgerhook::VerificationErrorKind;
+    /// assert_eq!(VerificationErrorKind::SignatureMismatch.code(), "signature_mismatch");
+    /// ```
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::MissingSignature => "missing_signature",
+            Self::MissingToken => "missing_token",
+            Self::InvalidHeader | Self::InvalidTimestamp => "malformed_header",
+            Self::TimestampTooOld => "stale_timestamp",
+            Self::TimestampInFuture => "future_timestamp",
+            Self::SignatureMismatch => "signature_mismatch",
+            Self::TokenMismatch => "token_mismatch",
         }
     }
 }
@@ -73,7 +101,7 @@ impl fmt::Display for VerificationErrorKind {
 ///
 /// let verifier = Verifier::railz("railz_test_secret")?;
 /// let err = verifier.verify(&HeaderMap::new(), b"{}").unwrap_err();
-/// assert_eq!(err.kind(), VerificationErrorKind::MissingHeader);
+/// assert_eq!(err.kind(), VerificationErrorKind::MissingSignature);
 /// assert_eq!(err.status(), StatusCode::UNAUTHORIZED);
 /// assert_eq!(err.header().map(|h| h.as_str()), Some("railz-signature"));
 /// # Ok::<(), ledgerhook::ConfigError>(())
@@ -142,7 +170,8 @@ mod tests {
             assert_eq!(kind.status(), StatusCode::BAD_REQUEST, "{kind:?}");
         }
         for kind in [
-            MissingHeader,
+            MissingSignature,
+            MissingToken,
             TimestampTooOld,
             TimestampInFuture,
             SignatureMismatch,
@@ -150,6 +179,36 @@ mod tests {
         ] {
             assert_eq!(kind.status(), StatusCode::UNAUTHORIZED, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn codes_are_the_documented_strings() {
+        use VerificationErrorKind::*;
+        let codes: Vec<_> = [
+            MissingSignature,
+            MissingToken,
+            InvalidHeader,
+            InvalidTimestamp,
+            SignatureMismatch,
+            TokenMismatch,
+            TimestampTooOld,
+            TimestampInFuture,
+        ]
+        .map(VerificationErrorKind::code)
+        .into();
+        assert_eq!(
+            codes,
+            [
+                "missing_signature",
+                "missing_token",
+                "malformed_header",
+                "malformed_header",
+                "signature_mismatch",
+                "token_mismatch",
+                "stale_timestamp",
+                "future_timestamp"
+            ]
+        );
     }
 
     #[test]

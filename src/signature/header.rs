@@ -10,6 +10,7 @@
 use http::{HeaderMap, HeaderName};
 
 use super::error::{VerificationError, VerificationErrorKind};
+use super::scheme::KeyValueLayout;
 
 /// The most candidate signatures one signature header may carry.
 pub const MAX_SIGNATURES: usize = 8;
@@ -58,19 +59,17 @@ fn is_visible_ascii(value: &[u8]) -> bool {
     })
 }
 
-/// The one value of header `name`: `MissingHeader` if absent, `InvalidHeader` if it appears
+/// The one value of header `name`: `missing` if absent, `InvalidHeader` if it appears
 /// more than once or is not visible ASCII.
 #[inline]
 pub(crate) fn single<'h>(
     headers: &'h HeaderMap,
     name: &HeaderName,
+    missing: VerificationErrorKind,
 ) -> Result<&'h [u8], VerificationError> {
     let mut values = headers.get_all(name).iter();
     let err = |kind| VerificationError::with_header(kind, name.clone());
-    let value = values
-        .next()
-        .ok_or_else(|| err(VerificationErrorKind::MissingHeader))?
-        .as_bytes();
+    let value = values.next().ok_or_else(|| err(missing))?.as_bytes();
     if values.next().is_some() || !is_visible_ascii(value) {
         return Err(err(VerificationErrorKind::InvalidHeader));
     }
@@ -108,7 +107,7 @@ pub(crate) struct KeyValueParts<'a> {
     pub(crate) signatures: Candidates<'a>,
 }
 
-/// Parses `t=<ts>,v=<sig>,...`.
+/// Parses `t=<ts>,v=<sig>,...` (with the layout's separators and keys).
 ///
 /// Strict where it matters: empty elements, elements without `=`, empty keys, empty
 /// signature values, a repeated timestamp, a missing timestamp or no signature at all are
@@ -117,19 +116,19 @@ pub(crate) struct KeyValueParts<'a> {
 #[inline]
 pub(crate) fn parse_key_value<'a>(
     value: &'a [u8],
-    signature_key: &str,
-    timestamp_key: Option<&str>,
+    layout: &KeyValueLayout,
 ) -> Result<KeyValueParts<'a>, VerificationErrorKind> {
     use VerificationErrorKind::InvalidHeader;
-    let signature_key = signature_key.as_bytes();
-    let timestamp_key = timestamp_key.map(str::as_bytes);
+    let signature_key = layout.signature_key.as_bytes();
+    let timestamp_key = layout.timestamp_key.as_deref().map(str::as_bytes);
+    let (separator, pair) = (layout.element_separator, layout.pair_separator);
     let mut timestamp = None;
     let mut signatures = Candidates::new();
-    // `memchr` finds the `,` with SIMD; a byte-by-byte split was most of this function's
-    // time on an 80-byte Railz header.
+    // `memchr` finds the separator with SIMD; a byte-by-byte split was most of this
+    // function's time on an 80-byte Railz header.
     let mut rest = Some(value);
     while let Some(remaining) = rest {
-        let (element, next) = match memchr::memchr(b',', remaining) {
+        let (element, next) = match memchr::memchr(separator, remaining) {
             Some(comma) => (
                 remaining.get(..comma).unwrap_or_default(),
                 remaining.get(comma + 1..),
@@ -140,7 +139,7 @@ pub(crate) fn parse_key_value<'a>(
         let element = element.trim_ascii();
         let eq = element
             .iter()
-            .position(|&b| b == b'=')
+            .position(|&b| b == pair)
             .ok_or(InvalidHeader)?;
         let (key, val) = (
             element.get(..eq).unwrap_or_default(),
@@ -226,26 +225,51 @@ pub(crate) fn parse_timestamp(raw: &[u8]) -> Result<u64, VerificationErrorKind> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingHeader};
+    use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingSignature};
     use http::HeaderValue;
+
+    fn layout(signature: &'static str, timestamp: Option<&'static str>) -> KeyValueLayout {
+        KeyValueLayout {
+            signature_key: signature.into(),
+            timestamp_key: timestamp.map(Into::into),
+            element_separator: b',',
+            pair_separator: b'=',
+        }
+    }
+
+    #[test]
+    fn key_value_with_other_separators() {
+        let paddle = KeyValueLayout {
+            element_separator: b';',
+            ..layout("h1", Some("ts"))
+        };
+        let parts = parse_key_value(b"ts=1671552777;h1=aa;h1=bb", &paddle).unwrap();
+        assert_eq!(parts.timestamp, Some(&b"1671552777"[..]));
+        assert_eq!(parts.signatures.as_slice(), [b"aa", b"bb"]);
+        // A `,` is now part of a value, not a separator.
+        assert_eq!(
+            parse_key_value(b"ts=1,h1=aa", &paddle).unwrap_err(),
+            InvalidHeader
+        );
+    }
 
     #[test]
     fn key_value_reads_timestamp_and_every_signature() {
-        let parts = parse_key_value(b"t=1619201259010,v=aa,v=bb", "v", Some("t")).unwrap();
+        let parts = parse_key_value(b"t=1619201259010,v=aa,v=bb", &layout("v", Some("t"))).unwrap();
         assert_eq!(parts.timestamp, Some(&b"1619201259010"[..]));
         assert_eq!(parts.signatures.as_slice(), [b"aa", b"bb"]);
     }
 
     #[test]
     fn key_value_tolerates_spaces_around_elements_and_any_order() {
-        let parts = parse_key_value(b" v=aa ,\tt=12 , v=bb", "v", Some("t")).unwrap();
+        let parts = parse_key_value(b" v=aa ,\tt=12 , v=bb", &layout("v", Some("t"))).unwrap();
         assert_eq!(parts.timestamp, Some(&b"12"[..]));
         assert_eq!(parts.signatures.as_slice(), [b"aa", b"bb"]);
     }
 
     #[test]
     fn key_value_ignores_unknown_keys() {
-        let parts = parse_key_value(b"t=1,v0=zz,v=aa,x=", "v", Some("t")).unwrap();
+        let parts = parse_key_value(b"t=1,v0=zz,v=aa,x=", &layout("v", Some("t"))).unwrap();
         assert_eq!(parts.signatures.as_slice(), [b"aa"]);
     }
 
@@ -267,7 +291,7 @@ mod tests {
             "t = 1,v=aa",
         ] {
             assert_eq!(
-                parse_key_value(value.as_bytes(), "v", Some("t")).unwrap_err(),
+                parse_key_value(value.as_bytes(), &layout("v", Some("t"))).unwrap_err(),
                 InvalidHeader,
                 "{value:?}"
             );
@@ -276,10 +300,10 @@ mod tests {
 
     #[test]
     fn key_value_without_timestamp_key() {
-        let parts = parse_key_value(b"v1=aa", "v1", None).unwrap();
+        let parts = parse_key_value(b"v1=aa", &layout("v1", None)).unwrap();
         assert_eq!(parts.timestamp, None);
         // `t` is then just an unknown element.
-        let parts = parse_key_value(b"t=5,v1=aa", "v1", None).unwrap();
+        let parts = parse_key_value(b"t=5,v1=aa", &layout("v1", None)).unwrap();
         assert_eq!(parts.signatures.as_slice(), [b"aa"]);
     }
 
@@ -287,7 +311,7 @@ mod tests {
     fn signature_count_is_capped() {
         let eight = "t=1,v=a,v=b,v=c,v=d,v=e,v=f,v=g,v=h";
         assert_eq!(
-            parse_key_value(eight.as_bytes(), "v", Some("t"))
+            parse_key_value(eight.as_bytes(), &layout("v", Some("t")))
                 .unwrap()
                 .signatures
                 .as_slice()
@@ -296,7 +320,7 @@ mod tests {
         );
         let nine = format!("{eight},v=i");
         assert_eq!(
-            parse_key_value(nine.as_bytes(), "v", Some("t")).unwrap_err(),
+            parse_key_value(nine.as_bytes(), &layout("v", Some("t"))).unwrap_err(),
             InvalidHeader
         );
         let nine_versioned = "v1,a ".repeat(MAX_SIGNATURES + 1);
@@ -373,17 +397,27 @@ mod tests {
     fn single_header_rules() {
         let name = HeaderName::from_static("x-sig");
         let mut headers = HeaderMap::new();
-        assert_eq!(single(&headers, &name).unwrap_err().kind(), MissingHeader);
+        assert_eq!(
+            single(&headers, &name, MissingSignature)
+                .unwrap_err()
+                .kind(),
+            MissingSignature
+        );
 
         headers.insert(&name, HeaderValue::from_static("abc"));
-        assert_eq!(single(&headers, &name).unwrap(), b"abc");
+        assert_eq!(single(&headers, &name, MissingSignature).unwrap(), b"abc");
 
         headers.append(&name, HeaderValue::from_static("abc"));
-        let err = single(&headers, &name).unwrap_err();
+        let err = single(&headers, &name, MissingSignature).unwrap_err();
         assert_eq!(err.kind(), InvalidHeader);
         assert_eq!(err.header(), Some(&name));
 
         headers.insert(&name, HeaderValue::from_bytes(b"ab\xffc").unwrap());
-        assert_eq!(single(&headers, &name).unwrap_err().kind(), InvalidHeader);
+        assert_eq!(
+            single(&headers, &name, MissingSignature)
+                .unwrap_err()
+                .kind(),
+            InvalidHeader
+        );
     }
 }

@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime};
 use arc_swap::{ArcSwap, Guard};
 use hmac::{Hmac, KeyInit};
 use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroizing;
 
 use super::clock::Clock;
 use crate::{ConfigError, Secret};
@@ -18,8 +20,9 @@ use crate::{ConfigError, Secret};
 pub(crate) struct KeyMaterial {
     /// HMAC-SHA256 keyed once; cloned per request instead of re-keying.
     pub(crate) mac: Hmac<Sha256>,
-    /// SHA-256 of the secret, for constant-time, length-hiding token comparison.
-    pub(crate) token_digest: [u8; 32],
+    /// SHA-256 of the secret, for constant-time, length-hiding token comparison (and for
+    /// finding secrets shared between verifiers). Secret-equivalent for tokens: zeroized.
+    pub(crate) token_digest: Zeroizing<[u8; 32]>,
     /// The secret itself, needed only to write shared-secret headers when signing.
     pub(crate) secret: Secret,
 }
@@ -27,8 +30,8 @@ pub(crate) struct KeyMaterial {
 impl KeyMaterial {
     fn new(secret: Secret) -> Result<Self, ConfigError> {
         let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose())
-            .map_err(|_| ConfigError::Invalid("secret length"))?;
-        let token_digest = Sha256::digest(secret.expose()).into();
+            .map_err(|_| ConfigError::invalid("secret", "length not accepted by HMAC"))?;
+        let token_digest = Zeroizing::new(Sha256::digest(secret.expose()).into());
         Ok(Self {
             mac,
             token_digest,
@@ -95,8 +98,14 @@ pub(crate) enum KeyKind {
 /// assert_eq!(verifier.keys().active_keys(), 2);
 /// # Ok::<(), ledgerhook::ConfigError>(())
 /// ```
+///
+/// A `KeyRing` is a handle: clones (and the rings of every clone of the verifier, including
+/// those given another clock with [`Verifier::with_clock`](crate::Verifier::with_clock))
+/// share one set of keys. Each handle reads expiry and rotation times from its verifier's
+/// clock.
+#[derive(Clone)]
 pub struct KeyRing {
-    set: ArcSwap<KeySet>,
+    set: Arc<ArcSwap<KeySet>>,
     clock: Arc<dyn Clock>,
     kind: KeyKind,
 }
@@ -113,21 +122,21 @@ impl KeyRing {
     ) -> Result<Self, ConfigError> {
         let key = Arc::new(KeyMaterial::new(check(kind, secret)?)?);
         Ok(Self {
-            set: ArcSwap::from_pointee(KeySet {
+            set: Arc::new(ArcSwap::from_pointee(KeySet {
                 entries: vec![Entry {
                     key,
                     expires_at: None,
                 }],
-            }),
+            })),
             clock,
             kind,
         })
     }
 
-    /// A ring with the same current keys and kind, using `clock`.
+    /// A handle on the same keys (still shared) that reads time from `clock`.
     pub(crate) fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
         Self {
-            set: ArcSwap::new(self.set.load_full()),
+            set: Arc::clone(&self.set),
             clock,
             kind: self.kind,
         }
@@ -135,10 +144,6 @@ impl KeyRing {
 
     pub(crate) fn clock(&self) -> &dyn Clock {
         &*self.clock
-    }
-
-    pub(crate) fn set_clock(&mut self, clock: Arc<dyn Clock>) {
-        self.clock = clock;
     }
 
     /// The current snapshot (cheap, lock-free).
@@ -149,11 +154,11 @@ impl KeyRing {
     /// Also accepts `secret`, with no expiry. The primary key (used for signing) is unchanged.
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`]; [`ConfigError::TooManyKeys`] when the ring already holds
-    /// [`MAX_KEYS`](Self::MAX_KEYS) active keys; for shared-secret verifiers,
-    /// [`ConfigError::InvalidHeader`] when the token is not visible ASCII.
-    pub fn add(&self, secret: impl AsRef<[u8]>) -> Result<(), ConfigError> {
-        let key = self.material(secret.as_ref())?;
+    /// [`ConfigError`] for setting `secret`: empty; too many keys when the ring already
+    /// holds [`MAX_KEYS`](Self::MAX_KEYS) active keys; for shared-secret verifiers, a token
+    /// that is not visible ASCII.
+    pub fn add(&self, secret: impl Into<Secret>) -> Result<(), ConfigError> {
+        let key = self.material(secret.into())?;
         self.update(|now, entries| {
             let mut next = active(entries, now);
             next.push(Entry {
@@ -168,8 +173,8 @@ impl KeyRing {
     ///
     /// # Errors
     /// As for [`add`](Self::add) (except `TooManyKeys`).
-    pub fn replace(&self, secret: impl AsRef<[u8]>) -> Result<(), ConfigError> {
-        let key = self.material(secret.as_ref())?;
+    pub fn replace(&self, secret: impl Into<Secret>) -> Result<(), ConfigError> {
+        let key = self.material(secret.into())?;
         self.update(|_, _| {
             Ok(vec![Entry {
                 key: Arc::clone(&key),
@@ -184,8 +189,12 @@ impl KeyRing {
     ///
     /// # Errors
     /// As for [`add`](Self::add).
-    pub fn rotate(&self, new: impl AsRef<[u8]>, keep_old_for: Duration) -> Result<(), ConfigError> {
-        let key = self.material(new.as_ref())?;
+    pub fn rotate(
+        &self,
+        new: impl Into<Secret>,
+        keep_old_for: Duration,
+    ) -> Result<(), ConfigError> {
+        let key = self.material(new.into())?;
         self.update(|now, entries| {
             let until = now.checked_add(keep_old_for);
             let mut next = Vec::with_capacity(entries.len() + 1);
@@ -220,8 +229,8 @@ impl KeyRing {
             .count()
     }
 
-    fn material(&self, secret: &[u8]) -> Result<Arc<KeyMaterial>, ConfigError> {
-        let secret = check(self.kind, Secret::new(secret)?)?;
+    fn material(&self, secret: Secret) -> Result<Arc<KeyMaterial>, ConfigError> {
+        let secret = check(self.kind, secret)?;
         Ok(Arc::new(KeyMaterial::new(secret)?))
     }
 
@@ -234,7 +243,7 @@ impl KeyRing {
         let mut outcome = Ok(());
         self.set.rcu(|current| match f(now, &current.entries) {
             Ok(entries) if entries.len() > Self::MAX_KEYS => {
-                outcome = Err(ConfigError::TooManyKeys);
+                outcome = Err(ConfigError::too_many_keys());
                 Arc::clone(current)
             }
             Ok(entries) => {
@@ -250,6 +259,23 @@ impl KeyRing {
     }
 }
 
+impl KeyRing {
+    /// Whether any key active in this ring is also active in `other`, compared in
+    /// constant time (as SHA-256 digests, every pair, no early exit).
+    pub(crate) fn shares_a_key_with(&self, other: &Self) -> bool {
+        let (now, other_now) = (self.clock.now(), other.clock.now());
+        let mine = self.set.load();
+        let theirs = other.set.load();
+        let mut shared = Choice::from(0);
+        for a in mine.entries.iter().filter(|e| e.is_active(now)) {
+            for b in theirs.entries.iter().filter(|e| e.is_active(other_now)) {
+                shared |= a.key.token_digest.ct_eq(&*b.key.token_digest);
+            }
+        }
+        bool::from(shared)
+    }
+}
+
 /// The entries still active at `now`.
 fn active(entries: &[Entry], now: SystemTime) -> Vec<Entry> {
     entries
@@ -259,16 +285,20 @@ fn active(entries: &[Entry], now: SystemTime) -> Vec<Entry> {
         .collect()
 }
 
-/// Tokens are sent as header values, and incoming values are only compared once they are
-/// visible ASCII: a token outside that set could never match.
+/// Secrets are never empty. Tokens are sent as header values, and incoming values are only
+/// compared once they are visible ASCII: a token outside that set could never match.
 fn check(kind: KeyKind, secret: Secret) -> Result<Secret, ConfigError> {
     let bytes = secret.expose();
+    if bytes.is_empty() {
+        return Err(ConfigError::empty("secret"));
+    }
     let header_safe = bytes.iter().all(|&b| b.is_ascii_graphic() || b == b' ')
         && bytes.first() != Some(&b' ')
         && bytes.last() != Some(&b' ');
     if kind == KeyKind::Token && !header_safe {
-        return Err(ConfigError::InvalidHeader(
-            "shared-secret token must be visible ASCII without leading or trailing spaces",
+        return Err(ConfigError::invalid(
+            "secret",
+            "a shared-secret token must be visible ASCII without leading or trailing spaces",
         ));
     }
     Ok(secret)
@@ -348,7 +378,7 @@ mod tests {
         );
         ring.replace("only").unwrap();
         assert_eq!(secrets(&ring, clock.now()), [b"only".to_vec()]);
-        assert_eq!(ring.add(""), Err(ConfigError::EmptySecret));
+        assert_eq!(ring.add(""), Err(ConfigError::empty("secret")));
     }
 
     #[test]
@@ -358,11 +388,11 @@ mod tests {
         for i in 1..KeyRing::MAX_KEYS {
             ring.add(format!("k{i}")).unwrap();
         }
-        assert_eq!(ring.add("one too many"), Err(ConfigError::TooManyKeys));
+        assert_eq!(ring.add("one too many"), Err(ConfigError::too_many_keys()));
         assert_eq!(ring.active_keys(), KeyRing::MAX_KEYS);
         assert_eq!(
             ring.rotate("fresh", Duration::from_secs(1)),
-            Err(ConfigError::TooManyKeys)
+            Err(ConfigError::too_many_keys())
         );
         // Keys that expire at once make room.
         ring.rotate("fresh", Duration::ZERO).unwrap();
@@ -376,10 +406,10 @@ mod tests {
             assert!(matches!(
                 KeyRing::new(
                     KeyKind::Token,
-                    Secret::new(bad).unwrap(),
+                    Secret::from(bad),
                     Arc::clone(&clock)
                 ),
-                Err(ConfigError::InvalidHeader(_))
+                Err(e) if e.setting() == "secret"
             ));
         }
         KeyRing::new(KeyKind::Token, Secret::new("Bearer abc").unwrap(), clock).unwrap();

@@ -5,13 +5,28 @@
 //! | constructor | header | signed bytes | timestamp |
 //! |---|---|---|---|
 //! | [`Verifier::railz`] | `Railz-Signature: t=<ms>,v=<hex>` | `<t>.<body>` | ms, ±5 min |
-//! | [`Verifier::rootfi`] | `X-RootFi-Signature: [sha256=]<hex>` | body | none |
-//! | [`Verifier::shared_secret`] | any header carrying a fixed token (RootFi v3) | — | none |
+//! | [`Verifier::rootfi_v4`] | `X-RootFi-Signature: [sha256=]<hex>` | body | none |
+//! | [`Verifier::rootfi_v3`] | `api_key: <token>` (RootFi v3 custom header) | — | none |
 //! | [`Verifier::bearer`] | `Authorization: Bearer <token>` (Railz option) | — | none |
-//! | [`Verifier::hmac`] | anything an [`HmacScheme`] describes (Stripe-style, Standard Webhooks, ...) | | |
+//! | [`Verifier::stripe`] | `Stripe-Signature: t=<s>,v1=<hex>` | `<t>.<body>` | s, ±5 min |
+//! | [`Verifier::standard_webhooks`] | `webhook-signature: v1,<base64>` | `<id>.<t>.<body>` | s, ±5 min |
+//! | [`Verifier::slack`] | `X-Slack-Signature: v0=<hex>` + `X-Slack-Request-Timestamp` | `v0:<t>:<body>` | s, ±5 min |
+//! | [`Verifier::paddle`] | `Paddle-Signature: ts=<s>;h1=<hex>` | `<t>:<body>` | s, ±5 min |
+//! | [`Verifier::github`] | `X-Hub-Signature-256: sha256=<hex>` | body | none |
+//! | [`Verifier::shared_secret`] | any header carrying a fixed token | — | none |
+//! | [`Verifier::hmac`] | anything an [`HmacScheme`] describes | | |
+//!
+//! Every constructor takes a [`Secret`] (or anything that converts into one: `&str`,
+//! `String`, `&[u8]`, `Vec<u8>`); [`Verifier::also_accepting`] adds more secrets at
+//! construction, [`Verifier::with_header`] renames any preset's header, and
+//! [`Verifier::tolerance`] is the one place the replay window is set.
 //!
 //! All HMAC schemes, the presets included, run through one engine configured by
-//! [`HmacScheme`]. The RootFi v4 default is **unverified**: RootFi documents the header name
+//! [`HmacScheme`]: where the signature is and how its header is laid out
+//! ([`SignatureFormat`]: a bare value with an optional or required prefix, a `key=value`
+//! list with configurable separators, keys and several signatures, or a versioned list),
+//! its [`Encoding`] (hex, base64), and the [`SignedContent`] template of literal bytes,
+//! timestamp, headers and body. The RootFi v4 default is **unverified**: RootFi documents the header name
 //! and the signing key but not the algorithm, so every part of it is configurable.
 //!
 //! # Example
@@ -42,9 +57,12 @@
 //! use ledgerhook::signature::{Encoding, HmacScheme, SignatureFormat, SignedContent, SystemClock};
 //! use ledgerhook::Verifier;
 //!
+//! // RootFi v4 under a custom `signature_header` (same scheme otherwise):
+//! let renamed = Verifier::rootfi_v4("signing_key")?.with_header("x-commenda-signature")?;
+//!
 //! // RootFi under a custom `signature_header`, base64 with a mandatory prefix:
 //! let rootfi = Verifier::hmac(
-//!     HmacScheme::rootfi()
+//!     HmacScheme::rootfi_v4()
 //!         .signature_header(HeaderName::from_static("x-commenda-signature"))
 //!         .format(SignatureFormat::required_prefix("sha256="))
 //!         .encoding(Encoding::Base64),
@@ -59,14 +77,26 @@
 //! .tolerance(Duration::from_secs(120));
 //!
 //! // Railz without a replay window (accept any signed timestamp), and a second secret:
-//! let railz = Verifier::railz("current")?.without_tolerance();
-//! railz.keys().add("previous")?;
+//! let railz = Verifier::railz("current")?
+//!     .without_tolerance()
+//!     .also_accepting(["previous"])?;
 //!
-//! // Railz's optional bearer token, and a RootFi v3 custom header:
+//! // Railz's optional bearer token, and RootFi v3 on its default and a custom header:
 //! let bearer = Verifier::bearer("token-from-railz")?;
-//! let v3 = Verifier::shared_secret(HeaderName::from_static("api_key"), "fhsjd")?;
+//! let v3 = Verifier::rootfi_v3("fhsjd")?;
+//! let v3_custom = Verifier::rootfi_v3("fhsjd")?.with_header("x-token")?;
 //! # Ok::<(), ledgerhook::ConfigError>(())
 //! ```
+//!
+//! # When a delivery does not verify
+//!
+//! [`Verifier::explain`] (and [`Verifier::explain_with`], given the other configured
+//! routes) tells the operator which common mistake would have made a failed delivery
+//! verify: a re-serialised body, a secret with whitespace, in base64 or with a `whsec_`
+//! prefix, a timestamp in the other unit or a skewed clock (with the measured skew),
+//! another route's secret, or another signed content, encoding or prefix. For RootFi v4,
+//! whose algorithm is undocumented, that last finding is the configuration a captured
+//! delivery needs. It is off the hot path and its findings are never for the caller.
 //!
 //! # Header parsing rules
 //!
@@ -85,7 +115,9 @@
 //!   [`InvalidTimestamp`](VerificationErrorKind::InvalidTimestamp) (400). The timestamp is
 //!   signed exactly as written in the header.
 //! - A candidate that is not exactly 32 bytes in the configured encoding (truncated, too
-//!   long, bad characters) never matches: [`SignatureMismatch`](VerificationErrorKind::SignatureMismatch) (401).
+//!   long, bad characters) never matches; a header without any candidate that decodes is
+//!   [`SignatureMismatch`](VerificationErrorKind::SignatureMismatch) (401) from
+//!   [`Verifier::precheck`] already, before the body is read.
 //!
 //! # Security
 //!
@@ -98,8 +130,9 @@
 //!   from the [`Clock`] (default 5 minutes each way, compared in the timestamp's unit:
 //!   exactly the tolerance is accepted, one unit more is not). Inside the window a captured
 //!   request can be replayed; deduplicate deliveries if that matters. The tolerance is
-//!   checked after the signature, so "too old" is only reported for genuinely signed
-//!   requests. RootFi's default scheme carries no timestamp and so has no replay window at
+//!   checked with the headers, before the body is read and before any HMAC work, so a
+//!   flood of stale headers costs no buffering; "too old" therefore does not prove that a
+//!   request was genuinely signed. RootFi's default scheme carries no timestamp and so has no replay window at
 //!   all.
 //! - **Proxies that rewrite the body.** Anything that re-encodes JSON, changes whitespace,
 //!   decompresses or re-chunks into a different byte sequence breaks the signature: such
@@ -111,6 +144,10 @@
 //!   [`KeyRing::MAX_KEYS`] keys: one HMAC over the body per active key at most.
 //! - **Key rotation.** [`KeyRing::rotate`] accepts a new secret at once and keeps the old
 //!   one for a grace period, then refuses it.
+//! - **Never reuse one secret for two providers or schemes.** Railz and the Stripe preset
+//!   both sign `<t>.<body>`, and body-only schemes (RootFi v4, GitHub) are interchangeable:
+//!   with one secret on two routes, a delivery for one verifies on the other.
+//!   [`shared_secrets`] (or [`Verifier::shares_secret_with`]) finds such pairs at startup.
 
 use std::fmt;
 use std::sync::Arc;
@@ -119,16 +156,20 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, HeaderName};
 
 mod clock;
+mod content;
 mod engine;
 mod error;
+mod explain;
 mod header;
 mod keys;
+mod parsed;
 mod request;
 mod scheme;
 mod shared_secret;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{VerificationError, VerificationErrorKind};
+pub use explain::{BodyChange, Explanation, Finding, SchemeGuess};
 pub use header::MAX_SIGNATURES;
 pub use keys::KeyRing;
 pub use scheme::{
@@ -136,19 +177,19 @@ pub use scheme::{
 };
 
 use crate::{ConfigError, Secret};
-use engine::TimestampCheck;
 use keys::KeyKind;
+use parsed::TimestampCheck;
 use shared_secret::SharedSecretScheme;
 
 /// Verifies one provider's signature scheme over the raw body.
 ///
-/// Cheap to clone (two `Arc`s), `Send + Sync`. Clones share the [`KeyRing`], so a secret
+/// Cheap to clone (three `Arc`s), `Send + Sync`. Clones share the [`KeyRing`], so a secret
 /// rotated through one clone is seen by all of them. See the [module docs](self) for
 /// examples and the security model.
 #[derive(Clone)]
 pub struct Verifier {
     scheme: Arc<Scheme>,
-    keys: Arc<KeyRing>,
+    keys: KeyRing,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,43 +203,102 @@ impl Verifier {
     /// within 5 minutes. Same as `Verifier::hmac(HmacScheme::railz(), secret)`.
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn railz(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn railz(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
         Self::hmac(HmacScheme::railz(), secret)
     }
 
     /// RootFi v4 default: `X-RootFi-Signature: [sha256=]<hex HMAC-SHA256 of the body>`.
-    /// Same as `Verifier::hmac(HmacScheme::rootfi(), secret)`; see [`HmacScheme::rootfi`]
-    /// for why this default is unverified and how to change it.
+    /// Same as `Verifier::hmac(HmacScheme::rootfi_v4(), secret)`; see
+    /// [`HmacScheme::rootfi_v4`] for why this default is unverified and how to change it
+    /// (and [`Verifier::explain`] to find the configuration a captured delivery needs).
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret.
-    pub fn rootfi(secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        Self::hmac(HmacScheme::rootfi(), secret)
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn rootfi_v4(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::rootfi_v4(), secret)
+    }
+
+    /// RootFi v3: the shared-secret check ([`shared_secret`](Self::shared_secret)) on
+    /// RootFi's default custom header `api_key`. Change the header with
+    /// [`with_header`](Self::with_header) to match the header configured on the webhook.
+    ///
+    /// # Errors
+    /// As for [`shared_secret`](Self::shared_secret).
+    pub fn rootfi_v3(token: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::token_check(
+            HeaderName::from_static("api_key"),
+            false,
+            "rootfi_v3",
+            token,
+        )
+    }
+
+    /// Stripe-style: `Stripe-Signature: t=<s>,v1=<hex>` over `<t>.<body>`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn stripe(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::stripe(), secret)
+    }
+
+    /// Standard Webhooks: `webhook-signature: v1,<base64>` over `<id>.<t>.<body>`. Pass the
+    /// base64-decoded bytes after `whsec_` as the secret.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn standard_webhooks(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::standard_webhooks(), secret)
+    }
+
+    /// Slack: `X-Slack-Signature: v0=<hex>` over `v0:<timestamp>:<body>`, timestamp in
+    /// `X-Slack-Request-Timestamp` (seconds), within 5 minutes.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn slack(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::slack(), secret)
+    }
+
+    /// Paddle Billing: `Paddle-Signature: ts=<s>;h1=<hex>` over `<ts>:<body>`, within 5
+    /// minutes.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn paddle(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::paddle(), secret)
+    }
+
+    /// GitHub: `X-Hub-Signature-256: sha256=<hex>` over the body.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `secret` when the secret is empty.
+    pub fn github(secret: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::hmac(HmacScheme::github(), secret)
     }
 
     /// Any HMAC-SHA256 scheme described by `scheme`, keyed with `secret`.
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty secret; [`ConfigError::Invalid`] or
-    /// [`ConfigError::InvalidHeader`] when the scheme's settings do not fit together.
-    pub fn hmac(scheme: HmacScheme, secret: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
+    /// [`ConfigError`] for setting `secret` when the secret is empty, or naming the scheme
+    /// setting that does not fit the others.
+    pub fn hmac(scheme: HmacScheme, secret: impl Into<Secret>) -> Result<Self, ConfigError> {
         scheme.validate()?;
-        Self::build(Scheme::Hmac(scheme), KeyKind::Hmac, secret.as_ref())
+        Self::build(Scheme::Hmac(scheme), KeyKind::Hmac, secret.into())
     }
 
     /// A shared-secret header: the request must carry `header: <token>` exactly (RootFi v3
-    /// custom headers such as `api_key`). Compared in constant time.
+    /// uses this with its custom header; see [`rootfi_v3`](Self::rootfi_v3)). Compared in
+    /// constant time.
     ///
     /// # Errors
-    /// [`ConfigError::EmptySecret`] for an empty token; [`ConfigError::InvalidHeader`] when
-    /// the token is not visible ASCII (it could never arrive in a header).
-    pub fn shared_secret(header: HeaderName, token: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        let scheme = SharedSecretScheme {
-            header,
-            bearer: false,
-        };
-        Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.as_ref())
+    /// [`ConfigError`] for setting `secret` when the token is empty or not visible ASCII
+    /// (it could never arrive in a header).
+    pub fn shared_secret(
+        header: HeaderName,
+        token: impl Into<Secret>,
+    ) -> Result<Self, ConfigError> {
+        Self::token_check(header, false, "shared_secret", token)
     }
 
     /// `Authorization: Bearer <token>` (Railz's optional bearer authorization). The scheme
@@ -206,39 +306,105 @@ impl Verifier {
     ///
     /// # Errors
     /// As for [`shared_secret`](Self::shared_secret).
-    pub fn bearer(token: impl AsRef<[u8]>) -> Result<Self, ConfigError> {
-        let scheme = SharedSecretScheme {
-            header: http::header::AUTHORIZATION,
-            bearer: true,
-        };
-        Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.as_ref())
+    pub fn bearer(token: impl Into<Secret>) -> Result<Self, ConfigError> {
+        Self::token_check(http::header::AUTHORIZATION, true, "bearer", token)
     }
 
-    fn build(scheme: Scheme, kind: KeyKind, secret: &[u8]) -> Result<Self, ConfigError> {
-        let keys = KeyRing::new(kind, Secret::new(secret)?, Arc::new(SystemClock))?;
+    fn token_check(
+        header: HeaderName,
+        bearer: bool,
+        provider: &'static str,
+        token: impl Into<Secret>,
+    ) -> Result<Self, ConfigError> {
+        let scheme = SharedSecretScheme {
+            header,
+            bearer,
+            provider,
+        };
+        Self::build(Scheme::SharedSecret(scheme), KeyKind::Token, token.into())
+    }
+
+    fn build(scheme: Scheme, kind: KeyKind, secret: Secret) -> Result<Self, ConfigError> {
+        let keys = KeyRing::new(kind, secret, Arc::new(SystemClock))?;
         Ok(Self {
             scheme: Arc::new(scheme),
-            keys: Arc::new(keys),
+            keys,
         })
+    }
+
+    /// Also accepts each of `secrets` (no expiry), e.g. the previous secrets during a
+    /// rotation; the constructor's secret stays the primary one used by
+    /// [`sign`](Self::sign).
+    ///
+    /// ```
+    /// use ledgerhook::Verifier;
+    ///
+    /// let verifier = Verifier::railz("current")?.also_accepting(["previous", "older"])?;
+    /// assert_eq!(verifier.keys().active_keys(), 3);
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As for [`KeyRing::add`].
+    pub fn also_accepting<S: Into<Secret>>(
+        self,
+        secrets: impl IntoIterator<Item = S>,
+    ) -> Result<Self, ConfigError> {
+        for secret in secrets {
+            self.keys.add(secret)?;
+        }
+        Ok(self)
+    }
+
+    /// Reads the signature (or the token) from `header` instead of the preset's default,
+    /// keeping every other setting: a RootFi v4 webhook with a custom `signature_header`, a
+    /// RootFi v3 custom token header, a Stripe-style sender under its own name.
+    ///
+    /// ```
+    /// use ledgerhook::Verifier;
+    ///
+    /// let v4 = Verifier::rootfi_v4("signing_key")?.with_header("x-commenda-signature")?;
+    /// let v3 = Verifier::rootfi_v3("token")?.with_header("x-webhook-token")?;
+    /// assert_eq!(v3.header().as_str(), "x-webhook-token");
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError`] for setting `header` when `header` is not a valid header name or
+    /// clashes with another header of the scheme.
+    pub fn with_header<H>(mut self, header: H) -> Result<Self, ConfigError>
+    where
+        H: TryInto<HeaderName>,
+    {
+        let header = header
+            .try_into()
+            .map_err(|_| ConfigError::invalid("header", "is not a valid header name"))?;
+        match Arc::make_mut(&mut self.scheme) {
+            Scheme::Hmac(scheme) => {
+                let changed = scheme.clone().signature_header(header);
+                changed.validate()?;
+                *scheme = changed;
+            }
+            Scheme::SharedSecret(scheme) => scheme.header = header,
+        }
+        Ok(self)
     }
 
     /// Uses `clock` for timestamp tolerance, key expiry and
     /// [`signed_request`](Self::signed_request) (e.g. a [`ManualClock`] in tests).
     ///
-    /// Meant for construction: if this verifier was already cloned, it gets its own key
-    /// ring holding the same keys, no longer shared with those clones.
+    /// The key ring stays shared with every earlier clone: a secret rotated through any of
+    /// them is seen by this one too.
     #[must_use]
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        let clock: Arc<dyn Clock> = Arc::new(clock);
-        match Arc::get_mut(&mut self.keys) {
-            Some(keys) => keys.set_clock(clock),
-            None => self.keys = Arc::new(self.keys.with_clock(clock)),
-        }
+        self.keys = self.keys.with_clock(Arc::new(clock));
         self
     }
 
-    /// Accepts timestamps at most `tolerance` away from the clock, in both directions. No
-    /// effect on schemes without a timestamp.
+    /// Accepts timestamps at most `tolerance` away from the clock, in both directions
+    /// (default [`DEFAULT_TOLERANCE`]; compared in the timestamp's unit, so exactly
+    /// `tolerance` away is accepted and one unit further is not). The only place the
+    /// tolerance is set. No effect on schemes without a timestamp.
     #[must_use]
     pub fn tolerance(mut self, tolerance: Duration) -> Self {
         if let Scheme::Hmac(scheme) = Arc::make_mut(&mut self.scheme) {
@@ -247,13 +413,42 @@ impl Verifier {
         self
     }
 
-    /// Turns the timestamp tolerance off (any signed, well-formed timestamp is accepted).
+    /// Turns the timestamp tolerance off: any signed, well-formed timestamp is accepted.
+    /// This removes replay protection; deduplicate deliveries if you do this.
     #[must_use]
     pub fn without_tolerance(mut self) -> Self {
         if let Scheme::Hmac(scheme) = Arc::make_mut(&mut self.scheme) {
             scheme.tolerance = None;
         }
         self
+    }
+
+    /// The timestamp tolerance; `None` when turned off or for schemes without a timestamp.
+    #[must_use]
+    pub fn timestamp_tolerance(&self) -> Option<Duration> {
+        match &*self.scheme {
+            Scheme::Hmac(scheme) if scheme.timestamp_source().is_some() => scheme.tolerance,
+            _ => None,
+        }
+    }
+
+    /// Whether this verifier and `other` accept a common secret (any active key of one
+    /// equals any active key of the other), compared in constant time. Run it over your
+    /// configured verifiers at startup (see [`shared_secrets`]): a secret must never be
+    /// reused for two providers or two schemes.
+    ///
+    /// ```
+    /// use ledgerhook::Verifier;
+    ///
+    /// let railz = Verifier::railz("same")?;
+    /// let stripe = Verifier::stripe("same")?;
+    /// assert!(railz.shares_secret_with(&stripe));
+    /// assert!(!railz.shares_secret_with(&Verifier::stripe("other")?));
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn shares_secret_with(&self, other: &Self) -> bool {
+        self.keys.shares_a_key_with(&other.keys)
     }
 
     /// The secrets this verifier (and every clone of it) accepts; change them at runtime.
@@ -268,6 +463,23 @@ impl Verifier {
         match &*self.scheme {
             Scheme::Hmac(scheme) => &scheme.header,
             Scheme::SharedSecret(scheme) => &scheme.header,
+        }
+    }
+
+    /// The lower-case name of the preset this verifier was built from: `railz`, `rootfi`,
+    /// `rootfi_v3`, `stripe`, `standard_webhooks`, `slack`, `paddle`, `github`, `bearer`,
+    /// `shared_secret`, or `hmac` for a custom scheme (see [`HmacScheme::provider`]). For
+    /// default limits and metric labels; never contains anything secret.
+    ///
+    /// ```
+    /// assert_eq!(ledgerhook::Verifier::railz("s")?.provider(), "railz");
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    #[must_use]
+    pub fn provider(&self) -> &'static str {
+        match &*self.scheme {
+            Scheme::Hmac(scheme) => scheme.provider,
+            Scheme::SharedSecret(scheme) => scheme.provider,
         }
     }
 
@@ -303,15 +515,18 @@ impl Verifier {
         self.verify_inner(headers, body, TimestampCheck::Ignore)
     }
 
-    /// Checks what can be checked before the body arrives, so a server can refuse an
-    /// unsigned request without reading (or buffering) its body.
+    /// Checks what can be checked before the body arrives, so a server can refuse a
+    /// request that cannot verify without reading (or buffering) its body.
     ///
-    /// - HMAC schemes: the signature header (and a separate timestamp or id header, if the
-    ///   scheme has one) must be present and well-formed, exactly as [`verify`](Self::verify)
-    ///   parses them, with the same error kinds (`MissingHeader`, `InvalidHeader`,
-    ///   `InvalidTimestamp`). The signature itself and the timestamp tolerance need the
-    ///   body and are left to `verify`, so `Ok` here does **not** mean the request is
-    ///   authentic.
+    /// - HMAC schemes: the header parse of [`verify`](Self::verify), exactly: the signature
+    ///   header (and a separate timestamp or id header, if the scheme has one) present and
+    ///   well-formed (`MissingSignature`, `InvalidHeader`, `InvalidTimestamp`); at least one
+    ///   candidate that decodes to a 32-byte MAC in the scheme's encoding
+    ///   (`SignatureMismatch` otherwise); and, for timestamped schemes, the timestamp inside
+    ///   the tolerance (`TimestampTooOld`, `TimestampInFuture`). So a forged but
+    ///   well-formed header with a stale timestamp or a MAC of the wrong length never makes
+    ///   a server buffer a body. Only the HMAC itself needs the body: `Ok` here does **not**
+    ///   mean the request is authentic.
     /// - Shared-secret and bearer verifiers: the complete token check, exactly as `verify`
     ///   does it (the body is not part of it).
     ///
@@ -319,43 +534,33 @@ impl Verifier {
     /// whatever the body. Call `verify` afterwards in every case.
     ///
     /// ```
+    /// use std::time::SystemTime;
     /// use http::{HeaderMap, HeaderValue};
     /// use ledgerhook::{Verifier, VerificationErrorKind};
     ///
     /// let railz = Verifier::railz("railz_test_secret")?;
-    /// let err = railz.check_headers(&HeaderMap::new()).unwrap_err();
-    /// assert_eq!(err.kind(), VerificationErrorKind::MissingHeader);
+    /// let err = railz.precheck(&HeaderMap::new()).unwrap_err();
+    /// assert_eq!(err.kind(), VerificationErrorKind::MissingSignature);
     ///
+    /// // A stale timestamp is refused before the body is read, signed or not.
     /// let mut headers = HeaderMap::new();
-    /// headers.insert("railz-signature", HeaderValue::from_static("t=1700000000000,v=00"));
-    /// assert!(railz.check_headers(&headers).is_ok()); // well-formed, not yet verified
-    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// let mac = "0".repeat(64);
+    /// headers.insert("railz-signature", format!("t=1700000000000,v={mac}").parse()?);
+    /// let err = railz.precheck(&headers).unwrap_err();
+    /// assert_eq!(err.kind(), VerificationErrorKind::TimestampTooOld);
+    ///
+    /// // A fresh, well-formed header passes: the body decides.
+    /// let signed = railz.sign(b"{}", SystemTime::now());
+    /// assert!(railz.precheck(&signed).is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
     /// The [`VerificationError`] `verify` would return for these headers and any body.
-    pub fn check_headers(&self, headers: &HeaderMap) -> Result<(), VerificationError> {
+    pub fn precheck(&self, headers: &HeaderMap) -> Result<(), VerificationError> {
         match &*self.scheme {
             Scheme::Hmac(scheme) => {
-                // The engine's own parser, run against no keys: it reports every header
-                // error before it looks at a key or the body, and with no key nothing can
-                // match, so `SignatureMismatch` means the headers parsed. No second parser
-                // to keep in step (the `check_headers_*` tests pin the equivalence).
-                let no_keys = keys::KeySet {
-                    entries: Vec::new(),
-                };
-                let clock = self.keys.clock();
-                match engine::verify(
-                    scheme,
-                    &no_keys,
-                    clock,
-                    headers,
-                    &[],
-                    TimestampCheck::Ignore,
-                ) {
-                    Err(err) if err.kind() == VerificationErrorKind::SignatureMismatch => Ok(()),
-                    other => other,
-                }
+                parsed::parse(scheme, self.keys.clock(), headers, TimestampCheck::Enforce).map(drop)
             }
             Scheme::SharedSecret(scheme) => {
                 scheme.verify(&self.keys.load(), self.keys.clock(), headers)
@@ -394,6 +599,41 @@ impl Verifier {
     }
 }
 
+/// The pairs of named verifiers that accept a common secret, for a warning at startup.
+///
+/// Never reuse one secret for two providers or schemes: Railz and the Stripe preset both
+/// sign `<t>.<body>`, and every body-only scheme (RootFi v4, GitHub, ...) signs the same
+/// bytes, so a delivery captured on one route would verify on the other. The secrets are
+/// compared as SHA-256 digests in constant time and never shown; the answer holds only the
+/// names.
+///
+/// ```
+/// use ledgerhook::Verifier;
+/// use ledgerhook::signature::shared_secrets;
+///
+/// let railz = Verifier::railz("copied-secret")?;
+/// let rootfi = Verifier::rootfi_v4("copied-secret")?;
+/// let bearer = Verifier::bearer("a-token")?;
+/// let pairs = shared_secrets(&[("railz", &railz), ("rootfi", &rootfi), ("bearer", &bearer)]);
+/// assert_eq!(pairs, [("railz", "rootfi")]);
+/// for (a, b) in pairs {
+///     eprintln!("WARNING: routes {a} and {b} share a webhook secret");
+/// }
+/// # Ok::<(), ledgerhook::ConfigError>(())
+/// ```
+#[must_use]
+pub fn shared_secrets<'n>(verifiers: &[(&'n str, &Verifier)]) -> Vec<(&'n str, &'n str)> {
+    let mut pairs = Vec::new();
+    for (i, (name, verifier)) in verifiers.iter().enumerate() {
+        for (other_name, other) in verifiers.iter().skip(i + 1) {
+            if verifier.shares_secret_with(other) {
+                pairs.push((*name, *other_name));
+            }
+        }
+    }
+    pairs
+}
+
 impl fmt::Debug for Verifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
@@ -416,45 +656,47 @@ mod tests {
 
     #[test]
     fn clones_share_the_key_ring() {
-        let a = Verifier::rootfi("one").unwrap();
+        let a = Verifier::rootfi_v4("one").unwrap();
         let b = a.clone();
         a.keys().replace("two").unwrap();
         let body = b"{}";
-        let signed = Verifier::rootfi("two")
+        let signed = Verifier::rootfi_v4("two")
             .unwrap()
             .sign(body, SystemTime::now());
         assert!(b.verify(&signed, body).is_ok());
     }
 
+    /// Issue 10: `with_clock` used to give a clone its own copy of the keys, so a rotation
+    /// through the original was silently not seen by the clock-changed clone.
     #[test]
-    fn with_clock_after_clone_detaches_only_the_clock_owner() {
-        let a = Verifier::rootfi("one").unwrap();
+    fn with_clock_keeps_sharing_the_key_ring_of_earlier_clones() {
+        let a = Verifier::rootfi_v4("one").unwrap();
         let b = a
             .clone()
             .with_clock(ManualClock::new(SystemTime::UNIX_EPOCH));
-        a.keys().replace("two").unwrap();
+        a.keys().rotate("two", Duration::ZERO).unwrap();
         assert_eq!(b.keys().active_keys(), 1);
-        let signed_one = Verifier::rootfi("one")
+        let signed_two = Verifier::rootfi_v4("two")
             .unwrap()
             .sign(b"x", SystemTime::now());
-        assert!(b.verify(&signed_one, b"x").is_ok());
-        assert!(a.verify(&signed_one, b"x").is_err());
+        assert!(b.verify(&signed_two, b"x").is_ok());
+        let signed_one = Verifier::rootfi_v4("one")
+            .unwrap()
+            .sign(b"x", SystemTime::now());
+        assert!(b.verify(&signed_one, b"x").is_err());
+        // And the other way round: rotating through the clock-changed clone.
+        b.keys().add("three").unwrap();
+        assert_eq!(a.keys().active_keys(), 2);
     }
 
     #[test]
     fn tolerance_setters_change_only_this_verifier() {
         let a = Verifier::railz("s").unwrap();
         let b = a.clone().without_tolerance();
-        assert_eq!(
-            a.hmac_scheme().unwrap().tolerance_setting(),
-            Some(DEFAULT_TOLERANCE)
-        );
-        assert_eq!(b.hmac_scheme().unwrap().tolerance_setting(), None);
+        assert_eq!(a.timestamp_tolerance(), Some(DEFAULT_TOLERANCE));
+        assert_eq!(b.timestamp_tolerance(), None);
         let c = b.tolerance(Duration::from_secs(1));
-        assert_eq!(
-            c.hmac_scheme().unwrap().tolerance_setting(),
-            Some(Duration::from_secs(1))
-        );
+        assert_eq!(c.timestamp_tolerance(), Some(Duration::from_secs(1)));
     }
 
     fn headers(pairs: &[(&'static str, &'static [u8])]) -> HeaderMap {
@@ -465,19 +707,39 @@ mod tests {
         map
     }
 
-    /// Every header error `check_headers` reports is the one `verify` reports, whatever
-    /// the body; well-formed (even forged or stale) headers pass `check_headers`.
+    /// Every error `precheck` reports is the one `verify` reports, whatever the body;
+    /// well-formed, fresh headers with a decodable MAC pass `precheck` even when forged.
     #[test]
-    fn check_headers_reports_exactly_the_header_errors_of_verify() {
-        use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingHeader};
+    fn precheck_reports_exactly_the_header_errors_of_verify() {
+        use VerificationErrorKind::{
+            InvalidHeader, InvalidTimestamp, MissingSignature, SignatureMismatch,
+            TimestampInFuture, TimestampTooOld,
+        };
+        let since = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        let now_ms = since.as_millis().to_string().into_bytes();
+        let now_s: &'static str = Box::leak(since.as_secs().to_string().into_boxed_str());
+        let railz_at = |ts: &[u8]| {
+            let mut value = b"t=".to_vec();
+            value.extend_from_slice(ts);
+            value.extend_from_slice(b",v=");
+            value.extend_from_slice(&[b'a'; 64]);
+            let mut map = HeaderMap::new();
+            map.insert(
+                "railz-signature",
+                http::HeaderValue::from_bytes(&value).unwrap(),
+            );
+            map
+        };
         let railz = Verifier::railz("s").unwrap();
-        let rootfi = Verifier::rootfi("s").unwrap();
+        let rootfi = Verifier::rootfi_v4("s").unwrap();
         let stripe = Verifier::hmac(HmacScheme::stripe(), "s").unwrap();
         let standard = Verifier::hmac(HmacScheme::standard_webhooks(), "s").unwrap();
         let hex = b"e7081c7b8e7f081fbeae78a57c2617f7332035a2729700dda43bc52e87491434";
         let b64 = b"v1,5wgce45/CB++rnilfCYX9zMgNaJylwDdpDvFLodJFDQ=";
         let cases: Vec<(&Verifier, HeaderMap, Option<VerificationErrorKind>)> = vec![
-            (&railz, headers(&[]), Some(MissingHeader)),
+            (&railz, headers(&[]), Some(MissingSignature)),
             (
                 &railz,
                 headers(&[("railz-signature", b"garbage")]),
@@ -511,15 +773,29 @@ mod tests {
                 ]),
                 Some(InvalidHeader),
             ),
-            // Well-formed: a stale timestamp and a short signature are for `verify`.
-            (&railz, headers(&[("railz-signature", b"t=1,v=aa")]), None),
-            (&rootfi, headers(&[]), Some(MissingHeader)),
+            // No candidate decodes to a 32-byte MAC: refused before the body.
+            (
+                &railz,
+                headers(&[("railz-signature", b"t=1,v=aa")]),
+                Some(SignatureMismatch),
+            ),
+            // A MAC of the right length, but a stale or future timestamp.
+            (&railz, railz_at(b"1"), Some(TimestampTooOld)),
+            (&railz, railz_at(b"99999999999999"), Some(TimestampInFuture)),
+            // Well-formed, decodable, fresh: only the body can tell.
+            (&railz, railz_at(&now_ms), None),
+            (&rootfi, headers(&[]), Some(MissingSignature)),
             (
                 &rootfi,
                 headers(&[("x-rootfi-signature", b"sha256=")]),
                 Some(InvalidHeader),
             ),
             (&rootfi, headers(&[("x-rootfi-signature", hex)]), None),
+            (
+                &rootfi,
+                headers(&[("x-rootfi-signature", &hex[..62])]),
+                Some(SignatureMismatch),
+            ),
             (
                 &stripe,
                 headers(&[("stripe-signature", b"t=1,v0=aa")]),
@@ -528,7 +804,7 @@ mod tests {
             (
                 &standard,
                 headers(&[("webhook-signature", b64)]),
-                Some(MissingHeader),
+                Some(MissingSignature),
             ),
             (
                 &standard,
@@ -538,7 +814,7 @@ mod tests {
             (
                 &standard,
                 headers(&[("webhook-signature", b64), ("webhook-timestamp", b"1")]),
-                Some(MissingHeader),
+                Some(MissingSignature),
             ),
             (
                 &standard,
@@ -547,11 +823,20 @@ mod tests {
                     ("webhook-timestamp", b"1"),
                     ("webhook-id", b"msg_1"),
                 ]),
+                Some(TimestampTooOld),
+            ),
+            (
+                &standard,
+                headers(&[
+                    ("webhook-signature", b64),
+                    ("webhook-timestamp", now_s.as_bytes()),
+                    ("webhook-id", b"msg_1"),
+                ]),
                 None,
             ),
         ];
         for (verifier, map, expected) in cases {
-            let checked = verifier.check_headers(&map);
+            let checked = verifier.precheck(&map);
             assert_eq!(
                 checked.as_ref().err().map(VerificationError::kind),
                 expected,
@@ -572,7 +857,7 @@ mod tests {
     }
 
     #[test]
-    fn check_headers_passes_a_genuine_request() {
+    fn precheck_passes_a_genuine_request() {
         let body = b"{}";
         for verifier in [
             Verifier::railz("s").unwrap(),
@@ -580,22 +865,22 @@ mod tests {
             Verifier::bearer("tok").unwrap(),
         ] {
             let signed = verifier.sign(body, SystemTime::now());
-            assert_eq!(verifier.check_headers(&signed), Ok(()), "{verifier:?}");
+            assert_eq!(verifier.precheck(&signed), Ok(()), "{verifier:?}");
             assert_eq!(verifier.verify(&signed, body), Ok(()), "{verifier:?}");
         }
     }
 
-    /// Shared-secret verifiers need no body: `check_headers` is the whole check.
+    /// Shared-secret verifiers need no body: `precheck` is the whole check.
     #[test]
-    fn check_headers_is_the_complete_token_check() {
-        use VerificationErrorKind::{InvalidHeader, MissingHeader, TokenMismatch};
+    fn precheck_is_the_complete_token_check() {
+        use VerificationErrorKind::{InvalidHeader, MissingToken, TokenMismatch};
         let v3 = Verifier::shared_secret(HeaderName::from_static("api_key"), "fhsjd").unwrap();
         let bearer = Verifier::bearer("fhsjd").unwrap();
         let cases: Vec<(&Verifier, HeaderMap, Option<VerificationErrorKind>)> = vec![
             (&v3, headers(&[("api_key", b"fhsjd")]), None),
             (&v3, headers(&[("api_key", b"fhsjD")]), Some(TokenMismatch)),
             (&v3, headers(&[("api_key", b"fhsjd ")]), Some(TokenMismatch)),
-            (&v3, headers(&[]), Some(MissingHeader)),
+            (&v3, headers(&[]), Some(MissingToken)),
             (
                 &v3,
                 headers(&[("api_key", b"a"), ("api_key", b"b")]),
@@ -613,7 +898,7 @@ mod tests {
             ),
         ];
         for (verifier, map, expected) in cases {
-            let checked = verifier.check_headers(&map);
+            let checked = verifier.precheck(&map);
             assert_eq!(
                 checked.as_ref().err().map(VerificationError::kind),
                 expected,
@@ -624,7 +909,7 @@ mod tests {
         // A rotated-out token is refused by both.
         v3.keys().replace("new").unwrap();
         let old = headers(&[("api_key", b"fhsjd")]);
-        assert_eq!(v3.check_headers(&old).unwrap_err().kind(), TokenMismatch);
+        assert_eq!(v3.precheck(&old).unwrap_err().kind(), TokenMismatch);
     }
 
     #[test]

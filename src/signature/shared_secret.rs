@@ -8,6 +8,7 @@
 use http::{HeaderMap, HeaderName};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
+use zeroize::Zeroizing;
 
 use super::clock::Clock;
 use super::engine::insert;
@@ -23,6 +24,8 @@ pub(crate) struct SharedSecretScheme {
     pub(crate) header: HeaderName,
     /// Expect `Bearer <token>` rather than the bare token.
     pub(crate) bearer: bool,
+    /// The lower-case preset name, see [`Verifier::provider`](crate::Verifier::provider).
+    pub(crate) provider: &'static str,
 }
 
 impl SharedSecretScheme {
@@ -50,7 +53,7 @@ impl SharedSecretScheme {
                 self.header.clone(),
             )
         };
-        let value = header::single(headers, &self.header)?;
+        let value = header::single(headers, &self.header, VerificationErrorKind::MissingToken)?;
         let token = self.token(value).ok_or_else(mismatch)?;
         let presented: [u8; 32] = Sha256::digest(token).into();
         let now = keys.needs_clock().then(|| clock.now());
@@ -70,10 +73,13 @@ impl SharedSecretScheme {
 
     pub(crate) fn sign(&self, key: &KeyMaterial) -> HeaderMap {
         let mut headers = HeaderMap::new();
-        // Tokens were checked to be visible ASCII when added to the key ring.
+        // Tokens were checked to be visible ASCII when added to the key ring, so this
+        // borrows; the `Bearer` copy is zeroized. The returned header value is the caller's
+        // copy (a sender has to put the token on the wire).
         let token = String::from_utf8_lossy(key.secret.expose());
         if self.bearer {
-            insert(&mut headers, &self.header, &format!("Bearer {token}"));
+            let value = Zeroizing::new(format!("Bearer {token}"));
+            insert(&mut headers, &self.header, &value);
         } else {
             insert(&mut headers, &self.header, &token);
         }
@@ -90,6 +96,7 @@ mod tests {
         let scheme = SharedSecretScheme {
             header: http::header::AUTHORIZATION,
             bearer: true,
+            provider: "bearer",
         };
         assert_eq!(scheme.token(b"Bearer abc"), Some(&b"abc"[..]));
         assert_eq!(scheme.token(b"bearer  abc"), Some(&b"abc"[..]));
@@ -101,6 +108,7 @@ mod tests {
         let plain = SharedSecretScheme {
             header: HeaderName::from_static("api_key"),
             bearer: false,
+            provider: "shared_secret",
         };
         assert_eq!(plain.token(b"Bearer abc"), Some(&b"Bearer abc"[..]));
     }

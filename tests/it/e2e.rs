@@ -71,7 +71,7 @@ fn railz_signed(body: &[u8], at: SystemTime) -> HeaderMap {
 }
 
 fn rootfi_signed(body: &[u8]) -> HeaderMap {
-    Verifier::rootfi(ROOTFI_SECRET)
+    Verifier::rootfi_v4(ROOTFI_SECRET)
         .unwrap()
         .sign(body, SystemTime::now())
 }

@@ -226,7 +226,7 @@ async fn identical_rootfi_bodies_outside_the_body_hash_window_are_both_handled()
         "../fixtures/rootfi_v4_connection_changed.json"
     ));
     let signed = || {
-        Verifier::rootfi(ROOTFI_SECRET)
+        Verifier::rootfi_v4(ROOTFI_SECRET)
             .unwrap()
             .sign(&body, SystemTime::now())
     };

@@ -344,9 +344,9 @@ fn v4_generated_signing_key_is_registered_and_explained() {
     assert_ne!(log.lock().unwrap()[1].body["signing_key"], sent);
 
     // The printed key is the one the receiver verifies with.
-    let verifier = ledgerhook::Verifier::rootfi(&sent).unwrap();
+    let verifier = ledgerhook::Verifier::rootfi_v4(&sent).unwrap();
     let body = br#"{"event":"connection.changed","company_id":496}"#;
-    let signed = ledgerhook::Verifier::rootfi(&sent)
+    let signed = ledgerhook::Verifier::rootfi_v4(&sent)
         .unwrap()
         .sign(body, std::time::SystemTime::now());
     assert_eq!(verifier.verify(&signed, body), Ok(()));

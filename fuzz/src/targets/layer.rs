@@ -8,7 +8,7 @@
 //! which this target turns off), so an execution costs little more than the verifier.
 //!
 //! Oracle: the layer's documented order of checks, computed from the same request with
-//! the crate's public pieces (`check_headers`, `verify`, the payload's `parse`):
+//! the crate's public pieces (`precheck`, `verify`, the payload's `parse`):
 //! header check (401/400), declared size (413), content type (415), body read (413 when
 //! the limit is crossed, 400 when the body fails), `verify` (401/400), parse (400/422),
 //! then the inner service, which must see exactly the verified bytes and parse them as
@@ -252,7 +252,7 @@ fn expect<E: WebhookPayload>(
     require_json: bool,
 ) -> Outcome {
     use Outcome::Rejected;
-    if let Err(e) = preset.verifier.check_headers(headers) {
+    if let Err(e) = preset.verifier.precheck(headers) {
         return Rejected(RejectionKind::Verification(e.kind()));
     }
     let declared = headers

@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("railz_event", event::railz_event),
     ("event", event::event),
     ("verify_request", signature::verify_request),
+    ("explain_request", signature::explain_request),
     ("sign_verify", sign::sign_verify),
     ("layer", layer::layer),
 ];

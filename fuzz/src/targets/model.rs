@@ -70,8 +70,10 @@ pub enum Layout {
         /// Whether the prefix must be there.
         required: bool,
     },
-    /// `k=v,k=v`.
+    /// `k=v,k=v` (or with another element separator).
     KeyValue {
+        /// Between elements: `,` or `;` (Paddle).
+        separator: char,
         /// Key of signature elements.
         signature: &'static str,
         /// Key of the timestamp element.
@@ -95,6 +97,9 @@ pub struct HmacModel {
     pub base64: bool,
     /// The timestamp is signed (`<ts>.` before the body).
     pub signs_timestamp: bool,
+    /// What is signed before and after the timestamp: `("", ".")` for `<ts>.<body>`,
+    /// `("v0:", ":")` for Slack, `("", ":")` for Paddle.
+    pub around_timestamp: (&'static str, &'static str),
     /// `<id>.` is signed first, the id taken from this header.
     pub id_header: Option<HeaderName>,
     /// The timestamp has its own header.
@@ -116,7 +121,8 @@ fn clocked(verifier: Verifier) -> Verifier {
 }
 
 /// Every preset: the four named HMAC schemes, four custom ones that cover the other
-/// settings, and the two shared-secret kinds.
+/// settings, Slack and Paddle (literal text around the timestamp, a `;`-separated list), and
+/// the two shared-secret kinds.
 pub static PRESETS: LazyLock<Vec<Preset>> = LazyLock::new(build_presets);
 
 /// The HMAC presets only (a prefix of [`PRESETS`]).
@@ -145,11 +151,13 @@ fn build_presets() -> Vec<Preset> {
             model: Model::Hmac(HmacModel {
                 header: name("railz-signature"),
                 layout: Layout::KeyValue {
+                    separator: ',',
                     signature: "v",
                     timestamp: Some("t"),
                 },
                 base64: false,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: true,
@@ -159,7 +167,7 @@ fn build_presets() -> Vec<Preset> {
         },
         Preset {
             name: "rootfi",
-            verifier: clocked(Verifier::rootfi("rootfi_signing_key").expect("valid")),
+            verifier: clocked(Verifier::rootfi_v4("rootfi_signing_key").expect("valid")),
             model: Model::Hmac(HmacModel {
                 header: name("x-rootfi-signature"),
                 layout: Layout::Bare {
@@ -168,6 +176,7 @@ fn build_presets() -> Vec<Preset> {
                 },
                 base64: false,
                 signs_timestamp: false,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: false,
@@ -181,11 +190,13 @@ fn build_presets() -> Vec<Preset> {
             model: Model::Hmac(HmacModel {
                 header: name("stripe-signature"),
                 layout: Layout::KeyValue {
+                    separator: ',',
                     signature: "v1",
                     timestamp: Some("t"),
                 },
                 base64: false,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: false,
@@ -204,6 +215,7 @@ fn build_presets() -> Vec<Preset> {
                 layout: Layout::Versioned { version: "v1" },
                 base64: true,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: Some(name("webhook-id")),
                 timestamp_header: Some(name("webhook-timestamp")),
                 millis: false,
@@ -227,6 +239,7 @@ fn build_presets() -> Vec<Preset> {
                 },
                 base64: true,
                 signs_timestamp: false,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: false,
@@ -243,11 +256,13 @@ fn build_presets() -> Vec<Preset> {
             model: Model::Hmac(HmacModel {
                 header: name("x-kv-sig"),
                 layout: Layout::KeyValue {
+                    separator: ',',
                     signature: "sig",
                     timestamp: None,
                 },
                 base64: false,
                 signs_timestamp: false,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: false,
@@ -261,19 +276,21 @@ fn build_presets() -> Vec<Preset> {
                 HmacScheme::new(name("x-acme-signature"))
                     .format(SignatureFormat::key_value_with_timestamp("ts", "s1"))
                     .encoding(Encoding::Base64)
-                    .signed_content(SignedContent::TimestampDotBody)
-                    .timestamp_unit(TimestampUnit::Milliseconds)
-                    .tolerance(Duration::from_secs(60)),
+                    .signed_content(SignedContent::timestamp_dot_body())
+                    .timestamp_unit(TimestampUnit::Milliseconds),
                 b"acme secret",
-            ),
+            )
+            .tolerance(Duration::from_secs(60)),
             model: Model::Hmac(HmacModel {
                 header: name("x-acme-signature"),
                 layout: Layout::KeyValue {
+                    separator: ',',
                     signature: "s1",
                     timestamp: Some("ts"),
                 },
                 base64: true,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: None,
                 millis: true,
@@ -286,21 +303,61 @@ fn build_presets() -> Vec<Preset> {
             verifier: hmac(
                 HmacScheme::new(name("x-v-signature"))
                     .format(SignatureFormat::versioned_list("v2"))
-                    .signed_content(SignedContent::TimestampDotBody)
-                    .timestamp_header(name("x-v-timestamp"))
-                    .without_tolerance(),
+                    .signed_content(SignedContent::timestamp_dot_body())
+                    .timestamp_header(name("x-v-timestamp")),
                 b"versioned",
-            ),
+            )
+            .without_tolerance(),
             model: Model::Hmac(HmacModel {
                 header: name("x-v-signature"),
                 layout: Layout::Versioned { version: "v2" },
                 base64: false,
                 signs_timestamp: true,
+                around_timestamp: ("", "."),
                 id_header: None,
                 timestamp_header: Some(name("x-v-timestamp")),
                 millis: false,
                 tolerance_s: None,
                 secret: b"versioned".to_vec(),
+            }),
+        },
+        Preset {
+            name: "slack",
+            verifier: clocked(Verifier::slack("8f742231b10e8888abcd99yyyzzz85a5").expect("valid")),
+            model: Model::Hmac(HmacModel {
+                header: name("x-slack-signature"),
+                layout: Layout::Bare {
+                    prefix: Some("v0="),
+                    required: true,
+                },
+                base64: false,
+                signs_timestamp: true,
+                around_timestamp: ("v0:", ":"),
+                id_header: None,
+                timestamp_header: Some(name("x-slack-request-timestamp")),
+                millis: false,
+                tolerance_s: Some(300),
+                secret: b"8f742231b10e8888abcd99yyyzzz85a5".to_vec(),
+            }),
+        },
+        Preset {
+            name: "paddle",
+            verifier: clocked(Verifier::paddle("pdl_ntfset_secret").expect("valid")),
+            model: Model::Hmac(HmacModel {
+                header: name("paddle-signature"),
+                layout: Layout::KeyValue {
+                    separator: ';',
+                    signature: "h1",
+                    timestamp: Some("ts"),
+                },
+                base64: false,
+                signs_timestamp: true,
+                around_timestamp: ("", ":"),
+                id_header: None,
+                timestamp_header: None,
+                millis: false,
+                tolerance_s: Some(300),
+                secret: b"pdl_ntfset_secret".to_vec(),
             }),
         },
         Preset {
@@ -353,28 +410,33 @@ impl Preset {
             "{}: crate and model disagree on {headers:?} + {body:?}",
             self.name
         );
-        // `check_headers` reports exactly the header errors `verify` would (all errors for
-        // shared-secret schemes), and nothing else.
+        // `precheck` reports everything but the MAC (all errors for shared-secret
+        // schemes), and nothing else.
         let early = self
             .verifier
-            .check_headers(headers)
+            .precheck(headers)
             .map_err(|e| (e.kind(), e.header().cloned()));
-        let expected_early = match (&self.model, &expected) {
-            (Model::Token { .. }, verdict) => verdict.clone(),
-            (
-                Model::Hmac(_),
-                Err((Kind::MissingHeader | Kind::InvalidHeader | Kind::InvalidTimestamp, _)),
-            ) => expected.clone(),
-            (Model::Hmac(_), _) => Ok(()),
-        };
-        assert_eq!(early, expected_early, "{}: check_headers", self.name);
-        let ignoring = self.verifier.verify_ignoring_timestamp(headers, body);
-        match &actual {
-            Ok(()) | Err((Kind::TimestampTooOld | Kind::TimestampInFuture, _)) => {
-                assert!(ignoring.is_ok(), "{}: {ignoring:?}", self.name);
+        let expected_early = self.model.precheck(headers);
+        assert_eq!(early, expected_early, "{}: precheck", self.name);
+        // Ignoring the timestamp is the same model without a tolerance (a stale timestamp
+        // is refused before the MAC, so it says nothing about the signature).
+        let ignoring = self
+            .verifier
+            .verify_ignoring_timestamp(headers, body)
+            .map_err(|e| (e.kind(), e.header().cloned()));
+        let expected_ignoring = match &self.model {
+            Model::Hmac(model) => HmacModel {
+                tolerance_s: None,
+                ..model.clone()
             }
-            Err((kind, _)) => assert_eq!(ignoring.map_err(|e| e.kind()), Err(*kind)),
-        }
+            .verify(headers, body, NOW_MS, true),
+            token => token.verify(headers, body),
+        };
+        assert_eq!(
+            ignoring, expected_ignoring,
+            "{}: ignoring timestamp",
+            self.name
+        );
     }
 }
 
@@ -386,11 +448,10 @@ fn err(kind: Kind, header: &HeaderName) -> (Kind, Option<HeaderName>) {
 fn single<'h>(
     headers: &'h HeaderMap,
     header: &HeaderName,
+    missing: Kind,
 ) -> Result<&'h str, (Kind, Option<HeaderName>)> {
     let mut values = headers.get_all(header).iter();
-    let first = values
-        .next()
-        .ok_or_else(|| err(Kind::MissingHeader, header))?;
+    let first = values.next().ok_or_else(|| err(missing, header))?;
     if values.next().is_some() {
         return Err(err(Kind::InvalidHeader, header));
     }
@@ -414,10 +475,11 @@ fn parse_layout(layout: Layout, value: &str) -> Option<(Option<&str>, Vec<&str>)
             candidates.push(signature);
         }
         Layout::KeyValue {
+            separator,
             signature,
             timestamp: timestamp_key,
         } => {
-            for element in value.split(',') {
+            for element in value.split(separator) {
                 let (key, val) = element.trim_matches(WS).split_once('=')?;
                 if key.is_empty() {
                     return None;
@@ -466,8 +528,9 @@ impl HmacModel {
             mac.update(b".");
         }
         if self.signs_timestamp {
+            mac.update(self.around_timestamp.0.as_bytes());
             mac.update(timestamp.as_bytes());
-            mac.update(b".");
+            mac.update(self.around_timestamp.1.as_bytes());
         }
         mac.update(body);
         mac.finalize().into_bytes().into()
@@ -484,13 +547,34 @@ impl HmacModel {
         }
     }
 
-    fn verify(&self, headers: &HeaderMap, body: &[u8], now_ms: u64) -> Verdict {
+    /// Whether `candidate` decodes to 32 bytes in the configured encoding: 64 hex digits,
+    /// or canonical base64 (44 characters padded, 43 unpadded).
+    pub fn decodes(&self, candidate: &str) -> bool {
+        use base64::engine::general_purpose::STANDARD_NO_PAD;
+        if self.base64 {
+            let decoded = match candidate.len() {
+                44 => STANDARD.decode(candidate),
+                43 => STANDARD_NO_PAD.decode(candidate),
+                _ => return false,
+            };
+            decoded.is_ok_and(|bytes| bytes.len() == 32)
+        } else {
+            candidate.len() == 64 && candidate.bytes().all(|b| b.is_ascii_hexdigit())
+        }
+    }
+
+    /// The documented order: header syntax, timestamp syntax, other signed headers, a
+    /// decodable candidate, the tolerance (all before the body), then the MAC.
+    fn verify(&self, headers: &HeaderMap, body: &[u8], now_ms: u64, mac: bool) -> Verdict {
         let sig = &self.header;
-        let value = single(headers, sig)?;
+        let value = single(headers, sig, Kind::MissingSignature)?;
         let (element_ts, candidates) =
             parse_layout(self.layout, value).ok_or_else(|| err(Kind::InvalidHeader, sig))?;
         let (ts_raw, ts_header) = match (&self.timestamp_header, element_ts) {
-            (Some(header), _) => (Some(single(headers, header)?), header),
+            (Some(header), _) => (
+                Some(single(headers, header, Kind::MissingSignature)?),
+                header,
+            ),
             (None, raw) => (raw, sig),
         };
         let timestamp = match ts_raw {
@@ -500,11 +584,10 @@ impl HmacModel {
             None => None,
         };
         let id = match &self.id_header {
-            Some(header) => single(headers, header)?,
+            Some(header) => single(headers, header, Kind::MissingSignature)?,
             None => "",
         };
-        let mac = self.mac(id, ts_raw.unwrap_or_default(), body);
-        if !candidates.iter().any(|c| self.matches(c, &mac)) {
+        if !candidates.iter().any(|c| self.decodes(c)) {
             return Err(err(Kind::SignatureMismatch, sig));
         }
         if let (Some(ts), Some(tolerance_s)) = (timestamp, self.tolerance_s) {
@@ -520,6 +603,12 @@ impl HmacModel {
                 return Err(err(Kind::TimestampInFuture, ts_header));
             }
         }
+        if mac {
+            let mac = self.mac(id, ts_raw.unwrap_or_default(), body);
+            if !candidates.iter().any(|c| self.matches(c, &mac)) {
+                return Err(err(Kind::SignatureMismatch, sig));
+            }
+        }
         Ok(())
     }
 }
@@ -533,13 +622,13 @@ impl Model {
     /// What the crate should answer with its clock at `now_ms` (ms since the epoch).
     pub fn verify_at(&self, headers: &HeaderMap, body: &[u8], now_ms: u64) -> Verdict {
         match self {
-            Self::Hmac(model) => model.verify(headers, body, now_ms),
+            Self::Hmac(model) => model.verify(headers, body, now_ms, true),
             Self::Token {
                 header,
                 bearer,
                 token,
             } => {
-                let value = single(headers, header)?;
+                let value = single(headers, header, Kind::MissingToken)?;
                 let presented = if *bearer {
                     value
                         .split_once(' ')
@@ -554,6 +643,15 @@ impl Model {
                     Err(err(Kind::TokenMismatch, header))
                 }
             }
+        }
+    }
+
+    /// What the crate's `precheck` should answer at [`now`]: everything but the MAC for
+    /// HMAC schemes, the whole check for tokens.
+    pub fn precheck(&self, headers: &HeaderMap) -> Verdict {
+        match self {
+            Self::Hmac(model) => model.verify(headers, &[], NOW_MS, false),
+            Self::Token { .. } => self.verify(headers, &[]),
         }
     }
 

@@ -48,9 +48,10 @@ fn header_value(model: &HmacModel, mac: &[u8; 32], ts: &str) -> String {
         } => format!("{prefix}{sig}"),
         Layout::Bare { .. } => sig,
         Layout::KeyValue {
+            separator,
             signature,
             timestamp: Some(t),
-        } => format!("{t}={ts},{signature}={sig}"),
+        } => format!("{t}={ts}{separator}{signature}={sig}"),
         Layout::KeyValue { signature, .. } => format!("{signature}={sig}"),
         Layout::Versioned { version } => format!("other,x {version},{sig}"),
     }
@@ -211,6 +212,25 @@ pub fn all(root: &Path) -> Vec<Seed> {
                 request::encode(&headers, body),
             ));
         }
+    }
+
+    // The explainer: every preset's signed request, as sent and with a trailing newline
+    // added to the body (a mistake the explainer names).
+    for preset in PRESETS.iter() {
+        let body: &[u8] = br#"{"data":{"event":"login"},"b":[1,2]}"#;
+        let headers = preset.verifier.sign(body, now());
+        out.push(seed(
+            "explain_request",
+            format!("{}-as_sent", preset.name),
+            request::encode(&headers, body),
+        ));
+        let mut changed = body.to_vec();
+        changed.push(b'\n');
+        out.push(seed(
+            "explain_request",
+            format!("{}-newline_added", preset.name),
+            request::encode(&headers, &changed),
+        ));
     }
 
     // The layer: every preset with a signed request it accepts (payload type to match),

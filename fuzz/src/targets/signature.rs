@@ -51,7 +51,7 @@ pub fn railz_header(data: &[u8]) {
 }
 
 /// `hmac_header`: the first byte picks one of the HMAC presets (Railz, RootFi, Stripe,
-/// Standard Webhooks and four custom layouts), the rest is its signature header value.
+/// Standard Webhooks, four custom layouts, Slack and Paddle), the rest is its signature header value.
 pub fn hmac_header(data: &[u8]) {
     let presets = hmac_presets();
     let Some((&pick, value)) = data.split_first() else {
@@ -76,5 +76,33 @@ pub fn verify_request(data: &[u8]) {
     let (headers, body) = request::parse(data);
     for preset in PRESETS.iter() {
         preset.check(&headers, body);
+    }
+}
+
+/// `explain_request`: the input is a request in the [`request`] text format; every preset
+/// explains it. The explainer reads arbitrary headers and bodies (it re-serialises JSON and
+/// scans every header), so it must never panic, must agree with `verify` on whether the
+/// request verifies, and its text must never contain the secret.
+pub fn explain_request(data: &[u8]) {
+    let (headers, body) = request::parse(data);
+    for preset in PRESETS.iter() {
+        let explanation = preset.verifier.explain(&headers, body);
+        assert_eq!(
+            explanation.verified(),
+            preset.verifier.verify(&headers, body).is_ok(),
+            "{}",
+            preset.name
+        );
+        assert_eq!(explanation.verified(), explanation.findings().is_empty());
+        let shown = explanation.to_string();
+        let secret = match &preset.model {
+            Model::Hmac(model) => String::from_utf8_lossy(&model.secret).into_owned(),
+            Model::Token { token, .. } => token.clone(),
+        };
+        assert!(
+            secret.len() < 8 || !shown.contains(&secret),
+            "{}: the explanation shows the secret",
+            preset.name
+        );
     }
 }

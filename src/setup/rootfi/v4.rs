@@ -150,7 +150,7 @@ fn verifier_for(header: &str, key: &SigningKey) -> Result<Verifier, SetupError> 
         name: header.to_owned(),
     })?;
     Ok(Verifier::hmac(
-        HmacScheme::rootfi().signature_header(header),
+        HmacScheme::rootfi_v4().signature_header(header),
         key.expose(),
     )?)
 }
@@ -747,11 +747,11 @@ mod tests {
         let body = br#"{"event":"connection.changed","company_id":496}"#;
 
         let registered = create.verifier().unwrap();
-        let signed = Verifier::rootfi("k3y-value")
+        let signed = Verifier::rootfi_v4("k3y-value")
             .unwrap()
             .sign(body, SystemTime::now());
         assert_eq!(registered.verify(&signed, body), Ok(()));
-        let forged = Verifier::rootfi("other")
+        let forged = Verifier::rootfi_v4("other")
             .unwrap()
             .sign(body, SystemTime::now());
         assert!(registered.verify(&forged, body).is_err());
