@@ -161,6 +161,9 @@ pub mod body;
 pub mod event;
 pub mod extract;
 pub mod idempotency;
+#[cfg(feature = "inbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "inbox")))]
+pub mod inbox;
 pub mod layer;
 pub mod rejection;
 pub mod signature;

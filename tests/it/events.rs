@@ -57,7 +57,11 @@ fn published_fixture_copies_are_unchanged() {
     for line in manifest.lines() {
         let (digest, name) = line.split_once("  ").expect("sha256sum format");
         let actual = Sha256::digest(fixture(name));
-        assert_eq!(const_hex::encode(actual), digest, "{name} differs from the published sample");
+        assert_eq!(
+            const_hex::encode(actual),
+            digest,
+            "{name} differs from the published sample"
+        );
         compared += 1;
     }
     assert_eq!(compared, 13);

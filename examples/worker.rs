@@ -1,0 +1,2 @@
+//! Placeholder: the inbox worker example (written in a later commit).
+fn main() {}
