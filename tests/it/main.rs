@@ -6,5 +6,8 @@ mod events;
 mod idempotency;
 mod idempotency_receiver;
 mod idempotency_redis;
+#[cfg(feature = "inbox")]
+mod inbox;
+mod inbox_redis;
 mod properties;
 mod signature;
