@@ -453,7 +453,8 @@ pub(crate) async fn suite_worker_with_tower_service(store: Arc<dyn InboxStore>) 
         .append(&delivery("svc").tag("t1").dedup_key("id:svc"))
         .await
         .unwrap();
-    let seen: Arc<Mutex<Vec<(Bytes, Option<String>)>>> = Arc::default();
+    type Seen = Vec<(Bytes, Option<String>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let sink = Arc::clone(&seen);
     let service = tower::service_fn(move |job: Job<Bytes>| {
         sink.lock()
