@@ -18,6 +18,7 @@
 //! | [`extract`] | [`WebhookEvent`], [`VerifiedBytes`] and (feature `axum`) `VerifiedJson`: what the layer leaves in the request, and the axum extractors reading it |
 //! | [`rejection`] | [`Rejection`] (why a request was refused) and `RejectionResponse` (how it is answered) |
 //! | [`body`] | [`VerifiedBody`](body::VerifiedBody), the body the inner service receives |
+//! | `inbox` (feature `inbox`) | durable inbox: `InboxService` stores verified deliveries, `Worker` processes them with retries and dead letters |
 //! | [`idempotency`] | [`IdempotencyLayer`]: each delivery handled once despite the providers' retries, with an in-memory or Redis store |
 //!
 //! # axum
@@ -137,6 +138,8 @@
 //! | `axum` | yes | the [`WebhookEvent`], [`VerifiedBytes`] and `VerifiedJson` extractors (depends on `axum-core` only) |
 //! | `tracing` | yes | one `tracing` event per rejection (target `ledgerhook`, level WARN) |
 //! | `redis` | no | `RedisStore`, an idempotency store shared between receiver instances |
+//! | `inbox` | no | `inbox`: store each verified delivery, answer `2xx`, process it later in a `Worker` |
+//! | `inbox-redis` | no | `RedisInbox`: the inbox on Redis Streams (one server or a cluster) |
 //!
 //! # Security
 //!
