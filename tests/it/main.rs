@@ -9,5 +9,6 @@ mod idempotency_redis;
 #[cfg(feature = "inbox")]
 mod inbox;
 mod inbox_redis;
+mod inbox_reliability;
 mod properties;
 mod signature;
