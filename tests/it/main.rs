@@ -8,6 +8,7 @@ mod idempotency_receiver;
 mod idempotency_redis;
 #[cfg(feature = "inbox")]
 mod inbox;
+mod inbox_bench;
 mod inbox_redis;
 mod inbox_reliability;
 mod properties;
