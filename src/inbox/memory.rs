@@ -98,6 +98,13 @@ impl MemoryInbox {
     }
 }
 
+/// `now + d`, saturating at a time no test or deployment reaches (durations are user
+/// input: `Duration::MAX` must not panic).
+fn later(now: Instant, d: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(d.min(FAR)).unwrap_or(now)
+}
+
 fn id_of(seq: u64) -> EnvelopeId {
     EnvelopeId::new(seq.to_string())
 }
@@ -197,7 +204,7 @@ impl InboxStore for MemoryInbox {
                 },
             );
             if let Some(dedup) = dedup {
-                let expires = now + retention.dedup_ttl;
+                let expires = later(now, retention.dedup_ttl);
                 state.dedup.insert(dedup, (id_of(seq), expires));
                 state.prune_dedup(now);
             }
@@ -277,9 +284,7 @@ impl InboxStore for MemoryInbox {
             entry.attempts = entry.attempts.saturating_add(1);
             entry.last_error = Some(error.to_owned());
             let seq = state.seq();
-            let due = now
-                .checked_add(delay)
-                .unwrap_or(now + Duration::from_secs(1 << 40));
+            let due = later(now, delay);
             state.scheduled.insert((due, seq), entry);
             Ok(true)
         })

@@ -399,7 +399,8 @@ impl<E: WebhookPayload> Worker<E> {
             counters: Counters::default(),
         });
         let s = &ctx.settings;
-        let reclaim_every = (s.visibility_timeout / 2).max(Duration::from_millis(100));
+        let reclaim_every = (s.visibility_timeout / 2)
+            .clamp(Duration::from_millis(100), Duration::from_secs(24 * 3600));
         let mut tasks: JoinSet<()> = JoinSet::new();
         let mut held: HashMap<tokio::task::Id, EnvelopeId> = HashMap::new();
         let mut next_reclaim = Instant::now();
@@ -420,7 +421,9 @@ impl<E: WebhookPayload> Worker<E> {
             let mut batch = Vec::new();
             let mut failed = false;
             if Instant::now() >= next_reclaim {
-                next_reclaim = Instant::now() + reclaim_every;
+                next_reclaim = Instant::now()
+                    .checked_add(reclaim_every)
+                    .unwrap_or_else(Instant::now);
                 match ctx
                     .store
                     .reclaim(&s.consumer, s.visibility_timeout, free)

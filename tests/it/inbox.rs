@@ -856,3 +856,43 @@ async fn behind_the_verifying_layer_only_signed_deliveries_are_stored() {
     assert_eq!(stored.body, Bytes::from_static(body));
     assert_eq!(stats(&store).await.depth, 1);
 }
+
+/// Durations are user input: the largest ones saturate instead of panicking.
+#[tokio::test(start_paused = true)]
+async fn huge_durations_do_not_panic() {
+    let store: Arc<dyn InboxStore> = Arc::new(MemoryInbox::with_retention(
+        Retention::default()
+            .dedup_ttl(Duration::MAX)
+            .dead_letter_max_age(Some(Duration::MAX)),
+    ));
+    let d = delivery("{}").dedup_key("id:max");
+    store.append(&d).await.unwrap();
+    assert!(matches!(
+        store.append(&d).await.unwrap(),
+        Appended::Duplicate(_)
+    ));
+    let e = read_one(&*store, "w").await;
+    assert!(
+        store
+            .reclaim("w2", Duration::MAX, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .retry_later("w", &e.id, Duration::MAX, "x")
+            .await
+            .unwrap()
+    );
+    assert_eq!(stats(&*store).await.scheduled_retries, 1);
+    store.trim_dead_letters().await.unwrap();
+    let rec = Recorder::default();
+    let report = quick_worker(&store, rec.handler())
+        .visibility_timeout(Duration::MAX)
+        .handler_timeout(Duration::MAX)
+        .shutdown_grace(Duration::MAX)
+        .run(tokio::time::sleep(Duration::from_secs(1)))
+        .await;
+    assert_eq!(report.succeeded, 0);
+}
