@@ -16,7 +16,7 @@ out=$(mktemp)
 LEDGERHOOK_REQUIRE_REDIS=1 cargo test --all-features --test it inbox -- --nocapture 2>&1 | tee "$out"
 single=$(grep -c '^ran against Redis: ' "$out" || true)
 cluster=$(grep -c '^ran against Redis Cluster: ' "$out" || true)
-expected=14
+expected=15
 if [ "$single" -lt "$expected" ] || [ "$cluster" -lt "$expected" ]; then
     echo "FAILED: inbox tests ran $single/$expected against Redis and $cluster/$expected against the cluster" >&2
     exit 1

@@ -315,6 +315,20 @@ impl InboxStore for MemoryInbox {
         })
     }
 
+    fn extend<'a>(&'a self, consumer: &'a str, id: &'a EnvelopeId) -> InboxFuture<'a, bool> {
+        Box::pin(async move {
+            let now = Instant::now();
+            let mut state = self.state();
+            match seq_of(id).and_then(|seq| state.pending.get_mut(&seq)) {
+                Some((_, held)) if held.consumer == consumer => {
+                    held.since = now;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+    }
+
     fn release<'a>(&'a self, consumer: &'a str, id: &'a EnvelopeId) -> InboxFuture<'a, bool> {
         Box::pin(async move {
             let now = Instant::now();

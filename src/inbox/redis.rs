@@ -137,6 +137,17 @@ return 1
 "
 );
 
+/// KEYS: stream. ARGV: group, consumer, id. Resets the idle time if the holder asks
+/// (`XCLAIM … JUSTID` does not count a delivery).
+const EXTEND: &str = concat!(
+    prelude!(),
+    r"
+if holder(KEYS[1], ARGV[1], ARGV[3]) ~= ARGV[2] then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1
+"
+);
+
 /// KEYS: dead, stream. ARGV: id. Returns the new id or nil.
 const REQUEUE: &str = concat!(
     prelude!(),
@@ -207,7 +218,7 @@ const MAX_EXPIRY_MS: u64 = 100 * 365 * 24 * 3600 * 1000;
 /// Each [`InboxStore`] method is one Lua script (one round trip, atomic): `append` checks
 /// the dedup key and `XADD`s in one step, so there is never a claimed key without its
 /// envelope, or an envelope stored twice; `read` re-adds due retries and `XREADGROUP`s;
-/// `reclaim` is `XAUTOCLAIM`; `ack` is `XACK` + `XDEL` (settled envelopes leave the
+/// `reclaim` is `XAUTOCLAIM`; `extend` is `XCLAIM … JUSTID` by the holder; `ack` is `XACK` + `XDEL` (settled envelopes leave the
 /// stream, so its length is the live depth); `retry_later`, `dead_letter` and `release`
 /// check the holder with `XPENDING` before moving the entry. Times come from the
 /// server's `TIME`.
@@ -263,6 +274,7 @@ struct Scripts {
     reclaim: Script,
     ack: Script,
     settle: Script,
+    extend: Script,
     requeue: Script,
     stats: Script,
     trim: Script,
@@ -355,6 +367,7 @@ impl RedisInbox {
                 reclaim: Script::new(RECLAIM),
                 ack: Script::new(ACK),
                 settle: Script::new(SETTLE),
+                extend: Script::new(EXTEND),
                 requeue: Script::new(REQUEUE),
                 stats: Script::new(STATS),
                 trim: Script::new(TRIM),
@@ -734,6 +747,17 @@ impl InboxStore for RedisInbox {
         error: &'a str,
     ) -> InboxFuture<'a, bool> {
         Box::pin(self.settle(consumer, id, "dead", Duration::ZERO, error))
+    }
+
+    fn extend<'a>(&'a self, consumer: &'a str, id: &'a EnvelopeId) -> InboxFuture<'a, bool> {
+        Box::pin(async move {
+            let n: i64 = self
+                .invoke(&self.scripts.extend, &[&self.keys.stream], |inv| {
+                    inv.arg(&*self.group).arg(consumer).arg(id.as_str());
+                })
+                .await?;
+            Ok(n == 1)
+        })
     }
 
     fn release<'a>(&'a self, consumer: &'a str, id: &'a EnvelopeId) -> InboxFuture<'a, bool> {

@@ -22,7 +22,7 @@ pub type InboxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, InboxError>>
 /// | state | enters by | leaves by |
 /// |---|---|---|
 /// | **ready** | [`append`](Self::append), [`release`](Self::release), a due retry, [`requeue`](Self::requeue) | [`read`](Self::read) |
-/// | **pending** (held by one consumer) | `read`, [`reclaim`](Self::reclaim) | [`ack`](Self::ack) (gone), [`retry_later`](Self::retry_later), [`dead_letter`](Self::dead_letter), `release`, `reclaim` by another consumer |
+/// | **pending** (held by one consumer; [`extend`](Self::extend) keeps it) | `read`, [`reclaim`](Self::reclaim) | [`ack`](Self::ack) (gone), [`retry_later`](Self::retry_later), [`dead_letter`](Self::dead_letter), `release`, `reclaim` by another consumer |
 /// | **scheduled** (retry not before a time) | `retry_later` | becomes ready when due |
 /// | **dead** | `dead_letter` | `requeue`, [`trim_dead_letters`](Self::trim_dead_letters) |
 ///
@@ -113,6 +113,14 @@ pub trait InboxStore: Send + Sync + 'static {
         error: &'a str,
     ) -> InboxFuture<'a, bool>;
 
+    /// Still working on it: restarts the envelope's idle time so that
+    /// [`reclaim`](Self::reclaim) leaves it alone (a worker calls it while a long handler
+    /// runs). Returns `false` if `consumer` no longer holds it.
+    ///
+    /// # Errors
+    /// [`InboxError`] when the store cannot answer.
+    fn extend<'a>(&'a self, consumer: &'a str, id: &'a EnvelopeId) -> InboxFuture<'a, bool>;
+
     /// Hands a pending envelope back unprocessed (graceful shutdown): ready again at
     /// once, attempts unchanged. Returns `false` if `consumer` no longer holds it.
     ///
@@ -192,6 +200,9 @@ impl<T: InboxStore + ?Sized> InboxStore for Arc<T> {
         error: &'a str,
     ) -> InboxFuture<'a, bool> {
         (**self).dead_letter(consumer, id, error)
+    }
+    fn extend<'a>(&'a self, consumer: &'a str, id: &'a EnvelopeId) -> InboxFuture<'a, bool> {
+        (**self).extend(consumer, id)
     }
     fn release<'a>(&'a self, consumer: &'a str, id: &'a EnvelopeId) -> InboxFuture<'a, bool> {
         (**self).release(consumer, id)

@@ -253,9 +253,9 @@ impl Counters {
 /// | fails for the last allowed attempt, or with a [`Permanent`] error | dead-letters it with the error |
 /// | is not called: the stored bytes do not parse as `E` | dead-letters it at once (retrying cannot help) |
 ///
-/// Envelopes held by a consumer for longer than the
-/// [`visibility_timeout`](Self::visibility_timeout) (its process crashed, or hangs) are
-/// reclaimed by another worker; one handed out more than `max_attempts` times without an
+/// While a handler runs, the worker extends its hold every third of the
+/// [`visibility_timeout`](Self::visibility_timeout); envelopes not extended for longer than
+/// that (their worker crashed, or hangs) are reclaimed by another worker; one handed out more than `max_attempts` times without an
 /// outcome (a handler that crashes its process) is dead-lettered. Delivery is
 /// therefore **at least once**: make the handler idempotent (the
 /// [`Envelope::dedup_key`] is a natural key), since a crash after the handler's effect
@@ -544,8 +544,20 @@ impl<E: WebhookPayload> Ctx<E> {
                 Err(err) => Settle::Dead(format!("stored bytes do not parse: {err}")),
                 Ok(event) => {
                     let attempt = envelope.attempts.saturating_add(1);
-                    let run = self.handler.handle(Job { event, envelope });
-                    let error = match timeout(s.handler_timeout, run).await {
+                    let run = timeout(
+                        s.handler_timeout,
+                        self.handler.handle(Job { event, envelope }),
+                    );
+                    let outcome = tokio::select! {
+                        outcome = run => outcome,
+                        () = self.keep_alive(&id) => {
+                            // Reclaimed by another worker (we were too slow to extend):
+                            // it runs the envelope now; stop here without settling.
+                            Counters::bump(&self.counters.lost_ownership);
+                            return;
+                        }
+                    };
+                    let error = match outcome {
                         Ok(Ok(())) => None,
                         Ok(Err(err)) if is_permanent(&err) => {
                             Some((true, format!("permanent: {}", chain(&*err))))
@@ -603,6 +615,22 @@ impl<E: WebhookPayload> Ctx<E> {
                 error = %error,
                 "inbox envelope dead-lettered"
             ),
+        }
+    }
+
+    /// While a handler runs, restarts the envelope's idle time every third of the
+    /// visibility timeout so other workers do not reclaim it; returns only if this
+    /// worker lost the envelope.
+    async fn keep_alive(&self, id: &EnvelopeId) {
+        let s = &self.settings;
+        let every = (s.visibility_timeout / 3).max(Duration::from_millis(50));
+        loop {
+            sleep(every).await;
+            match self.store.extend(&s.consumer, id).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(err) => self.store_error("extend", &err),
+            }
         }
     }
 

@@ -240,6 +240,26 @@ pub(crate) async fn suite_reclaimed_after_crash(store: Arc<dyn InboxStore>) {
     assert_eq!(stats(&*store).await.depth, 0);
 }
 
+/// Only the holder extends its hold; an extended envelope is not reclaimed.
+pub(crate) async fn suite_extended(store: Arc<dyn InboxStore>, can_advance: bool) {
+    let id = stored(store.append(&delivery(r#"{"x":1}"#)).await.unwrap());
+    read_one(&*store, "w1").await;
+    assert!(!store.extend("w2", &id).await.unwrap());
+    if can_advance {
+        tokio::time::advance(Duration::from_secs(20)).await;
+    }
+    assert!(store.extend("w1", &id).await.unwrap());
+    if can_advance {
+        tokio::time::advance(Duration::from_secs(20)).await;
+        // 40 s since the read, 20 s since the extension.
+        let idle = Duration::from_secs(30);
+        assert!(store.reclaim("w2", idle, 10).await.unwrap().is_empty());
+    }
+    let taken = store.reclaim("w2", Duration::ZERO, 10).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert!(!store.extend("w1", &id).await.unwrap(), "w2 holds it now");
+}
+
 /// A released (handed back) envelope is ready again at once, attempts unchanged.
 pub(crate) async fn suite_released(store: Arc<dyn InboxStore>) {
     store.append(&delivery(r#"{"h":1}"#)).await.unwrap();
@@ -491,6 +511,7 @@ memory_suite! {
     memory_dead_lettered_and_replayed => suite_dead_lettered_and_replayed,
     memory_reclaimed_after_crash => suite_reclaimed_after_crash,
     memory_released => suite_released,
+    memory_extended => |s: Arc<dyn InboxStore>| suite_extended(s, true),
     memory_worker_retries_then_succeeds => suite_worker_retries_then_succeeds,
     memory_worker_dead_letters_then_replay => suite_worker_dead_letters_then_replay,
     memory_worker_parse_failure_is_permanent => suite_worker_parse_failure_is_permanent,
@@ -766,6 +787,9 @@ impl InboxStore for Failing {
     ) -> InboxFuture<'a, bool> {
         Box::pin(async move { Err(InboxError::new(self.0)) })
     }
+    fn extend<'a>(&'a self, _: &'a str, _: &'a EnvelopeId) -> InboxFuture<'a, bool> {
+        Box::pin(async move { Err(InboxError::new(self.0)) })
+    }
     fn release<'a>(&'a self, _: &'a str, _: &'a EnvelopeId) -> InboxFuture<'a, bool> {
         Box::pin(async move { Err(InboxError::new(self.0)) })
     }
@@ -895,4 +919,44 @@ async fn huge_durations_do_not_panic() {
         .run(tokio::time::sleep(Duration::from_secs(1)))
         .await;
     assert_eq!(report.succeeded, 0);
+}
+
+/// A handler running longer than the visibility timeout keeps its envelope: the worker
+/// extends the hold, so another worker's reclaim finds nothing and the event runs once.
+#[tokio::test(start_paused = true)]
+async fn memory_long_handler_is_not_reclaimed() {
+    let store: Arc<dyn InboxStore> = Arc::new(MemoryInbox::new());
+    store.append(&delivery("long")).await.unwrap();
+    let runs = Arc::new(AtomicU32::new(0));
+    let counted = Arc::clone(&runs);
+    let handler = move |_e: Bytes| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        async {
+            tokio::time::sleep(Duration::from_secs(100)).await;
+            Ok::<(), BoxError>(())
+        }
+    };
+    let thief_store = Arc::clone(&store);
+    let thief = tokio::spawn(async move {
+        let mut stolen = 0;
+        for _ in 0..12 {
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            stolen += thief_store
+                .reclaim("thief", Duration::from_secs(30), 10)
+                .await
+                .unwrap()
+                .len();
+        }
+        stolen
+    });
+    let report = bounded(
+        quick_worker(&store, handler)
+            .visibility_timeout(Duration::from_secs(30))
+            .handler_timeout(Duration::from_secs(300))
+            .run(drained(Arc::clone(&store))),
+    )
+    .await;
+    assert_eq!(thief.await.unwrap(), 0, "reclaimed while its handler ran");
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(report.succeeded, 1);
 }

@@ -118,6 +118,7 @@ mod with_redis {
         dead_lettered_and_replayed => suites::suite_dead_lettered_and_replayed, Retention::default();
         reclaimed_after_crash => suites::suite_reclaimed_after_crash, Retention::default();
         released => suites::suite_released, Retention::default();
+        extended => |s: Arc<dyn InboxStore>| suites::suite_extended(s, false), Retention::default();
         full => suites::suite_full, suites::small_retention();
         dead_letter_trim => suites::suite_dead_letter_trim, suites::trim_retention();
         worker_retries_then_succeeds => suites::suite_worker_retries_then_succeeds, Retention::default();
