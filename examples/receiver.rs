@@ -26,6 +26,12 @@
 //! `LEDGERHOOK_DEDUP=off` turns deduplication off (to measure the verifying path alone).
 //! `LEDGERHOOK_STATS=1` records which events a handler accepted and serves them at
 //! `GET /stats` (used by `scripts/reliability.sh`; the records grow with every event).
+//!
+//! **Inbox mode** (off by default): `LEDGERHOOK_INBOX=memory` or `=redis` (needs
+//! `--features inbox` / `inbox-redis`) replaces the handlers with an `InboxService`: each
+//! verified delivery is stored and answered `200` once stored, `503` if it could not be.
+//! `memory` also runs a worker in this process; with `redis` (at `LEDGERHOOK_REDIS_URL`)
+//! run `cargo run --features inbox-redis --example worker` to process the inboxes.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -385,7 +391,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let addr = std::env::var("LEDGERHOOK_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
-    let app = app_with(&Settings::from_env()?, &Dedup::from_env())?;
+    let settings = Settings::from_env()?;
+    let app = match inbox_mode::app(&settings)? {
+        Some(app) => app,
+        None => app_with(&settings, &Dedup::from_env())?,
+    };
     let listener = TcpListener::bind(&addr).await?;
     tracing::info!(
         "listening on http://{}: POST /webhooks/railz, /webhooks/rootfi, /webhooks/rootfi-v3",
@@ -393,4 +403,125 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     serve(listener, app, Serving::default(), shutdown_signal()).await;
     Ok(())
+}
+
+/// Inbox mode (`LEDGERHOOK_INBOX=memory|redis`): every route stores the verified delivery
+/// in an inbox named after it instead of calling a handler; `examples/worker.rs`
+/// processes the Redis inboxes.
+mod inbox_mode {
+    use axum::Router;
+
+    use super::Settings;
+
+    #[cfg(feature = "inbox")]
+    pub(crate) fn app(settings: &Settings) -> Result<Option<Router>, Box<dyn std::error::Error>> {
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        use axum::routing::post_service;
+        use ledgerhook::idempotency::KeySource;
+        use ledgerhook::inbox::{InboxService, InboxStore, MemoryInbox, Worker};
+        use ledgerhook::{WebhookPayload, layer::VerifyWebhookLayer, railz, rootfi};
+
+        let mode = std::env::var("LEDGERHOOK_INBOX").unwrap_or_default();
+        type Open = dyn Fn(&str) -> Result<Arc<dyn InboxStore>, Box<dyn std::error::Error>>;
+        let open: Box<Open> = match mode.as_str() {
+            "" | "off" => return Ok(None),
+            "memory" => Box::new(|_| Ok(Arc::new(MemoryInbox::new()))),
+            #[cfg(feature = "inbox-redis")]
+            "redis" => {
+                let url = std::env::var("LEDGERHOOK_REDIS_URL")
+                    .map_err(|_| "LEDGERHOOK_INBOX=redis needs LEDGERHOOK_REDIS_URL")?;
+                Box::new(move |ns| Ok(Arc::new(ledgerhook::inbox::RedisInbox::open(&url, ns)?)))
+            }
+            other => {
+                return Err(format!(
+                        "LEDGERHOOK_INBOX={other}: expected memory, or redis (with --features inbox-redis)"
+                    )
+                    .into());
+            }
+        };
+        let timeout = Duration::from_secs(10);
+        let (railz_inbox, rootfi_inbox, v3_inbox) =
+            (open("railz")?, open("rootfi")?, open("rootfi-v3")?);
+        let tag = |body: &bytes::Bytes| {
+            ledgerhook::Event::parse(body)
+                .ok()
+                .map(|e| e.tag().to_owned())
+        };
+        let app = Router::new()
+            .route(
+                "/webhooks/railz",
+                post_service(
+                    InboxService::from_arc("railz", Arc::clone(&railz_inbox))
+                        .key(KeySource::railz())
+                        .tag_with(tag),
+                )
+                .layer(VerifyWebhookLayer::railz(&settings.railz_secret)?.body_timeout(timeout)),
+            )
+            .route(
+                "/webhooks/rootfi",
+                post_service(
+                    InboxService::from_arc("rootfi", Arc::clone(&rootfi_inbox)).tag_with(tag),
+                )
+                .layer(VerifyWebhookLayer::rootfi(&settings.rootfi_secret)?.body_timeout(timeout)),
+            )
+            .route(
+                "/webhooks/rootfi-v3",
+                post_service(
+                    InboxService::from_arc("rootfi-v3", Arc::clone(&v3_inbox)).tag_with(tag),
+                )
+                .layer(
+                    VerifyWebhookLayer::rootfi_v3(
+                        settings.rootfi_v3_header.as_str(),
+                        &settings.rootfi_v3_token,
+                    )?
+                    .body_timeout(timeout),
+                ),
+            );
+        if mode == "memory" {
+            // One process: the worker runs here (a memory inbox is not shared).
+            let log = |provider: &'static str| {
+                move |tag: String| async move {
+                    tracing::info!(provider, event = %tag, "processed from the inbox");
+                    Ok::<(), std::io::Error>(())
+                }
+            };
+            let railz_log = log("railz");
+            let rootfi_log = log("rootfi");
+            let v3_log = log("rootfi-v3");
+            let never = std::future::pending::<()>;
+            tokio::spawn(
+                Worker::<railz::Event>::from_arc(railz_inbox, move |e: railz::Event| {
+                    railz_log(e.tag().to_owned())
+                })
+                .run(never()),
+            );
+            tokio::spawn(
+                Worker::<rootfi::Event>::from_arc(rootfi_inbox, move |e: rootfi::Event| {
+                    rootfi_log(e.tag().to_owned())
+                })
+                .run(never()),
+            );
+            tokio::spawn(
+                Worker::<rootfi::Event>::from_arc(v3_inbox, move |e: rootfi::Event| {
+                    v3_log(e.tag().to_owned())
+                })
+                .run(never()),
+            );
+        }
+        tracing::info!(
+            mode,
+            "inbox mode: deliveries are stored, then processed by a worker"
+        );
+        Ok(Some(app))
+    }
+
+    #[cfg(not(feature = "inbox"))]
+    pub(crate) fn app(_: &Settings) -> Result<Option<Router>, Box<dyn std::error::Error>> {
+        match std::env::var("LEDGERHOOK_INBOX").as_deref() {
+            Err(_) | Ok("" | "off") => Ok(None),
+            Ok(_) => Err("LEDGERHOOK_INBOX needs --features inbox (or inbox-redis)".into()),
+        }
+    }
 }

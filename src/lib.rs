@@ -21,6 +21,7 @@
 //! | `rejection` | `layer` | `Rejection` and `RejectionKind` (why, with a stable code), `RejectionResponse` and `Responder` (how every refusal is answered), the rate-limited log |
 //! | `body` | `layer` | `VerifiedBody`, the body the inner service receives |
 //! | `idempotency` | `idempotency` | `IdempotencyLayer`: each delivery handled once despite the providers' retries, with an in-memory or (feature `redis`) Redis store |
+//! | `inbox` | `inbox` | durable inbox: `InboxService` stores verified deliveries and answers `2xx`, `Worker` processes them later with retries and dead letters, in memory or (feature `inbox-redis`) on Redis Streams |
 //!
 //! # axum
 //!
@@ -149,6 +150,8 @@
 //! | `idempotency` | yes | `layer` + `IdempotencyLayer` with its in-memory store |
 //! | `tracing` | yes | rejections logged through `tracing` (target `ledgerhook`: unauthenticated ones at DEBUG plus a WARN summary, others at WARN) |
 //! | `redis` | no | `idempotency` + `RedisStore`, a store shared between receiver instances |
+//! | `inbox` | no | `idempotency` + `events` + the durable inbox: store each verified delivery, answer `2xx`, process it later in a `Worker` |
+//! | `inbox-redis` | no | `inbox` + `redis` + `RedisInbox`: the inbox on Redis Streams (one server or a cluster) |
 //!
 //! # Security
 //!
@@ -174,6 +177,10 @@ mod macros;
 
 #[cfg(feature = "setup")]
 pub mod setup;
+
+#[cfg(feature = "inbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "inbox")))]
+pub mod inbox;
 pub mod signature;
 
 #[cfg(feature = "events")]

@@ -113,7 +113,12 @@ impl Responder {
             parts
                 .headers
                 .entry(header::RETRY_AFTER)
-                .or_insert_with(|| HeaderValue::from(after.as_secs().max(1)));
+                // Whole seconds, rounded up: a sender told to come back sooner finds no room.
+                .or_insert_with(|| {
+                    HeaderValue::from(
+                        (after.as_secs() + u64::from(after.subsec_nanos() > 0)).max(1),
+                    )
+                });
         }
         self.log.record(&rejection, path);
         parts.extensions.insert(rejection);

@@ -7,5 +7,10 @@ mod idempotency;
 mod idempotency_http;
 mod idempotency_receiver;
 mod idempotency_redis;
+#[cfg(feature = "inbox")]
+mod inbox;
+mod inbox_bench;
+mod inbox_redis;
+mod inbox_reliability;
 mod properties;
 mod signature;
