@@ -169,14 +169,14 @@ macro_rules! model {
             pub(crate) fn spill_into(&mut self, extra: &mut serde_json::Map<String, serde_json::Value>) {
                 $(
                     if let Some(v) = self.$field.take() {
-                        extra.insert($wire.to_owned(), $crate::event::de::to_value(&v));
+                        $crate::event::wire::put_back(extra, $wire, $crate::event::de::to_value(&v));
                     }
                 )*
                 extra.append(&mut self.extra);
             }
         }
 
-        impl $crate::event::de::FillMap for $name {
+        impl $crate::event::de::FillFromObject for $name {
             fn fill<'de, A: serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
                 while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
                     self.read_entry(key, &mut map)?;
@@ -185,7 +185,7 @@ macro_rules! model {
             }
         }
 
-        impl $crate::event::de::Fields for $name {
+        impl $crate::event::de::SerializeFields for $name {
             fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
                 $(
                     if let Some(v) = &self.$field {
@@ -203,7 +203,7 @@ macro_rules! model {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap as _;
                 let mut map = serializer.serialize_map(None)?;
-                $crate::event::de::Fields::serialize_fields(self, &mut map)?;
+                $crate::event::de::SerializeFields::serialize_fields(self, &mut map)?;
                 map.end()
             }
         }
@@ -211,8 +211,85 @@ macro_rules! model {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let mut out = Self::default();
-                deserializer.deserialize_map($crate::event::de::FillVisitor(&mut out))?;
+                deserializer.deserialize_map($crate::event::de::ObjectVisitor(&mut out))?;
                 Ok(out)
+            }
+        }
+    };
+}
+
+/// Generates what every provider's `Event` has in common, written once: the enum with
+/// its `Unknown` variant, `from_slice` (the skeleton in `event::wire`), `tag`, `is_known`
+/// and the [`WebhookPayload`] impl. The provider supplies the variants, `metric_tag` (the
+/// `'static` tag of each known variant) and the doc comments.
+///
+/// [`WebhookPayload`]: crate::WebhookPayload
+macro_rules! provider_event {
+    (
+        $(#[$meta:meta])*
+        pub enum Event {
+            $( $(#[$vmeta:meta])* $variant:ident($ty:ty), )+
+        }
+        unknown_tag = $tag_field:literal;
+        $(#[$from_slice:meta])*
+        fn from_slice;
+        fn metric_tag { $($metric_tag:tt)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum Event {
+            $( $(#[$vmeta])* $variant($ty), )+
+            /// An event this version does not know, kept losslessly.
+            Unknown {
+                #[doc = concat!("The tag as on the wire (", $tag_field, ").")]
+                tag: String,
+                /// The whole body.
+                raw: Value,
+            },
+        }
+
+        impl Event {
+            $(#[$from_slice])*
+            ///
+            /// # Errors
+            ///
+            /// [`ParseError`]: `Syntax` when the body is not JSON, `Data` when it is JSON of
+            /// the wrong shape (see the [module docs](self)).
+            pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
+                $crate::event::wire::parse(body)
+            }
+
+            #[doc = concat!("The tag exactly as on the wire (", $tag_field, ").")]
+            #[must_use]
+            pub fn tag(&self) -> &str {
+                match self {
+                    Self::Unknown { tag, .. } => tag,
+                    known => known.metric_tag(),
+                }
+            }
+
+            /// Whether this crate knows the tag (the event is not [`Event::Unknown`]).
+            #[must_use]
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Unknown { .. })
+            }
+
+            /// The tag of a known event, [`UNKNOWN_TAG`](crate::event::UNKNOWN_TAG)
+            /// (`"unknown"`) otherwise: a bounded set of `'static` strings, fit for a
+            /// metric label.
+            #[must_use]
+            pub fn metric_tag(&self) -> &'static str {
+                match self {
+                    $($metric_tag)*
+                    Self::Unknown { .. } => $crate::event::UNKNOWN_TAG,
+                }
+            }
+        }
+
+        impl $crate::event::WebhookPayload for Event {
+            fn parse(body: &bytes::Bytes) -> Result<Self, ParseError> {
+                Self::from_slice(body)
             }
         }
     };

@@ -48,8 +48,12 @@ mod error;
 pub mod railz;
 mod raw;
 pub mod rootfi;
+mod wire;
 
 pub use error::{ParseError, ParseErrorKind};
+
+/// What `metric_tag()` returns for an event whose tag this version does not know.
+pub const UNKNOWN_TAG: &str = "unknown";
 pub use raw::RawJson;
 
 /// A payload type the verifying layer can parse verified bytes into.
@@ -124,10 +128,10 @@ impl Event {
     /// own shape checks.
     pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
         if de::first_key(body) == Some(b"data") {
-            if let Some(e) = railz::Event::try_fast(body) {
+            if let Some(e) = wire::parse_if_own(body) {
                 return Ok(Self::Railz(e));
             }
-        } else if let Some(e) = rootfi::Event::try_fast(body) {
+        } else if let Some(e) = wire::parse_if_own(body) {
             return Ok(Self::RootFi(e));
         }
         match detect(body)? {

@@ -57,7 +57,11 @@ fn published_fixture_copies_are_unchanged() {
     for line in manifest.lines() {
         let (digest, name) = line.split_once("  ").expect("sha256sum format");
         let actual = Sha256::digest(fixture(name));
-        assert_eq!(const_hex::encode(actual), digest, "{name} differs from the published sample");
+        assert_eq!(
+            const_hex::encode(actual),
+            digest,
+            "{name} differs from the published sample"
+        );
         compared += 1;
     }
     assert_eq!(compared, 13);
@@ -360,7 +364,7 @@ fn railz_connection_events() {
         assert_eq!(e.request_id, None);
     }
 
-    let railz::Event::ConnectionStatus(e) = railz("railz_connection_status.json") else {
+    let railz::Event::ConnectionStatusChanged(e) = railz("railz_connection_status.json") else {
         panic!()
     };
     assert_eq!(e.old_status, Some(RailzStatus::Active));
