@@ -8,11 +8,19 @@
 ///
 /// Known values parse without allocating; `as_str` returns the wire string; `Display`,
 /// `Serialize` and `Deserialize` all use the wire string, so unknown values round-trip.
+///
+/// Values that RootFi spells differently in v3 and v4 go after a `;` as
+/// `Variant = "V3_SPELLING" | "V4_SPELLING"`: one variant `Variant(ApiVersion)` for both,
+/// so that matching `Variant(_)` sees every delivery, while the spelling received is
+/// kept (and serialised back). `ApiVersion` must be in scope where the macro is used.
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
             $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
+            $( ;
+                $( $(#[$smeta:meta])* $spelled:ident = $v3:literal | $v4:literal, )+
+            )?
         }
     ) => {
         $(#[$meta])*
@@ -24,6 +32,11 @@ macro_rules! string_enum {
                 $(#[$vmeta])*
                 $variant,
             )+
+            $($(
+                #[doc = concat!("`", $v3, "` (v3) or `", $v4, "` (v4): the version says which was received.")]
+                $(#[$smeta])*
+                $spelled(ApiVersion),
+            )+)?
             /// A value this version does not know, kept exactly as received.
             ///
             /// Build values with `From<&str>`, which picks the known variant when there is
@@ -32,14 +45,22 @@ macro_rules! string_enum {
         }
 
         impl $name {
-            /// Every value this version knows, in declaration order.
-            pub const KNOWN: &'static [Self] = &[$(Self::$variant),+];
+            /// Every value this version knows, in declaration order (both spellings of
+            /// the values whose spelling depends on the API version).
+            pub const KNOWN: &'static [Self] = &[
+                $(Self::$variant,)+
+                $($(Self::$spelled(ApiVersion::V3), Self::$spelled(ApiVersion::V4),)+)?
+            ];
 
             /// The value exactly as on the wire.
             #[must_use]
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $wire,)+
+                    $($(
+                        Self::$spelled(ApiVersion::V3) => $v3,
+                        Self::$spelled(ApiVersion::V4) => $v4,
+                    )+)?
                     Self::Other(s) => s,
                 }
             }
@@ -50,9 +71,36 @@ macro_rules! string_enum {
                 !matches!(self, Self::Other(_))
             }
 
+            $(
+                /// The API version whose spelling was received, for a value that v3 and
+                /// v4 spell differently; `None` for a value spelled the same in both, or
+                /// unknown.
+                #[must_use]
+                pub fn api_version(&self) -> Option<ApiVersion> {
+                    match self {
+                        $(Self::$spelled(v) => Some(*v),)+
+                        _ => None,
+                    }
+                }
+
+                /// The same value as spelled by `version` (values spelled the same in
+                /// both versions, and unknown ones, are returned unchanged).
+                #[must_use]
+                pub fn spelled_for(&self, version: ApiVersion) -> Self {
+                    match self {
+                        $(Self::$spelled(_) => Self::$spelled(version),)+
+                        other => other.clone(),
+                    }
+                }
+            )?
+
             fn from_known(s: &str) -> Option<Self> {
                 match s {
                     $($wire => Some(Self::$variant),)+
+                    $($(
+                        $v3 => Some(Self::$spelled(ApiVersion::V3)),
+                        $v4 => Some(Self::$spelled(ApiVersion::V4)),
+                    )+)?
                     _ => None,
                 }
             }

@@ -35,7 +35,7 @@
 //!
 //! match Event::from_slice(body)? {
 //!     Event::DataModelChanges(change) => {
-//!         assert_eq!(change.data_model, Some(DataModel::Accounts));
+//!         assert!(matches!(change.data_model, Some(DataModel::Accounts(_))));
 //!         assert_eq!(change.operation, Some(Operation::Create));
 //!         #[derive(serde::Deserialize)]
 //!         struct Account { platform_id: String, name: String }
@@ -54,8 +54,8 @@ use serde_json::Value;
 mod enums;
 mod model;
 pub use enums::{
-    ConnectionStatus, DataModel, IntegrationType, JobStatus, JobType, Operation, SyncStatus,
-    WebhookType,
+    ApiVersion, ConnectionStatus, DataModel, IntegrationType, JobStatus, JobType, Operation,
+    SyncStatus, WebhookType,
 };
 use model::TopLevelFields;
 pub use model::{

@@ -7,8 +7,8 @@ use ledgerhook::railz::{
     DisconnectReason, PushStatus, ReportFrequency, RequestStatus, Requests, ServiceName,
 };
 use ledgerhook::rootfi::{
-    self, ConnectionStatus, DataModel, IntegrationType, JobStatus, JobType, Operation, SyncStatus,
-    TagStyle,
+    self, ApiVersion, ConnectionStatus, DataModel, IntegrationType, JobStatus, JobType, Operation,
+    SyncStatus, TagStyle,
 };
 use ledgerhook::{Event, ParseErrorKind, WebhookPayload};
 use proptest::prelude::*;
@@ -160,7 +160,7 @@ fn rootfi_data_model_changes_create() {
     };
     assert_eq!(e.company_id, Some(285));
     assert_eq!(e.integration_type, Some(IntegrationType::ZohoBooks));
-    assert_eq!(e.data_model, Some(DataModel::Accounts));
+    assert_eq!(e.data_model, Some(DataModel::Accounts(ApiVersion::V3)));
     assert_eq!(e.operation, Some(Operation::Create));
     assert_eq!(e.created_at.as_deref(), Some("2023-01-01T00:00:00.000Z"));
     assert!(e.extra.is_empty());
@@ -210,7 +210,7 @@ fn rootfi_update_on_crm_and_delete_on_payment_models() {
         panic!()
     };
     assert_eq!(crm.integration_type, Some(IntegrationType::Hubspot));
-    assert_eq!(crm.data_model, Some(DataModel::CrmDeals));
+    assert_eq!(crm.data_model, Some(DataModel::CrmDeals(ApiVersion::V3)));
     assert_eq!(crm.operation, Some(Operation::Update));
     let deals = crm.data.unwrap().to_values().unwrap();
     assert_eq!(deals[0]["amount"], 48000);
@@ -222,7 +222,10 @@ fn rootfi_update_on_crm_and_delete_on_payment_models() {
         panic!()
     };
     assert_eq!(pay.integration_type, Some(IntegrationType::Razorpay));
-    assert_eq!(pay.data_model, Some(DataModel::PaymentRefunds));
+    assert_eq!(
+        pay.data_model,
+        Some(DataModel::PaymentRefunds(ApiVersion::V3))
+    );
     assert_eq!(pay.operation, Some(Operation::Delete));
     assert_eq!(pay.company_id, Some(812));
 }
@@ -233,8 +236,11 @@ fn rootfi_v4_singular_model_and_oodoo() {
     else {
         panic!()
     };
-    assert_eq!(e.data_model, Some(DataModel::Invoice));
-    assert_eq!(e.integration_type, Some(IntegrationType::OodooAccounting));
+    assert_eq!(e.data_model, Some(DataModel::Invoices(ApiVersion::V4)));
+    assert_eq!(
+        e.integration_type,
+        Some(IntegrationType::OdooAccounting(ApiVersion::V4))
+    );
 }
 
 #[test]
@@ -283,7 +289,10 @@ fn rootfi_sync_completed() {
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].rootfi_id.as_deref(), Some("V6KXGlvt13sd81G"));
     assert_eq!(jobs[0].status, Some(JobStatus::Success));
-    assert_eq!(jobs[0].data_model, Some(DataModel::Invoices));
+    assert_eq!(
+        jobs[0].data_model,
+        Some(DataModel::Invoices(ApiVersion::V3))
+    );
     assert_eq!(jobs[0].job_type, Some(JobType::Pull));
     assert_eq!(jobs[0].error, Some(json!({})));
     assert_eq!(jobs[0].upload_job_id.as_deref(), Some("ZqpzbJNs4MvzrFz"));
@@ -304,7 +313,10 @@ fn rootfi_sync_started_keeps_null_times() {
         statuses,
         [JobStatus::Running, JobStatus::Created, JobStatus::Created]
     );
-    assert_eq!(jobs[2].data_model, Some(DataModel::Contacts));
+    assert_eq!(
+        jobs[2].data_model,
+        Some(DataModel::Contacts(ApiVersion::V3))
+    );
 }
 
 #[test]
@@ -325,7 +337,7 @@ fn rootfi_integration_and_legacy_keep_data_raw() {
     };
     assert_eq!(e.company_id, Some(12));
     assert_eq!(e.created_at.as_deref(), Some("2022-01-23"));
-    assert_eq!(e.data_model, Some(DataModel::Accounts));
+    assert_eq!(e.data_model, Some(DataModel::Accounts(ApiVersion::V3)));
     assert_eq!(e.integration_type, Some(IntegrationType::Xero));
     assert_eq!(e.operation, Some(Operation::Update));
     assert_eq!(e.data.unwrap().get(), "{}");
@@ -878,4 +890,42 @@ proptest! {
             prop_assert_eq!(serde_json::to_value(&event).unwrap(), original);
         }
     }
+}
+
+/// One variant per data model whatever the API version: a v4 singular body and a v3
+/// plural body match the same pattern, and each serialises back to its own spelling.
+#[test]
+fn v3_plural_and_v4_singular_data_models_match_one_variant_and_keep_their_spelling() {
+    let v3 = br#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":1,"integration_type":"ODOO_ACCOUNTING","data_model":"INVOICES","type":"CREATE","data":[]}"#;
+    let v4 = br#"{"webhook_type":"DATA_MODEL_CHANGES","company_id":1,"integration_type":"OODOO_ACCOUNTING","data_model":"INVOICE","type":"CREATE","data":[]}"#;
+    for (body, version, model, odoo) in [
+        (&v3[..], ApiVersion::V3, "INVOICES", "ODOO_ACCOUNTING"),
+        (&v4[..], ApiVersion::V4, "INVOICE", "OODOO_ACCOUNTING"),
+    ] {
+        let event = rootfi::Event::from_slice(body).unwrap();
+        let rootfi::Event::DataModelChanges(change) = &event else {
+            panic!("{event:?}")
+        };
+        let Some(DataModel::Invoices(received)) = &change.data_model else {
+            panic!(
+                "{:?} did not match DataModel::Invoices(_)",
+                change.data_model
+            )
+        };
+        assert_eq!(*received, version);
+        assert!(matches!(
+            change.integration_type,
+            Some(IntegrationType::OdooAccounting(v)) if v == version
+        ));
+        let back = serde_json::to_value(&event).unwrap();
+        assert_eq!(back["data_model"], model);
+        assert_eq!(back["integration_type"], odoo);
+        assert_eq!(back, serde_json::from_slice::<Value>(body).unwrap());
+    }
+    // The singular fixture, too.
+    let e = rootfi("rootfi_v4_data_model_changes_singular.json");
+    let rootfi::Event::DataModelChanges(e) = e else {
+        panic!()
+    };
+    assert!(matches!(e.data_model, Some(DataModel::Invoices(_))));
 }
