@@ -45,6 +45,7 @@ use serde::{Deserialize, Serialize, Serializer};
 mod macros;
 mod de;
 mod error;
+mod peek;
 pub mod railz;
 mod raw;
 pub mod rootfi;
@@ -77,9 +78,39 @@ pub trait WebhookPayload: Sized + Clone + Send + Sync + 'static {
     /// # Errors
     /// [`ParseError`] of kind `Syntax` (not JSON: 400) or `Data` (wrong shape: 422).
     fn parse(body: &Bytes) -> Result<Self, ParseError>;
+
+    /// The event's tag exactly as on the wire (the default, for payloads that have no
+    /// tag, is [`WebhookPayload::metric_tag`]).
+    fn tag(&self) -> &str {
+        self.metric_tag()
+    }
+
+    /// The tag of a known event, [`UNKNOWN_TAG`] otherwise: a bounded set of `'static`
+    /// strings, fit for a metric label (the default is [`UNKNOWN_TAG`]).
+    fn metric_tag(&self) -> &'static str {
+        UNKNOWN_TAG
+    }
+
+    /// The [`WebhookPayload::metric_tag`] that parsing `body` would give, found without
+    /// parsing it (a scan that builds nothing): for labelling verified bytes that are
+    /// parsed later, or not at all. The default is [`UNKNOWN_TAG`].
+    ///
+    /// ```
+    /// use ledgerhook::{Event, WebhookPayload, railz};
+    ///
+    /// let body = br#"{"data":{"event":"auth","connectionId":"CON-1"}}"#;
+    /// assert_eq!(railz::Event::peek_metric_tag(body), "auth");
+    /// assert_eq!(<Event as WebhookPayload>::peek_metric_tag(body), "auth");
+    /// assert_eq!(Event::peek_metric_tag(br#"{"webhook_type":"NEW_KIND"}"#), "unknown");
+    /// assert_eq!(Event::peek_metric_tag(b"not json"), "unknown");
+    /// ```
+    fn peek_metric_tag(body: &[u8]) -> &'static str {
+        let _ = body;
+        UNKNOWN_TAG
+    }
 }
 
-/// No parsing: the layer only verifies and hands on the bytes.
+/// No parsing: the layer only verifies and hands on the bytes (tags are [`UNKNOWN_TAG`]).
 impl WebhookPayload for Bytes {
     fn parse(body: &Bytes) -> Result<Self, ParseError> {
         Ok(body.clone())
@@ -149,6 +180,35 @@ impl Event {
         }
     }
 
+    /// The tag of a known event, [`UNKNOWN_TAG`] otherwise: a bounded set of `'static`
+    /// strings, fit for a metric label.
+    #[must_use]
+    pub fn metric_tag(&self) -> &'static str {
+        match self {
+            Self::RootFi(e) => e.metric_tag(),
+            Self::Railz(e) => e.metric_tag(),
+        }
+    }
+
+    /// The [`Event::metric_tag`] that parsing `body` gives when it succeeds, without
+    /// parsing it (one scan that builds nothing; the detection rule above picks the
+    /// provider).
+    ///
+    /// ```
+    /// use ledgerhook::Event;
+    ///
+    /// assert_eq!(Event::peek_metric_tag(br#"{"company_id":1,"webhook_type":"SYNC_STARTED"}"#), "SYNC_STARTED");
+    /// assert_eq!(Event::peek_metric_tag(br#"{"data":{"event":"push"}}"#), "push");
+    /// ```
+    #[must_use]
+    pub fn peek_metric_tag(body: &[u8]) -> &'static str {
+        match peek::TagPeek::of(body) {
+            Some(p) if p.rootfi_key => <rootfi::Event as wire::WireFormat>::metric_tag_of(&p),
+            Some(p) if p.data_key => <railz::Event as wire::WireFormat>::metric_tag_of(&p),
+            _ => UNKNOWN_TAG,
+        }
+    }
+
     /// Whether this crate knows the event's tag.
     ///
     /// ```
@@ -179,6 +239,15 @@ impl Serialize for Event {
 impl WebhookPayload for Event {
     fn parse(body: &Bytes) -> Result<Self, ParseError> {
         Self::from_slice(body)
+    }
+    fn tag(&self) -> &str {
+        self.tag()
+    }
+    fn metric_tag(&self) -> &'static str {
+        self.metric_tag()
+    }
+    fn peek_metric_tag(body: &[u8]) -> &'static str {
+        Self::peek_metric_tag(body)
     }
 }
 

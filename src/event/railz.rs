@@ -69,6 +69,7 @@ pub use model::{
 
 use super::ParseError;
 use super::de::{FillFromObject, Key, NullableObject, WithTag, store, store_extra};
+use super::peek::{TagPeek, known};
 use super::wire::{WireFormat, put_back};
 
 /// The `data` object. Once `event` turns out to be a tag this version does not know,
@@ -272,6 +273,13 @@ impl WireFormat for Event {
 
     fn unknown(tag: String, raw: Value) -> Self {
         Self::Unknown { tag, raw }
+    }
+
+    fn metric_tag_of(peek: &TagPeek<'_>) -> &'static str {
+        peek.data_event
+            .as_ref()
+            .and_then(|tag| known(EventType::KNOWN, tag.as_str()))
+            .unwrap_or(super::UNKNOWN_TAG)
     }
 }
 

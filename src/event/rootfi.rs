@@ -64,6 +64,7 @@ pub use model::{
 };
 
 use super::de::{FillFromObject, Key, WithTag, parse_body_into, parse_part, store_extra, to_value};
+use super::peek::{TagPeek, known};
 use super::wire::{WireFormat, put_back};
 use super::{ParseError, RawJson};
 
@@ -311,6 +312,17 @@ impl WireFormat for Event {
 
     fn unknown(tag: String, raw: Value) -> Self {
         Self::Unknown { tag, raw }
+    }
+
+    fn metric_tag_of(peek: &TagPeek<'_>) -> &'static str {
+        match (&peek.webhook_type, &peek.event) {
+            (Some(tag), _) => known(WebhookType::KNOWN, tag.as_str()),
+            (None, Some(ev)) => {
+                (ev.as_str() == V4_CONNECTION_CHANGED).then_some(V4_CONNECTION_CHANGED)
+            }
+            (None, None) => peek.data_model.then_some(LEGACY_TAG),
+        }
+        .unwrap_or(super::UNKNOWN_TAG)
     }
 }
 

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::ParseError;
 use super::de::{FillFromObject, PathProbe, error_with_path, parse_body_into};
+use super::peek::TagPeek;
 
 /// What a provider's parser supplies; [`parse`] and [`parse_if_own`] do the rest.
 pub(crate) trait WireFormat: Sized {
@@ -25,6 +26,14 @@ pub(crate) trait WireFormat: Sized {
 
     /// An event with a tag this version does not know, and the whole body.
     fn unknown(tag: String, raw: Value) -> Self;
+
+    /// The `metric_tag` that parsing a body with these tags gives, when it succeeds.
+    fn metric_tag_of(peek: &TagPeek<'_>) -> &'static str;
+}
+
+/// The `metric_tag` of a body without parsing it into an event (see [`TagPeek`]).
+pub(crate) fn peek_metric_tag<F: WireFormat>(body: &[u8]) -> &'static str {
+    TagPeek::of(body).map_or(super::UNKNOWN_TAG, |peek| F::metric_tag_of(&peek))
 }
 
 /// Parses a body: one pass, then the tag picks the variant.

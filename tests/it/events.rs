@@ -929,3 +929,52 @@ fn v3_plural_and_v4_singular_data_models_match_one_variant_and_keep_their_spelli
     };
     assert!(matches!(e.data_model, Some(DataModel::Invoices(_))));
 }
+
+/// The cheap tag scan agrees with the parse on every fixture, for every parser, and the
+/// metric tag is the wire tag for known events and `unknown` otherwise.
+#[test]
+fn peeked_metric_tag_matches_the_parsed_one_on_every_fixture() {
+    for (name, body) in all_fixtures() {
+        let event = Event::from_slice(&body).unwrap();
+        assert_eq!(Event::peek_metric_tag(&body), event.metric_tag(), "{name}");
+        let expected = if event.is_known() {
+            event.tag()
+        } else {
+            "unknown"
+        };
+        assert_eq!(event.metric_tag(), expected, "{name}");
+        assert_eq!(
+            <Event as WebhookPayload>::tag(&event),
+            event.tag(),
+            "{name}"
+        );
+        match event {
+            Event::RootFi(e) => assert_eq!(rootfi::Event::peek_metric_tag(&body), e.metric_tag()),
+            Event::Railz(e) => assert_eq!(railz::Event::peek_metric_tag(&body), e.metric_tag()),
+            _ => unreachable!(),
+        }
+    }
+    for body in [
+        &b""[..],
+        b"[]",
+        b"{",
+        b"{\"webhook_type\":7}",
+        b"{\"data\":{\"event\":null}}",
+    ] {
+        assert_eq!(Event::peek_metric_tag(body), "unknown");
+    }
+}
+
+#[test]
+fn parse_error_kinds_have_stable_codes() {
+    let syntax = Event::from_slice(b"{").unwrap_err();
+    assert_eq!(
+        (syntax.code(), syntax.status().as_u16()),
+        ("invalid_json", 400)
+    );
+    let shape = Event::from_slice(b"{}").unwrap_err();
+    assert_eq!(
+        (shape.code(), shape.status().as_u16()),
+        ("invalid_shape", 422)
+    );
+}
