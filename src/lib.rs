@@ -164,6 +164,9 @@ pub mod idempotency;
 pub mod layer;
 pub mod rejection;
 pub mod signature;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 mod config;
 mod secret;

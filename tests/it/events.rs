@@ -978,3 +978,61 @@ fn parse_error_kinds_have_stable_codes() {
         ("invalid_shape", 422)
     );
 }
+
+/// Every builder of `ledgerhook::testing` gives the event kind it is named for, and the
+/// fixture constants are the files.
+#[cfg(feature = "testing")]
+#[test]
+fn testing_builders_build_each_kind_and_fixtures_match_the_files() {
+    use ledgerhook::testing::{self, fixtures, railz as r, rootfi as f};
+    let railz_kinds = [
+        (r::login(), "login"),
+        (r::auth(), "auth"),
+        (
+            r::connection_status_changed(RailzStatus::Active, RailzStatus::Disconnected),
+            "connectionStatus",
+        ),
+        (r::customer_request(), "customerRequest"),
+        (r::data(), "data"),
+        (r::data_per_type(), "dataPerType"),
+        (r::push(), "push"),
+        (r::batch_push(), "batchPush"),
+        (r::delete(), "delete"),
+    ];
+    for (builder, tag) in railz_kinds {
+        let builder = builder.connection_id("CON-1").request_id("r");
+        let event = builder.build();
+        assert_eq!((event.tag(), event.is_known()), (tag, true));
+        assert_eq!(event.connection_id(), Some("CON-1"));
+        assert_eq!(serde_json::to_value(&event).unwrap(), builder.to_value());
+    }
+    let rootfi_kinds = [
+        (
+            f::data_model_changes(DataModel::Bills(ApiVersion::V3), Operation::Update),
+            "DATA_MODEL_CHANGES",
+        ),
+        (
+            f::connection_changed(ConnectionStatus::Healthy),
+            "CONNECTION_CHANGED",
+        ),
+        (f::connection_changed_v4(), "connection.changed"),
+        (f::sync_started(), "SYNC_STARTED"),
+        (f::sync_completed(), "SYNC_COMPLETED"),
+        (f::integration(), "INTEGRATION"),
+    ];
+    for (builder, tag) in rootfi_kinds {
+        let event = builder.company_id(9).build();
+        assert_eq!(
+            (event.tag(), event.is_known(), event.company_id()),
+            (tag, true, Some(9))
+        );
+    }
+    assert!(r::push().field("responseCode", "400").try_build().is_err());
+    let e: Event = testing::from_value(json!({"data": {"event": "auth"}})).unwrap();
+    assert_eq!(e.tag(), "auth");
+    assert_eq!(fixtures::ALL.len(), all_fixtures().len());
+    for ((name, body), (file, bytes)) in fixtures::ALL.iter().zip(all_fixtures()) {
+        assert_eq!(format!("{name}.json"), file);
+        assert_eq!(*body, &bytes[..], "{name}");
+    }
+}

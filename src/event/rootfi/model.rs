@@ -139,7 +139,7 @@ model! {
         created_at: String = "created_at",
     }
     ;
-    /// Which field carried the tag (decides [`Event::tag`] and how the event serialises).
+    /// Which field carried the tag (decides [`Event::tag`](super::Event::tag) and how the event serialises).
     tag_style: TagStyle,
 }
 
