@@ -1036,3 +1036,68 @@ fn testing_builders_build_each_kind_and_fixtures_match_the_files() {
         assert_eq!(*body, &bytes[..], "{name}");
     }
 }
+
+/// Paired speed of the typed parse against `serde_json::Value` on every fixture: the two
+/// alternate in small batches inside one process (the order swapped every round), and the
+/// figure is the median of the per-round ratios `Value time / our time`, with the spread
+/// (the 10th and 90th percentiles). Run it alone, in release:
+/// `cargo test --release --all-features --test it -- --ignored --nocapture paired_parse_speed`
+#[test]
+#[ignore = "a measurement: run in release, alone (see the doc comment)"]
+fn paired_parse_speed_against_value() {
+    use std::hint::black_box;
+    use std::time::Instant;
+
+    fn batch(f: &dyn Fn(), n: u32) -> f64 {
+        let start = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        start.elapsed().as_secs_f64()
+    }
+    const ROUNDS: usize = 301;
+    println!("fixture (bytes): median Value/ours [p10, p90]; peek Value/peek");
+    for (name, body) in all_fixtures() {
+        let body = &body[..];
+        let is_rootfi = name.starts_with("rootfi");
+        let ours = || {
+            if is_rootfi {
+                drop(black_box(rootfi::Event::from_slice(black_box(body))));
+            } else {
+                drop(black_box(railz::Event::from_slice(black_box(body))));
+            }
+        };
+        let value = || drop(black_box(serde_json::from_slice::<Value>(black_box(body))));
+        let peek = || drop(black_box(Event::peek_metric_tag(black_box(body))));
+        // Batches of about 20 µs.
+        let n = (20_000 / (body.len() as u32 * 4).max(1)).max(4);
+        for _ in 0..50 {
+            batch(&ours, n);
+            batch(&value, n);
+        }
+        let mut ratios = Vec::with_capacity(ROUNDS);
+        let mut peek_ratios = Vec::with_capacity(ROUNDS);
+        for round in 0..ROUNDS {
+            let (o, v, p) = if round % 2 == 0 {
+                (batch(&ours, n), batch(&value, n), batch(&peek, n))
+            } else {
+                let p = batch(&peek, n);
+                let v = batch(&value, n);
+                (batch(&ours, n), v, p)
+            };
+            ratios.push(v / o);
+            peek_ratios.push(v / p);
+        }
+        ratios.sort_by(f64::total_cmp);
+        peek_ratios.sort_by(f64::total_cmp);
+        let at = |r: &[f64], q: f64| r[((r.len() - 1) as f64 * q) as usize];
+        println!(
+            "{name} ({}): {:.2}x [{:.2}, {:.2}]; peek {:.2}x",
+            body.len(),
+            at(&ratios, 0.5),
+            at(&ratios, 0.1),
+            at(&ratios, 0.9),
+            at(&peek_ratios, 0.5),
+        );
+    }
+}
