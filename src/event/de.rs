@@ -79,12 +79,16 @@ pub(crate) fn store_extra<'de, A: MapAccess<'de>>(
     map: &mut A,
 ) -> Result<(), A::Error> {
     let value: Value = map.next_value()?;
-    let key = key.into_string();
-    if extra.contains_key(&key) {
-        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+    match extra.entry(key.into_string()) {
+        serde_json::map::Entry::Vacant(slot) => {
+            slot.insert(value);
+            Ok(())
+        }
+        serde_json::map::Entry::Occupied(slot) => Err(de::Error::custom(format_args!(
+            "duplicate field `{}`",
+            slot.key()
+        ))),
     }
-    extra.insert(key, value);
-    Ok(())
 }
 
 /// Converts a typed field back to JSON (only for fields a variant does not use).

@@ -328,9 +328,8 @@ impl WireFormat for Event {
 
 /// Picks the variant from the tag and moves the fields into it.
 fn build(env: &mut Envelope, body: &[u8]) -> Result<Event, ParseError> {
-    if let Some(tag) = env.fields.unknown_tag() {
-        let tag = tag.to_owned();
-        return Ok(unknown(tag, env));
+    if env.fields.unknown_tag().is_some() {
+        return Ok(unknown(env));
     }
     if env.kept_values {
         // A known `webhook_type` came after an unknown `event`: type every field.
@@ -438,9 +437,27 @@ fn finish(
 }
 
 /// Puts an unknown event's body back together from what the single pass read.
-fn unknown(tag: String, env: &mut Envelope) -> Event {
-    let extra = std::mem::take(&mut env.fields.extra);
-    let body = finish(&mut env.fields, env.data.take(), extra);
+fn unknown(env: &mut Envelope) -> Event {
+    let f = &mut env.fields;
+    let mut body = std::mem::take(&mut f.extra);
+    // The tag's field moves into the body; `tag` is the one copy.
+    let tag = match (f.webhook_type.take(), f.event.take()) {
+        (Some(WebhookType::Other(tag)), event) => {
+            if let Some(event) = event {
+                put_back(&mut body, "event", Value::String(event));
+            }
+            put_back(&mut body, "webhook_type", Value::String(tag.clone()));
+            tag
+        }
+        (webhook_type, event) => {
+            // `unknown_tag` found no `webhook_type`, so the tag is the v4 `event`.
+            f.webhook_type = webhook_type;
+            let tag = event.unwrap_or_default();
+            put_back(&mut body, "event", Value::String(tag.clone()));
+            tag
+        }
+    };
+    let body = finish(f, env.data.take(), body);
     Event::Unknown {
         tag,
         raw: Value::Object(body),

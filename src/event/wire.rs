@@ -71,9 +71,7 @@ fn recover<F: WireFormat>(body: &[u8], e: &serde_json::Error) -> Result<F, Parse
 /// Puts a field back into the object it was read from, unless a later duplicate of the
 /// same key is already there (the last one wins, as in [`Value`]).
 pub(crate) fn put_back(object: &mut Map<String, Value>, key: &str, value: Value) {
-    if !object.contains_key(key) {
-        object.insert(key.to_owned(), value);
-    }
+    object.entry(key).or_insert(value);
 }
 
 #[cfg(test)]

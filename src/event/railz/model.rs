@@ -7,6 +7,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::event::RawJson;
+
 use super::enums::{
     ConnectionStatus, CustomerRequestType, DataSyncType, DataType, DisconnectReason, EventType,
     PushStatus, ReportFrequency, RequestStatus, ServiceName,
@@ -244,8 +246,9 @@ railz_event! {
         request_type: CustomerRequestType = "type",
         /// Free text from Railz.
         message: String = "message",
-        /// The provider's request body, passed through as is.
-        received_payload: Value = "receivedPayload",
+        /// The provider's request body, passed through as is (unparsed: deserialise it
+        /// into your own type, or [`RawJson::to_value`]).
+        received_payload: RawJson = "receivedPayload",
     }
 }
 
@@ -349,7 +352,7 @@ model! {
         disconnect_reason: DisconnectReason = "disconnectReason",
         effective_on: String = "effectiveOn",
         customer_request_type: CustomerRequestType = "type",
-        received_payload: Value = "receivedPayload",
+        received_payload: RawJson = "receivedPayload",
         data_sync_type: DataSyncType = "dataSyncType",
         sandbox: bool = "sandbox",
         requests: Requests = "requests",
