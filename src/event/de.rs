@@ -53,14 +53,21 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// Whether `extra` holds `key` (checked without a search in the usual empty case).
+#[inline]
+pub(crate) fn has_key(extra: &Map<String, Value>, key: &str) -> bool {
+    !extra.is_empty() && extra.contains_key(key)
+}
+
 /// Stores a known field; `null` goes to `extra` so that it serialises back as `null`.
+#[inline]
 pub(crate) fn store<T, E: de::Error>(
     slot: &mut Option<T>,
     extra: &mut Map<String, Value>,
     wire: &'static str,
     value: Option<T>,
 ) -> Result<(), E> {
-    if slot.is_some() || extra.contains_key(wire) {
+    if slot.is_some() || has_key(extra, wire) {
         return Err(E::duplicate_field(wire));
     }
     match value {

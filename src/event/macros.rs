@@ -205,8 +205,16 @@ macro_rules! model {
                 match key.as_str() {
                     $(
                         $wire => {
-                            let value: Option<$ty> = map.next_value()?;
-                            $crate::event::de::store(&mut self.$field, &mut self.extra, $wire, value)
+                            // Read straight into the field (no move of the value through
+                            // a helper); a `null` is kept in `extra`.
+                            if self.$field.is_some() || $crate::event::de::has_key(&self.extra, $wire) {
+                                return Err(serde::de::Error::duplicate_field($wire));
+                            }
+                            self.$field = map.next_value()?;
+                            if self.$field.is_none() {
+                                self.extra.insert($wire.to_owned(), serde_json::Value::Null);
+                            }
+                            Ok(())
                         }
                     )*
                     _ => $crate::event::de::store_extra(&mut self.extra, key, map),

@@ -1103,3 +1103,18 @@ fn paired_parse_speed_against_value() {
         );
     }
 }
+
+/// Parses one fixture (`PARSE_FIXTURE`, a file name) in a loop for two seconds, for a
+/// profiler: `perf record <it binary> --ignored --exact events::parse_one_fixture_in_a_loop`.
+#[test]
+#[ignore = "a profiling loop: run in release, alone"]
+fn parse_one_fixture_in_a_loop() {
+    let name = std::env::var("PARSE_FIXTURE").unwrap_or_else(|_| "railz_batch_push.json".into());
+    let body = fixture(&name);
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(2) {
+        for _ in 0..1000 {
+            drop(std::hint::black_box(Event::from_slice(std::hint::black_box(&body))));
+        }
+    }
+}
