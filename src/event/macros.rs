@@ -296,13 +296,8 @@ macro_rules! provider_event {
         #[non_exhaustive]
         pub enum Event {
             $( $(#[$vmeta])* $variant($ty), )+
-            /// An event this version does not know, kept losslessly.
-            Unknown {
-                #[doc = concat!("The tag as on the wire (", $tag_field, ").")]
-                tag: String,
-                /// The whole body.
-                raw: Value,
-            },
+            #[doc = concat!("An event whose tag (", $tag_field, ") this version does not know, kept losslessly.")]
+            Unknown($crate::event::UnknownEvent),
         }
 
         impl Event {
@@ -320,7 +315,7 @@ macro_rules! provider_event {
             #[must_use]
             pub fn tag(&self) -> &str {
                 match self {
-                    Self::Unknown { tag, .. } => tag,
+                    Self::Unknown(unknown) => unknown.tag(),
                     known => known.metric_tag(),
                 }
             }
@@ -328,7 +323,7 @@ macro_rules! provider_event {
             /// Whether this crate knows the tag (the event is not [`Event::Unknown`]).
             #[must_use]
             pub fn is_known(&self) -> bool {
-                !matches!(self, Self::Unknown { .. })
+                !matches!(self, Self::Unknown(_))
             }
 
             /// The tag of a known event, [`UNKNOWN_TAG`](crate::event::UNKNOWN_TAG)
@@ -338,7 +333,7 @@ macro_rules! provider_event {
             pub fn metric_tag(&self) -> &'static str {
                 match self {
                     $($metric_tag)*
-                    Self::Unknown { .. } => $crate::event::UNKNOWN_TAG,
+                    Self::Unknown(_) => $crate::event::UNKNOWN_TAG,
                 }
             }
 

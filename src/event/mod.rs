@@ -49,6 +49,7 @@ mod peek;
 pub mod railz;
 mod raw;
 pub mod rootfi;
+mod unknown;
 mod wire;
 
 pub use error::{ParseError, ParseErrorKind};
@@ -56,6 +57,7 @@ pub use error::{ParseError, ParseErrorKind};
 /// What `metric_tag()` returns for an event whose tag this version does not know.
 pub const UNKNOWN_TAG: &str = "unknown";
 pub use raw::RawJson;
+pub use unknown::UnknownEvent;
 
 /// A payload type the verifying layer can parse verified bytes into.
 ///

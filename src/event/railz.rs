@@ -70,6 +70,7 @@ pub use model::{
 use super::ParseError;
 use super::de::{FillFromObject, Key, NullableObject, WithTag, store, store_extra};
 use super::peek::{TagPeek, known};
+use super::unknown::{TagAt, UnknownEvent};
 use super::wire::{WireFormat, put_back};
 
 /// The `data` object. Once `event` turns out to be a tag this version does not know,
@@ -200,7 +201,7 @@ impl Event {
     #[must_use]
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Self::Unknown { raw, .. } => raw.get("requestId").and_then(Value::as_str),
+            Self::Unknown(u) => u.raw().get("requestId").and_then(Value::as_str),
             _ => self
                 .envelope()
                 .map(EnvelopeFields::request_id)
@@ -212,7 +213,8 @@ impl Event {
     #[must_use]
     pub fn connection_id(&self) -> Option<&str> {
         match self {
-            Self::Unknown { raw, .. } => raw
+            Self::Unknown(u) => u
+                .raw()
                 .get("data")
                 .and_then(|d| d.get("connectionId"))
                 .and_then(Value::as_str),
@@ -233,7 +235,7 @@ impl Event {
             Self::Push(e) => e,
             Self::BatchPush(e) => e,
             Self::Delete(e) => e,
-            Self::Unknown { .. } => return None,
+            Self::Unknown(_) => return None,
         })
     }
 }
@@ -251,7 +253,7 @@ impl WireFormat for Event {
         build(envelope)
     }
 
-    fn unknown_tag(body: &[u8]) -> Option<String> {
+    fn unknown_tag_at(body: &[u8]) -> Option<TagAt> {
         #[derive(Deserialize)]
         struct Peek {
             data: Option<PeekData>,
@@ -264,15 +266,15 @@ impl WireFormat for Event {
             Ok(Peek {
                 data:
                     Some(PeekData {
-                        event: Some(EventType::Other(tag)),
+                        event: Some(EventType::Other(_)),
                     }),
-            }) => Some(tag),
+            }) => Some(TagAt::DataEvent),
             _ => None,
         }
     }
 
-    fn unknown(tag: String, raw: Value) -> Self {
-        Self::Unknown { tag, raw }
+    fn unknown(event: UnknownEvent) -> Self {
+        Self::Unknown(event)
     }
 
     fn metric_tag_of(peek: &TagPeek<'_>) -> &'static str {
@@ -405,15 +407,12 @@ fn unknown(
     mut body: Map<String, Value>,
 ) -> Event {
     fields.spill_into(&mut data);
-    put_back(&mut data, "event", Value::String(tag.clone()));
+    put_back(&mut data, "event", Value::String(tag));
     put_back(&mut body, "data", Value::Object(data));
     if let Some(id) = request_id {
         put_back(&mut body, "requestId", Value::String(id));
     }
-    Event::Unknown {
-        tag,
-        raw: Value::Object(body),
-    }
+    Event::Unknown(UnknownEvent::new(Value::Object(body), TagAt::DataEvent))
 }
 
 /// `{"data": {"event": tag, ...fields}, "requestId": ..., ...envelope extras}`.
@@ -453,7 +452,7 @@ impl Serialize for Event {
             Self::Push(e) => serialize_envelope(serializer, tag, e),
             Self::BatchPush(e) => serialize_envelope(serializer, tag, e),
             Self::Delete(e) => serialize_envelope(serializer, tag, e),
-            Self::Unknown { raw, .. } => raw.serialize(serializer),
+            Self::Unknown(u) => u.serialize(serializer),
         }
     }
 }

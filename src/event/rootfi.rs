@@ -65,6 +65,7 @@ pub use model::{
 
 use super::de::{FillFromObject, Key, WithTag, parse_body_into, parse_part, store_extra, to_value};
 use super::peek::{TagPeek, known};
+use super::unknown::{TagAt, UnknownEvent};
 use super::wire::{WireFormat, put_back};
 use super::{ParseError, RawJson};
 
@@ -278,7 +279,7 @@ impl Event {
             Self::SyncStarted(e) | Self::SyncCompleted(e) => e.company_id,
             Self::Integration(e) => e.company_id,
             Self::Legacy(e) => e.company_id,
-            Self::Unknown { raw, .. } => raw.get("company_id").and_then(Value::as_u64),
+            Self::Unknown(u) => u.raw().get("company_id").and_then(Value::as_u64),
         }
     }
 }
@@ -295,7 +296,7 @@ impl WireFormat for Event {
         build(envelope, body)
     }
 
-    fn unknown_tag(body: &[u8]) -> Option<String> {
+    fn unknown_tag_at(body: &[u8]) -> Option<TagAt> {
         #[derive(Deserialize)]
         struct Peek {
             webhook_type: Option<WebhookType>,
@@ -307,11 +308,16 @@ impl WireFormat for Event {
             event: peek.event,
             ..TopLevelFields::default()
         };
-        fields.unknown_tag().map(str::to_owned)
+        fields.unknown_tag()?;
+        Some(TagAt::Top(if fields.webhook_type.is_some() {
+            "webhook_type"
+        } else {
+            "event"
+        }))
     }
 
-    fn unknown(tag: String, raw: Value) -> Self {
-        Self::Unknown { tag, raw }
+    fn unknown(event: UnknownEvent) -> Self {
+        Self::Unknown(event)
     }
 
     fn metric_tag_of(peek: &TagPeek<'_>) -> &'static str {
@@ -416,10 +422,9 @@ fn build(env: &mut Envelope, body: &[u8]) -> Result<Event, ParseError> {
             extra: finish(f, None, extra),
         }),
         // Returned above, as an unknown tag.
-        WebhookType::Other(tag) => Event::Unknown {
-            tag,
-            raw: Value::Null,
-        },
+        WebhookType::Other(_) => {
+            return Err(ParseError::data("webhook_type", "unexpected unknown tag"));
+        }
     })
 }
 
@@ -440,28 +445,24 @@ fn finish(
 fn unknown(env: &mut Envelope) -> Event {
     let f = &mut env.fields;
     let mut body = std::mem::take(&mut f.extra);
-    // The tag's field moves into the body; `tag` is the one copy.
-    let tag = match (f.webhook_type.take(), f.event.take()) {
+    // The tag's field moves into the body, where `UnknownEvent::tag` reads it.
+    let at = match (f.webhook_type.take(), f.event.take()) {
         (Some(WebhookType::Other(tag)), event) => {
             if let Some(event) = event {
                 put_back(&mut body, "event", Value::String(event));
             }
-            put_back(&mut body, "webhook_type", Value::String(tag.clone()));
-            tag
+            put_back(&mut body, "webhook_type", Value::String(tag));
+            "webhook_type"
         }
         (webhook_type, event) => {
             // `unknown_tag` found no `webhook_type`, so the tag is the v4 `event`.
             f.webhook_type = webhook_type;
-            let tag = event.unwrap_or_default();
-            put_back(&mut body, "event", Value::String(tag.clone()));
-            tag
+            put_back(&mut body, "event", Value::String(event.unwrap_or_default()));
+            "event"
         }
     };
     let body = finish(f, env.data.take(), body);
-    Event::Unknown {
-        tag,
-        raw: Value::Object(body),
-    }
+    Event::Unknown(UnknownEvent::new(Value::Object(body), TagAt::Top(at)))
 }
 
 impl Serialize for Event {
@@ -500,7 +501,7 @@ impl Serialize for Event {
             }
             .serialize(serializer),
             Self::Legacy(e) => e.serialize(serializer),
-            Self::Unknown { raw, .. } => raw.serialize(serializer),
+            Self::Unknown(u) => u.serialize(serializer),
         }
     }
 }
@@ -596,11 +597,11 @@ mod tests {
         assert_eq!(e.tag(), "sync.completed");
         let e =
             Event::from_slice(br#"{"company_id":1,"webhook_type":"NEW","company_id":2}"#).unwrap();
-        let Event::Unknown { raw, .. } = e else {
+        let Event::Unknown(u) = e else {
             panic!("{e:?}")
         };
         assert_eq!(
-            raw,
+            *u.raw(),
             serde_json::json!({"webhook_type": "NEW", "company_id": 2})
         );
     }

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::ParseError;
 use super::de::{FillFromObject, PathProbe, error_with_path, parse_body_into};
 use super::peek::TagPeek;
+use super::unknown::{TagAt, UnknownEvent};
 
 /// What a provider's parser supplies; [`parse`] and [`parse_if_own`] do the rest.
 pub(crate) trait WireFormat: Sized {
@@ -20,12 +21,13 @@ pub(crate) trait WireFormat: Sized {
     /// becomes [`WireFormat::unknown`] built from the envelope, without a second pass.
     fn build(envelope: &mut Self::Envelope, body: &[u8]) -> Result<Self, ParseError>;
 
-    /// The failure path: the tag, when the body is an object with a tag this version
-    /// does not know (such a body is never an error, whatever its other fields hold).
-    fn unknown_tag(body: &[u8]) -> Option<String>;
+    /// The failure path: where the tag is, when the body is an object with a tag this
+    /// version does not know (such a body is never an error, whatever its other fields
+    /// hold).
+    fn unknown_tag_at(body: &[u8]) -> Option<TagAt>;
 
-    /// An event with a tag this version does not know, and the whole body.
-    fn unknown(tag: String, raw: Value) -> Self;
+    /// An event with a tag this version does not know.
+    fn unknown(event: UnknownEvent) -> Self;
 
     /// The `metric_tag` that parsing a body with these tags gives, when it succeeds.
     fn metric_tag_of(peek: &TagPeek<'_>) -> &'static str;
@@ -59,11 +61,11 @@ pub(crate) fn parse_if_own<F: WireFormat>(body: &[u8]) -> Option<F> {
 /// An unknown tag is never an error; anything else gets its field path.
 fn recover<F: WireFormat>(body: &[u8], e: &serde_json::Error) -> Result<F, ParseError> {
     if e.is_data()
-        && let Some(tag) = F::unknown_tag(body)
+        && let Some(at) = F::unknown_tag_at(body)
     {
         // Cannot fail where the peek at the tag succeeded; mapped all the same.
         let raw = serde_json::from_slice(body).map_err(|e| error_with_path::<Value>(body, &e))?;
-        return Ok(F::unknown(tag, raw));
+        return Ok(F::unknown(UnknownEvent::new(raw, at)));
     }
     Err(error_with_path::<PathProbe<F::Envelope>>(body, e))
 }

@@ -346,11 +346,14 @@ fn rootfi_integration_and_legacy_keep_data_raw() {
 #[test]
 fn rootfi_undocumented_v4_event_is_unknown_and_lossless() {
     let event = rootfi("rootfi_v4_sync_completed_event.json");
-    let rootfi::Event::Unknown { tag, raw } = &event else {
+    let rootfi::Event::Unknown(unknown) = &event else {
         panic!()
     };
-    assert_eq!(tag, "sync.completed");
-    assert_eq!(raw["sync_id"], "b1f0c8e2-4d7a-4e19-9c3b-7a5d2e1f0c84");
+    assert_eq!(unknown.tag(), "sync.completed");
+    assert_eq!(
+        unknown.raw()["sync_id"],
+        "b1f0c8e2-4d7a-4e19-9c3b-7a5d2e1f0c84"
+    );
     assert_eq!(event.company_id(), Some(496));
 }
 
@@ -1114,7 +1117,9 @@ fn parse_one_fixture_in_a_loop() {
     let start = std::time::Instant::now();
     while start.elapsed() < std::time::Duration::from_secs(2) {
         for _ in 0..1000 {
-            drop(std::hint::black_box(Event::from_slice(std::hint::black_box(&body))));
+            drop(std::hint::black_box(Event::from_slice(
+                std::hint::black_box(&body),
+            )));
         }
     }
 }
