@@ -347,8 +347,16 @@ macro_rules! provider_event {
             }
         }
 
+        webhook_payload_for_event!();
+    };
+}
+
+/// Implements `WebhookPayload` for the `Event` in scope through its inherent methods
+/// (`from_slice`, `tag`, `metric_tag`, `peek_metric_tag`).
+macro_rules! webhook_payload_for_event {
+    () => {
         impl $crate::event::WebhookPayload for Event {
-            fn parse(body: &bytes::Bytes) -> Result<Self, ParseError> {
+            fn parse(body: &bytes::Bytes) -> Result<Self, $crate::ParseError> {
                 Self::from_slice(body)
             }
             fn tag(&self) -> &str {

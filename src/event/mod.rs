@@ -238,20 +238,7 @@ impl Serialize for Event {
     }
 }
 
-impl WebhookPayload for Event {
-    fn parse(body: &Bytes) -> Result<Self, ParseError> {
-        Self::from_slice(body)
-    }
-    fn tag(&self) -> &str {
-        self.tag()
-    }
-    fn metric_tag(&self) -> &'static str {
-        self.metric_tag()
-    }
-    fn peek_metric_tag(body: &[u8]) -> &'static str {
-        Self::peek_metric_tag(body)
-    }
-}
+webhook_payload_for_event!();
 
 enum Provider {
     RootFi,

@@ -31,7 +31,76 @@ pub mod rootfi;
 
 pub use request::{signed_request, signed_request_at};
 
+use std::marker::PhantomData;
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
 use crate::{ParseError, WebhookPayload};
+
+/// Builds the body of one delivery, then the event `E` it parses into. Made by the
+/// functions of [`railz`] and [`rootfi`], which also add the provider's own setters.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct EventBuilder<E> {
+    body: Map<String, Value>,
+    /// Fields go into the body's `data` object (Railz) rather than its top level.
+    fields_in_data: bool,
+    event: PhantomData<fn() -> E>,
+}
+
+impl<E: WebhookPayload> EventBuilder<E> {
+    fn new(body: Map<String, Value>, fields_in_data: bool) -> Self {
+        Self {
+            body,
+            fields_in_data,
+            event: PhantomData,
+        }
+    }
+
+    /// Any field of the event, by its wire name (Railz: inside `data`).
+    pub fn field(mut self, name: &str, value: impl Into<Value>) -> Self {
+        let fields = match self.body.get_mut("data") {
+            Some(Value::Object(data)) if self.fields_in_data => data,
+            _ => &mut self.body,
+        };
+        fields.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// The JSON body, as the provider would send it (for [`signed_request`]).
+    #[must_use]
+    pub fn body(&self) -> Bytes {
+        body_of(&self.to_value())
+    }
+
+    /// The body as a JSON value.
+    #[must_use]
+    pub fn to_value(&self) -> Value {
+        Value::Object(self.body.clone())
+    }
+
+    /// The event the body parses into.
+    ///
+    /// # Errors
+    ///
+    /// The [`ParseError`] for a field of the wrong type (`"company_id": "7"`).
+    pub fn try_build(&self) -> Result<E, ParseError> {
+        E::parse(&self.body())
+    }
+
+    /// The event the body parses into.
+    ///
+    /// # Panics
+    ///
+    /// When a field has the wrong type for the event (use [`EventBuilder::try_build`] to
+    /// test that case).
+    #[must_use]
+    pub fn build(&self) -> E {
+        self.try_build()
+            .unwrap_or_else(|e| panic!("the built body does not parse: {e}"))
+    }
+}
 
 /// Parses a JSON value as a provider would send it into any payload type, for bodies
 /// the builders do not cover.

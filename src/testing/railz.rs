@@ -18,27 +18,20 @@
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use crate::ParseError;
 use crate::railz::{ConnectionStatus, Event, EventType, ServiceName};
 
-/// Builds the body of one Railz delivery, then the [`Event`] it parses into.
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct EventBuilder {
-    data: Map<String, Value>,
-    envelope: Map<String, Value>,
-}
+/// Builds a Railz delivery, then the [`Event`] it parses into.
+pub type EventBuilder = super::EventBuilder<Event>;
 
 impl EventBuilder {
     /// A delivery of `tag` (`data.event`) and no other field; an unknown tag gives
     /// [`Event::Unknown`].
-    pub fn new(tag: impl Into<String>) -> Self {
+    pub fn railz(tag: impl Into<String>) -> Self {
         let mut data = Map::new();
         data.insert("event".to_owned(), Value::String(tag.into()));
-        Self {
-            data,
-            envelope: Map::new(),
-        }
+        let mut body = Map::new();
+        body.insert("data".to_owned(), Value::Object(data));
+        Self::new(body, true)
     }
 
     /// `data.connectionId`.
@@ -53,61 +46,20 @@ impl EventBuilder {
 
     /// The envelope's `requestId`.
     pub fn request_id(mut self, id: impl Into<String>) -> Self {
-        self.envelope
+        self.body
             .insert("requestId".to_owned(), Value::String(id.into()));
         self
-    }
-
-    /// Any field of `data`, by its wire name (`"dataType"`, `"requests"`, ...).
-    pub fn field(mut self, name: &str, value: impl Into<Value>) -> Self {
-        self.data.insert(name.to_owned(), value.into());
-        self
-    }
-
-    /// The JSON body, as Railz would send it (for [`signed_request`](super::signed_request)).
-    #[must_use]
-    pub fn body(&self) -> Bytes {
-        super::body_of(&self.to_value())
-    }
-
-    /// The body as a JSON value.
-    #[must_use]
-    pub fn to_value(&self) -> Value {
-        let mut body = self.envelope.clone();
-        body.insert("data".to_owned(), Value::Object(self.data.clone()));
-        Value::Object(body)
-    }
-
-    /// The event the body parses into.
-    ///
-    /// # Errors
-    ///
-    /// The [`ParseError`] for a field of the wrong type (`"responseCode": "400"`).
-    pub fn try_build(&self) -> Result<Event, ParseError> {
-        Event::from_slice(&self.body())
-    }
-
-    /// The event the body parses into.
-    ///
-    /// # Panics
-    ///
-    /// When a field has the wrong type for the event (use [`EventBuilder::try_build`] to
-    /// test that case).
-    #[must_use]
-    pub fn build(&self) -> Event {
-        self.try_build()
-            .unwrap_or_else(|e| panic!("the built Railz body does not parse: {e}"))
     }
 }
 
 /// `login`: a new connection.
 pub fn login() -> EventBuilder {
-    EventBuilder::new(EventType::Login.as_str())
+    EventBuilder::railz(EventType::Login.as_str())
 }
 
 /// `auth`: a connection was authorised.
 pub fn auth() -> EventBuilder {
-    EventBuilder::new(EventType::Auth.as_str())
+    EventBuilder::railz(EventType::Auth.as_str())
 }
 
 /// `connectionStatus`: the connection went from `old` to `new`.
@@ -123,39 +75,39 @@ pub fn auth() -> EventBuilder {
 /// assert_eq!(change.new_status, Some(ConnectionStatus::Disconnected));
 /// ```
 pub fn connection_status_changed(old: ConnectionStatus, new: ConnectionStatus) -> EventBuilder {
-    EventBuilder::new(EventType::ConnectionStatusChanged.as_str())
+    EventBuilder::railz(EventType::ConnectionStatusChanged.as_str())
         .field("oldStatus", old.as_str())
         .field("newStatus", new.as_str())
 }
 
 /// `customerRequest`: a GDPR request.
 pub fn customer_request() -> EventBuilder {
-    EventBuilder::new(EventType::CustomerRequest.as_str())
+    EventBuilder::railz(EventType::CustomerRequest.as_str())
 }
 
 /// `data`: a data sync finished (add `requests` with [`EventBuilder::field`]).
 pub fn data() -> EventBuilder {
-    EventBuilder::new(EventType::Data.as_str())
+    EventBuilder::railz(EventType::Data.as_str())
 }
 
 /// `dataPerType`: one data type finished syncing.
 pub fn data_per_type() -> EventBuilder {
-    EventBuilder::new(EventType::DataPerType.as_str())
+    EventBuilder::railz(EventType::DataPerType.as_str())
 }
 
 /// `push`: a push finished.
 pub fn push() -> EventBuilder {
-    EventBuilder::new(EventType::Push.as_str())
+    EventBuilder::railz(EventType::Push.as_str())
 }
 
 /// `batchPush`: a batch push finished.
 pub fn batch_push() -> EventBuilder {
-    EventBuilder::new(EventType::BatchPush.as_str())
+    EventBuilder::railz(EventType::BatchPush.as_str())
 }
 
 /// `delete`: a delete finished.
 pub fn delete() -> EventBuilder {
-    EventBuilder::new(EventType::Delete.as_str())
+    EventBuilder::railz(EventType::Delete.as_str())
 }
 
 /// A Railz delivery signed as Railz signs it, with `secret`, now.

@@ -17,24 +17,24 @@
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use crate::ParseError;
 use crate::rootfi::{
     ConnectionStatus, DataModel, Event, IntegrationType, Operation, V4_CONNECTION_CHANGED,
     WebhookType,
 };
 
-/// Builds the body of one RootFi delivery, then the [`Event`] it parses into.
-#[derive(Debug, Clone)]
-#[must_use]
-pub struct EventBuilder {
-    body: Map<String, Value>,
-}
+/// Builds a RootFi delivery, then the [`Event`] it parses into.
+pub type EventBuilder = super::EventBuilder<Event>;
 
 impl EventBuilder {
     /// A v3 delivery with `"webhook_type": tag` and no other field; an unknown tag gives
     /// [`Event::Unknown`].
-    pub fn new(webhook_type: impl Into<String>) -> Self {
-        Self { body: Map::new() }.field("webhook_type", webhook_type.into())
+    pub fn rootfi(webhook_type: impl Into<String>) -> Self {
+        let mut body = Map::new();
+        body.insert(
+            "webhook_type".to_owned(),
+            Value::String(webhook_type.into()),
+        );
+        Self::new(body, false)
     }
 
     /// `company_id`.
@@ -52,50 +52,11 @@ impl EventBuilder {
     pub fn records(self, data: Value) -> Self {
         self.field("data", data)
     }
-
-    /// Any top-level field, by its wire name.
-    pub fn field(mut self, name: &str, value: impl Into<Value>) -> Self {
-        self.body.insert(name.to_owned(), value.into());
-        self
-    }
-
-    /// The JSON body, as RootFi would send it (for [`signed_request`](super::signed_request)).
-    #[must_use]
-    pub fn body(&self) -> Bytes {
-        super::body_of(&self.to_value())
-    }
-
-    /// The body as a JSON value.
-    #[must_use]
-    pub fn to_value(&self) -> Value {
-        Value::Object(self.body.clone())
-    }
-
-    /// The event the body parses into.
-    ///
-    /// # Errors
-    ///
-    /// The [`ParseError`] for a field of the wrong type (`"company_id": "7"`).
-    pub fn try_build(&self) -> Result<Event, ParseError> {
-        Event::from_slice(&self.body())
-    }
-
-    /// The event the body parses into.
-    ///
-    /// # Panics
-    ///
-    /// When a field has the wrong type for the event (use [`EventBuilder::try_build`] to
-    /// test that case).
-    #[must_use]
-    pub fn build(&self) -> Event {
-        self.try_build()
-            .unwrap_or_else(|e| panic!("the built RootFi body does not parse: {e}"))
-    }
 }
 
 /// `DATA_MODEL_CHANGES` on `model` (add the records with [`EventBuilder::records`]).
 pub fn data_model_changes(model: DataModel, operation: Operation) -> EventBuilder {
-    EventBuilder::new(WebhookType::DataModelChanges.as_str())
+    EventBuilder::rootfi(WebhookType::DataModelChanges.as_str())
         .field("data_model", model.as_str())
         .field("type", operation.as_str())
 }
@@ -112,28 +73,30 @@ pub fn data_model_changes(model: DataModel, operation: Operation) -> EventBuilde
 /// assert_eq!(change.connection_status, Some(ConnectionStatus::Expired));
 /// ```
 pub fn connection_changed(status: ConnectionStatus) -> EventBuilder {
-    EventBuilder::new(WebhookType::ConnectionChanged.as_str())
+    EventBuilder::rootfi(WebhookType::ConnectionChanged.as_str())
         .field("connection_status", status.as_str())
 }
 
 /// v4 `"event": "connection.changed"`.
 pub fn connection_changed_v4() -> EventBuilder {
-    EventBuilder { body: Map::new() }.field("event", V4_CONNECTION_CHANGED)
+    let mut body = Map::new();
+    body.insert("event".to_owned(), Value::from(V4_CONNECTION_CHANGED));
+    EventBuilder::new(body, false)
 }
 
 /// `SYNC_STARTED`.
 pub fn sync_started() -> EventBuilder {
-    EventBuilder::new(WebhookType::SyncStarted.as_str())
+    EventBuilder::rootfi(WebhookType::SyncStarted.as_str())
 }
 
 /// `SYNC_COMPLETED`.
 pub fn sync_completed() -> EventBuilder {
-    EventBuilder::new(WebhookType::SyncCompleted.as_str())
+    EventBuilder::rootfi(WebhookType::SyncCompleted.as_str())
 }
 
 /// `INTEGRATION`.
 pub fn integration() -> EventBuilder {
-    EventBuilder::new(WebhookType::Integration.as_str())
+    EventBuilder::rootfi(WebhookType::Integration.as_str())
 }
 
 /// A RootFi delivery signed as RootFi v4 signs it (`X-RootFi-Signature`, HMAC-SHA256 of
