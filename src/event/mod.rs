@@ -144,6 +144,8 @@ impl WebhookPayload for Bytes {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+// Boxing the Railz event would cost an allocation per event.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     /// A RootFi (Commenda Integrations) event.
     RootFi(rootfi::Event),

@@ -88,12 +88,10 @@ impl TopLevelFields {
 
 /// `data`, whose shape depends on the tag: parsed straight into its type when the tag
 /// came first (as in every sample), captured raw otherwise.
-// Short-lived on the stack; boxing the sync object would cost an allocation per event.
-#[allow(clippy::large_enum_variant)]
 enum DataSlot {
     Raw(RawJson),
     Records(Records),
-    Sync(SyncData),
+    Sync(Box<SyncData>),
 }
 
 /// A whole RootFi body as the single pass reads it.
@@ -120,9 +118,9 @@ impl Envelope {
             return Err(de::Error::duplicate_field("data"));
         }
         let slot = match self.fields.webhook_type {
-            Some(WebhookType::SyncStarted | WebhookType::SyncCompleted) => {
-                map.next_value::<Option<SyncData>>()?.map(DataSlot::Sync)
-            }
+            Some(WebhookType::SyncStarted | WebhookType::SyncCompleted) => map
+                .next_value::<Option<Box<SyncData>>>()?
+                .map(DataSlot::Sync),
             Some(WebhookType::DataModelChanges) => {
                 map.next_value::<Option<Records>>()?.map(DataSlot::Records)
             }
@@ -172,7 +170,7 @@ impl DataSlot {
         }
     }
 
-    fn sync(self) -> Result<SyncData, ParseError> {
+    fn sync(self) -> Result<Box<SyncData>, ParseError> {
         match self {
             Self::Sync(s) => Ok(s),
             Self::Raw(raw) => parse_part(raw.get(), "data"),

@@ -152,8 +152,8 @@ model! {
         integration_type: IntegrationType = "integration_type",
         /// When RootFi produced the event.
         created_at: String = "created_at",
-        /// The sync and its jobs.
-        data: SyncData = "data",
+        /// The sync and its jobs (boxed: it would make every event as large as itself).
+        data: Box<SyncData> = "data",
     }
 }
 
