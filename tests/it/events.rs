@@ -966,6 +966,11 @@ fn peeked_metric_tag_matches_the_parsed_one_on_every_fixture() {
     ] {
         assert_eq!(Event::peek_metric_tag(body), "unknown");
     }
+    // A RootFi key of another type beside a Railz body: the Railz parser keeps it as an
+    // extra field, and the scan must not give up on it.
+    let body = br#"{"event":5,"data":{"event":"auth"}}"#;
+    assert_eq!(railz::Event::from_slice(body).unwrap().metric_tag(), "auth");
+    assert_eq!(railz::Event::peek_metric_tag(body), "auth");
 }
 
 #[test]
