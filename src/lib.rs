@@ -182,6 +182,9 @@ pub mod setup;
 #[cfg_attr(docsrs, doc(cfg(feature = "inbox")))]
 pub mod inbox;
 pub mod signature;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 
 #[cfg(feature = "events")]
 pub mod event;

@@ -53,14 +53,21 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// Whether `extra` holds `key` (checked without a search in the usual empty case).
+#[inline]
+pub(crate) fn has_key(extra: &Map<String, Value>, key: &str) -> bool {
+    !extra.is_empty() && extra.contains_key(key)
+}
+
 /// Stores a known field; `null` goes to `extra` so that it serialises back as `null`.
+#[inline]
 pub(crate) fn store<T, E: de::Error>(
     slot: &mut Option<T>,
     extra: &mut Map<String, Value>,
     wire: &'static str,
     value: Option<T>,
 ) -> Result<(), E> {
-    if slot.is_some() || extra.contains_key(wire) {
+    if slot.is_some() || has_key(extra, wire) {
         return Err(E::duplicate_field(wire));
     }
     match value {
@@ -79,12 +86,16 @@ pub(crate) fn store_extra<'de, A: MapAccess<'de>>(
     map: &mut A,
 ) -> Result<(), A::Error> {
     let value: Value = map.next_value()?;
-    let key = key.into_string();
-    if extra.contains_key(&key) {
-        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+    match extra.entry(key.into_string()) {
+        serde_json::map::Entry::Vacant(slot) => {
+            slot.insert(value);
+            Ok(())
+        }
+        serde_json::map::Entry::Occupied(slot) => Err(de::Error::custom(format_args!(
+            "duplicate field `{}`",
+            slot.key()
+        ))),
     }
-    extra.insert(key, value);
-    Ok(())
 }
 
 /// Converts a typed field back to JSON (only for fields a variant does not use).
@@ -94,21 +105,20 @@ pub(crate) fn to_value<T: Serialize>(v: &T) -> Value {
 }
 
 /// Writes a model's wire fields (and its `extra`) into an open JSON object.
-pub(crate) trait Fields {
+pub(crate) trait SerializeFields {
     fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
 }
 
-/// A type filled in place from a JSON object, so that large structs are never moved
-/// through serde's return values (measured: moving the ~1 KiB field unions cost a third
-/// of the parse time).
-pub(crate) trait FillMap {
+/// A type filled in place from a JSON object, so that the large field sets are never
+/// moved through serde's return values (the moves showed up in the parse benchmark).
+pub(crate) trait FillFromObject {
     fn fill<'de, A: MapAccess<'de>>(&mut self, map: A) -> Result<(), A::Error>;
 }
 
-/// Visits a JSON object into an existing value.
-pub(crate) struct FillVisitor<'a, T>(pub(crate) &'a mut T);
+/// The visitor of a [`FillFromObject`] type: a JSON object into an existing value.
+pub(crate) struct ObjectVisitor<'a, T>(pub(crate) &'a mut T);
 
-impl<'de, T: FillMap> Visitor<'de> for FillVisitor<'_, T> {
+impl<'de, T: FillFromObject> Visitor<'de> for ObjectVisitor<'_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -118,14 +128,15 @@ impl<'de, T: FillMap> Visitor<'de> for FillVisitor<'_, T> {
     }
 }
 
-/// A seed that fills an existing value from a JSON object, or reports `null` (`false`).
-pub(crate) struct Fill<'a, T>(pub(crate) &'a mut T);
+/// A seed for a [`FillFromObject`] value that may be `null`: fills it from an object
+/// (`true`), or reports `null` (`false`).
+pub(crate) struct NullableObject<'a, T>(pub(crate) &'a mut T);
 
-impl<'de, T: FillMap> DeserializeSeed<'de> for Fill<'_, T> {
+impl<'de, T: FillFromObject> DeserializeSeed<'de> for NullableObject<'_, T> {
     type Value = bool;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
         struct V<'a, T>(&'a mut T);
-        impl<'de, T: FillMap> Visitor<'de> for V<'_, T> {
+        impl<'de, T: FillFromObject> Visitor<'de> for V<'_, T> {
             type Value = bool;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
@@ -134,27 +145,27 @@ impl<'de, T: FillMap> DeserializeSeed<'de> for Fill<'_, T> {
                 Ok(false)
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-                d.deserialize_map(FillVisitor(self.0)).map(|()| true)
+                d.deserialize_map(ObjectVisitor(self.0)).map(|()| true)
             }
         }
         deserializer.deserialize_option(V(self.0))
     }
 }
 
-/// Fills `out` from a whole body (the fast path: no path tracking).
+/// Parses a whole body into `out` (the fast path: no path tracking).
 ///
 /// The body is checked for UTF-8 once, up front, and then parsed as `str`: one
 /// vectorised pass is cheaper than serde_json checking every string on its own. A body
 /// that is not UTF-8 is parsed as bytes so that serde_json reports where it fails.
-pub(crate) fn fill_from_slice<T: FillMap>(
+pub(crate) fn parse_body_into<T: FillFromObject>(
     body: &[u8],
     out: &mut T,
 ) -> Result<(), serde_json::Error> {
-    fn run<'de, R: serde_json::de::Read<'de>, T: FillMap>(
+    fn run<'de, R: serde_json::de::Read<'de>, T: FillFromObject>(
         mut de: serde_json::Deserializer<R>,
         out: &mut T,
     ) -> Result<(), serde_json::Error> {
-        Deserializer::deserialize_map(&mut de, FillVisitor(out))?;
+        Deserializer::deserialize_map(&mut de, ObjectVisitor(out))?;
         de.end()
     }
     match std::str::from_utf8(body) {
@@ -163,25 +174,26 @@ pub(crate) fn fill_from_slice<T: FillMap>(
     }
 }
 
-/// Adapts a [`FillMap`] type to `Deserialize`, for the failure-path re-run.
-pub(crate) struct Filled<T>(pub(crate) T);
+/// A [`FillFromObject`] type as a `Deserialize` one, for the failure-path re-run under
+/// `serde_path_to_error` that finds where a body failed.
+pub(crate) struct PathProbe<T>(pub(crate) T);
 
-impl<'de, T: FillMap + Default> Deserialize<'de> for Filled<T> {
+impl<'de, T: FillFromObject + Default> Deserialize<'de> for PathProbe<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut out = T::default();
-        deserializer.deserialize_map(FillVisitor(&mut out))?;
+        deserializer.deserialize_map(ObjectVisitor(&mut out))?;
         Ok(Self(out))
     }
 }
 
 /// A model serialised with its tag entry first: `{"webhook_type": "...", ...fields}`.
-pub(crate) struct Tagged<'a, F> {
+pub(crate) struct WithTag<'a, F> {
     pub(crate) key: &'static str,
     pub(crate) tag: &'a str,
     pub(crate) fields: &'a F,
 }
 
-impl<F: Fields> Serialize for Tagged<'_, F> {
+impl<F: SerializeFields> Serialize for WithTag<'_, F> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry(self.key, self.tag)?;
@@ -227,11 +239,6 @@ where
 {
     serde_json::from_str(json)
         .map_err(|e| error_with_path::<T>(json.as_bytes(), &e).prefixed(prefix))
-}
-
-/// Parses the whole body into a `Value` (the rare unknown-event path).
-pub(crate) fn whole_value(body: &[u8]) -> Result<Value, ParseError> {
-    serde_json::from_slice(body).map_err(|e| error_with_path::<Value>(body, &e))
 }
 
 /// The first key of the top-level object, if it can be read without unescaping.

@@ -44,6 +44,23 @@ impl ParseErrorKind {
             Self::Data => http::StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
+
+    /// A stable machine-readable code for this kind, for error bodies and metric labels:
+    /// `invalid_json` (Syntax) or `invalid_shape` (Data).
+    ///
+    /// ```
+    /// use ledgerhook::ParseErrorKind;
+    ///
+    /// assert_eq!(ParseErrorKind::Syntax.code(), "invalid_json");
+    /// assert_eq!(ParseErrorKind::Data.code(), "invalid_shape");
+    /// ```
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Syntax => "invalid_json",
+            Self::Data => "invalid_shape",
+        }
+    }
 }
 
 /// A body that could not be parsed: the kind, the reason and the field path.
@@ -76,6 +93,12 @@ impl ParseError {
     #[must_use]
     pub fn kind(&self) -> ParseErrorKind {
         self.kind
+    }
+
+    /// The stable code of the kind: `invalid_json` or `invalid_shape`.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
     }
 
     /// The status a receiver should answer with: 400 for [`ParseErrorKind::Syntax`], 422

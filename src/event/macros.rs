@@ -8,11 +8,19 @@
 ///
 /// Known values parse without allocating; `as_str` returns the wire string; `Display`,
 /// `Serialize` and `Deserialize` all use the wire string, so unknown values round-trip.
+///
+/// Values that RootFi spells differently in v3 and v4 go after a `;` as
+/// `Variant = "V3_SPELLING" | "V4_SPELLING"`: one variant `Variant(ApiVersion)` for both,
+/// so that matching `Variant(_)` sees every delivery, while the spelling received is
+/// kept (and serialised back). `ApiVersion` must be in scope where the macro is used.
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
             $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
+            $( ;
+                $( $(#[$smeta:meta])* $spelled:ident = $v3:literal | $v4:literal, )+
+            )?
         }
     ) => {
         $(#[$meta])*
@@ -24,6 +32,11 @@ macro_rules! string_enum {
                 $(#[$vmeta])*
                 $variant,
             )+
+            $($(
+                #[doc = concat!("`", $v3, "` (v3) or `", $v4, "` (v4): the version says which was received.")]
+                $(#[$smeta])*
+                $spelled(ApiVersion),
+            )+)?
             /// A value this version does not know, kept exactly as received.
             ///
             /// Build values with `From<&str>`, which picks the known variant when there is
@@ -32,14 +45,22 @@ macro_rules! string_enum {
         }
 
         impl $name {
-            /// Every value this version knows, in declaration order.
-            pub const KNOWN: &'static [Self] = &[$(Self::$variant),+];
+            /// Every value this version knows, in declaration order (both spellings of
+            /// the values whose spelling depends on the API version).
+            pub const KNOWN: &'static [Self] = &[
+                $(Self::$variant,)+
+                $($(Self::$spelled(ApiVersion::V3), Self::$spelled(ApiVersion::V4),)+)?
+            ];
 
             /// The value exactly as on the wire.
             #[must_use]
             pub fn as_str(&self) -> &str {
                 match self {
                     $(Self::$variant => $wire,)+
+                    $($(
+                        Self::$spelled(ApiVersion::V3) => $v3,
+                        Self::$spelled(ApiVersion::V4) => $v4,
+                    )+)?
                     Self::Other(s) => s,
                 }
             }
@@ -50,9 +71,36 @@ macro_rules! string_enum {
                 !matches!(self, Self::Other(_))
             }
 
+            $(
+                /// The API version whose spelling was received, for a value that v3 and
+                /// v4 spell differently; `None` for a value spelled the same in both, or
+                /// unknown.
+                #[must_use]
+                pub fn api_version(&self) -> Option<ApiVersion> {
+                    match self {
+                        $(Self::$spelled(v) => Some(*v),)+
+                        _ => None,
+                    }
+                }
+
+                /// The same value as spelled by `version` (values spelled the same in
+                /// both versions, and unknown ones, are returned unchanged).
+                #[must_use]
+                pub fn spelled_for(&self, version: ApiVersion) -> Self {
+                    match self {
+                        $(Self::$spelled(_) => Self::$spelled(version),)+
+                        other => other.clone(),
+                    }
+                }
+            )?
+
             fn from_known(s: &str) -> Option<Self> {
                 match s {
                     $($wire => Some(Self::$variant),)+
+                    $($(
+                        $v3 => Some(Self::$spelled(ApiVersion::V3)),
+                        $v4 => Some(Self::$spelled(ApiVersion::V4)),
+                    )+)?
                     _ => None,
                 }
             }
@@ -157,8 +205,16 @@ macro_rules! model {
                 match key.as_str() {
                     $(
                         $wire => {
-                            let value: Option<$ty> = map.next_value()?;
-                            $crate::event::de::store(&mut self.$field, &mut self.extra, $wire, value)
+                            // Read straight into the field (no move of the value through
+                            // a helper); a `null` is kept in `extra`.
+                            if self.$field.is_some() || $crate::event::de::has_key(&self.extra, $wire) {
+                                return Err(serde::de::Error::duplicate_field($wire));
+                            }
+                            self.$field = map.next_value()?;
+                            if self.$field.is_none() {
+                                self.extra.insert($wire.to_owned(), serde_json::Value::Null);
+                            }
+                            Ok(())
                         }
                     )*
                     _ => $crate::event::de::store_extra(&mut self.extra, key, map),
@@ -169,14 +225,14 @@ macro_rules! model {
             pub(crate) fn spill_into(&mut self, extra: &mut serde_json::Map<String, serde_json::Value>) {
                 $(
                     if let Some(v) = self.$field.take() {
-                        extra.insert($wire.to_owned(), $crate::event::de::to_value(&v));
+                        $crate::event::wire::put_back(extra, $wire, $crate::event::de::to_value(&v));
                     }
                 )*
                 extra.append(&mut self.extra);
             }
         }
 
-        impl $crate::event::de::FillMap for $name {
+        impl $crate::event::de::FillFromObject for $name {
             fn fill<'de, A: serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
                 while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
                     self.read_entry(key, &mut map)?;
@@ -185,7 +241,7 @@ macro_rules! model {
             }
         }
 
-        impl $crate::event::de::Fields for $name {
+        impl $crate::event::de::SerializeFields for $name {
             fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
                 $(
                     if let Some(v) = &self.$field {
@@ -203,7 +259,7 @@ macro_rules! model {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use serde::ser::SerializeMap as _;
                 let mut map = serializer.serialize_map(None)?;
-                $crate::event::de::Fields::serialize_fields(self, &mut map)?;
+                $crate::event::de::SerializeFields::serialize_fields(self, &mut map)?;
                 map.end()
             }
         }
@@ -211,8 +267,106 @@ macro_rules! model {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let mut out = Self::default();
-                deserializer.deserialize_map($crate::event::de::FillVisitor(&mut out))?;
+                deserializer.deserialize_map($crate::event::de::ObjectVisitor(&mut out))?;
                 Ok(out)
+            }
+        }
+    };
+}
+
+/// Generates what every provider's `Event` has in common, written once: the enum with
+/// its `Unknown` variant, `from_slice` (the skeleton in `event::wire`), `tag`, `is_known`
+/// and the [`WebhookPayload`] impl. The provider supplies the variants, `metric_tag` (the
+/// `'static` tag of each known variant) and the doc comments.
+///
+/// [`WebhookPayload`]: crate::WebhookPayload
+macro_rules! provider_event {
+    (
+        $(#[$meta:meta])*
+        pub enum Event {
+            $( $(#[$vmeta:meta])* $variant:ident($ty:ty), )+
+        }
+        unknown_tag = $tag_field:literal;
+        $(#[$from_slice:meta])*
+        fn from_slice;
+        fn metric_tag { $($metric_tag:tt)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum Event {
+            $( $(#[$vmeta])* $variant($ty), )+
+            #[doc = concat!("An event whose tag (", $tag_field, ") this version does not know, kept losslessly.")]
+            Unknown($crate::event::UnknownEvent),
+        }
+
+        impl Event {
+            $(#[$from_slice])*
+            ///
+            /// # Errors
+            ///
+            /// [`ParseError`]: `Syntax` when the body is not JSON, `Data` when it is JSON of
+            /// the wrong shape (see the [module docs](self)).
+            pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
+                $crate::event::wire::parse(body)
+            }
+
+            #[doc = concat!("The tag exactly as on the wire (", $tag_field, ").")]
+            #[must_use]
+            pub fn tag(&self) -> &str {
+                match self {
+                    Self::Unknown(unknown) => unknown.tag(),
+                    known => known.metric_tag(),
+                }
+            }
+
+            /// Whether this crate knows the tag (the event is not [`Event::Unknown`]).
+            #[must_use]
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
+
+            /// The tag of a known event, [`UNKNOWN_TAG`](crate::event::UNKNOWN_TAG)
+            /// (`"unknown"`) otherwise: a bounded set of `'static` strings, fit for a
+            /// metric label.
+            #[must_use]
+            pub fn metric_tag(&self) -> &'static str {
+                match self {
+                    $($metric_tag)*
+                    Self::Unknown(_) => $crate::event::UNKNOWN_TAG,
+                }
+            }
+
+            /// The [`metric_tag`](Self::metric_tag) that parsing `body` gives when it
+            /// succeeds, found by a scan that builds nothing: cheaper than a parse, for
+            /// labelling verified bytes before (or without) parsing them. A body that
+            /// would not parse gives `"unknown"` or a tag; never panics.
+            #[must_use]
+            pub fn peek_metric_tag(body: &[u8]) -> &'static str {
+                $crate::event::wire::peek_metric_tag::<Self>(body)
+            }
+        }
+
+        webhook_payload_for_event!();
+    };
+}
+
+/// Implements `WebhookPayload` for the `Event` in scope through its inherent methods
+/// (`from_slice`, `tag`, `metric_tag`, `peek_metric_tag`).
+macro_rules! webhook_payload_for_event {
+    () => {
+        impl $crate::event::WebhookPayload for Event {
+            fn parse(body: &bytes::Bytes) -> Result<Self, $crate::ParseError> {
+                Self::from_slice(body)
+            }
+            fn tag(&self) -> &str {
+                self.tag()
+            }
+            fn metric_tag(&self) -> &'static str {
+                self.metric_tag()
+            }
+            fn peek_metric_tag(body: &[u8]) -> &'static str {
+                Self::peek_metric_tag(body)
             }
         }
     };

@@ -45,12 +45,19 @@ use serde::{Deserialize, Serialize, Serializer};
 mod macros;
 mod de;
 mod error;
+mod peek;
 pub mod railz;
 mod raw;
 pub mod rootfi;
+mod unknown;
+mod wire;
 
 pub use error::{ParseError, ParseErrorKind};
+
+/// What `metric_tag()` returns for an event whose tag this version does not know.
+pub const UNKNOWN_TAG: &str = "unknown";
 pub use raw::RawJson;
+pub use unknown::UnknownEvent;
 
 /// A payload type the verifying layer can parse verified bytes into.
 ///
@@ -73,9 +80,39 @@ pub trait WebhookPayload: Sized + Clone + Send + Sync + 'static {
     /// # Errors
     /// [`ParseError`] of kind `Syntax` (not JSON: 400) or `Data` (wrong shape: 422).
     fn parse(body: &Bytes) -> Result<Self, ParseError>;
+
+    /// The event's tag exactly as on the wire (the default, for payloads that have no
+    /// tag, is [`WebhookPayload::metric_tag`]).
+    fn tag(&self) -> &str {
+        self.metric_tag()
+    }
+
+    /// The tag of a known event, [`UNKNOWN_TAG`] otherwise: a bounded set of `'static`
+    /// strings, fit for a metric label (the default is [`UNKNOWN_TAG`]).
+    fn metric_tag(&self) -> &'static str {
+        UNKNOWN_TAG
+    }
+
+    /// The [`WebhookPayload::metric_tag`] that parsing `body` would give, found without
+    /// parsing it (a scan that builds nothing): for labelling verified bytes that are
+    /// parsed later, or not at all. The default is [`UNKNOWN_TAG`].
+    ///
+    /// ```
+    /// use ledgerhook::{Event, WebhookPayload, railz};
+    ///
+    /// let body = br#"{"data":{"event":"auth","connectionId":"CON-1"}}"#;
+    /// assert_eq!(railz::Event::peek_metric_tag(body), "auth");
+    /// assert_eq!(<Event as WebhookPayload>::peek_metric_tag(body), "auth");
+    /// assert_eq!(Event::peek_metric_tag(br#"{"webhook_type":"NEW_KIND"}"#), "unknown");
+    /// assert_eq!(Event::peek_metric_tag(b"not json"), "unknown");
+    /// ```
+    fn peek_metric_tag(body: &[u8]) -> &'static str {
+        let _ = body;
+        UNKNOWN_TAG
+    }
 }
 
-/// No parsing: the layer only verifies and hands on the bytes.
+/// No parsing: the layer only verifies and hands on the bytes (tags are [`UNKNOWN_TAG`]).
 impl WebhookPayload for Bytes {
     fn parse(body: &Bytes) -> Result<Self, ParseError> {
         Ok(body.clone())
@@ -107,6 +144,8 @@ impl WebhookPayload for Bytes {
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+// Boxing the Railz event would cost an allocation per event.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     /// A RootFi (Commenda Integrations) event.
     RootFi(rootfi::Event),
@@ -124,10 +163,10 @@ impl Event {
     /// own shape checks.
     pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
         if de::first_key(body) == Some(b"data") {
-            if let Some(e) = railz::Event::try_fast(body) {
+            if let Some(e) = wire::parse_if_own(body) {
                 return Ok(Self::Railz(e));
             }
-        } else if let Some(e) = rootfi::Event::try_fast(body) {
+        } else if let Some(e) = wire::parse_if_own(body) {
             return Ok(Self::RootFi(e));
         }
         match detect(body)? {
@@ -142,6 +181,35 @@ impl Event {
         match self {
             Self::RootFi(e) => e.tag(),
             Self::Railz(e) => e.tag(),
+        }
+    }
+
+    /// The tag of a known event, [`UNKNOWN_TAG`] otherwise: a bounded set of `'static`
+    /// strings, fit for a metric label.
+    #[must_use]
+    pub fn metric_tag(&self) -> &'static str {
+        match self {
+            Self::RootFi(e) => e.metric_tag(),
+            Self::Railz(e) => e.metric_tag(),
+        }
+    }
+
+    /// The [`Event::metric_tag`] that parsing `body` gives when it succeeds, without
+    /// parsing it (one scan that builds nothing; the detection rule above picks the
+    /// provider).
+    ///
+    /// ```
+    /// use ledgerhook::Event;
+    ///
+    /// assert_eq!(Event::peek_metric_tag(br#"{"company_id":1,"webhook_type":"SYNC_STARTED"}"#), "SYNC_STARTED");
+    /// assert_eq!(Event::peek_metric_tag(br#"{"data":{"event":"push"}}"#), "push");
+    /// ```
+    #[must_use]
+    pub fn peek_metric_tag(body: &[u8]) -> &'static str {
+        match peek::TagPeek::of(body) {
+            Some(p) if p.rootfi_key => <rootfi::Event as wire::WireFormat>::metric_tag_of(&p),
+            Some(p) if p.data_key => <railz::Event as wire::WireFormat>::metric_tag_of(&p),
+            _ => UNKNOWN_TAG,
         }
     }
 
@@ -172,11 +240,7 @@ impl Serialize for Event {
     }
 }
 
-impl WebhookPayload for Event {
-    fn parse(body: &Bytes) -> Result<Self, ParseError> {
-        Self::from_slice(body)
-    }
-}
+webhook_payload_for_event!();
 
 enum Provider {
     RootFi,

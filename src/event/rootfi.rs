@@ -35,7 +35,7 @@
 //!
 //! match Event::from_slice(body)? {
 //!     Event::DataModelChanges(change) => {
-//!         assert_eq!(change.data_model, Some(DataModel::Accounts));
+//!         assert!(matches!(change.data_model, Some(DataModel::Accounts(_))));
 //!         assert_eq!(change.operation, Some(Operation::Create));
 //!         #[derive(serde::Deserialize)]
 //!         struct Account { platform_id: String, name: String }
@@ -47,21 +47,26 @@
 //! # Ok::<(), ledgerhook::ParseError>(())
 //! ```
 
-use serde::de::{self, Deserializer, MapAccess, Unexpected};
+use serde::de::{self, MapAccess};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
-use serde_json::value::RawValue;
 
 mod enums;
+mod model;
 pub use enums::{
-    ConnectionStatus, DataModel, IntegrationType, JobStatus, JobType, Operation, SyncStatus,
-    WebhookType,
+    ApiVersion, ConnectionStatus, DataModel, IntegrationType, JobStatus, JobType, Operation,
+    SyncStatus, WebhookType,
+};
+use model::TopLevelFields;
+pub use model::{
+    ConnectionChanged, DataModelChanges, Integration, Job, LegacyDataModelChange, Records,
+    SyncData, SyncEvent, TagStyle,
 };
 
-use super::de::{
-    FillMap, Filled, Key, Tagged, error_with_path, fill_from_slice, parse_part, to_value,
-    whole_value,
-};
+use super::de::{FillFromObject, Key, WithTag, parse_body_into, parse_part, store_extra, to_value};
+use super::peek::{TagPeek, known};
+use super::unknown::{TagAt, UnknownEvent};
+use super::wire::{WireFormat, put_back};
 use super::{ParseError, RawJson};
 
 /// What [`Event::tag`] returns for a pre-v3 body, which carries no tag on the wire.
@@ -70,289 +75,81 @@ pub const LEGACY_TAG: &str = "DATA_MODEL_CHANGES";
 /// The only documented v4 delivery tag (`"event": "connection.changed"`).
 pub const V4_CONNECTION_CHANGED: &str = "connection.changed";
 
-/// The records of a `DATA_MODEL_CHANGES` event: a JSON array, kept unparsed.
-///
-/// Records are unified RootFi objects whose schema depends on the data model and may be
-/// partial, so the crate does not impose a type: deserialise them into your own.
-///
-/// ```
-/// use ledgerhook::rootfi::Records;
-///
-/// let records: Records = serde_json::from_str(r#"[{"platform_id":"1"},{"platform_id":"2"}]"#)?;
-/// assert_eq!(records.raw_records()?.len(), 2);
-/// assert_eq!(records.to_values()?[1]["platform_id"], "2");
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Records(RawJson);
-
-impl Records {
-    fn from_raw(raw: RawJson) -> Result<Self, ParseError> {
-        match raw.first_byte() {
-            Some(b'[') => Ok(Self(raw)),
-            _ => Err(ParseError::data("data", "expected an array of records")),
+impl TopLevelFields {
+    /// The tag, when it is one this version does not know (`webhook_type` wins).
+    fn unknown_tag(&self) -> Option<&str> {
+        match (&self.webhook_type, &self.event) {
+            (Some(WebhookType::Other(tag)), _) => Some(tag),
+            (None, Some(ev)) if ev != V4_CONNECTION_CHANGED => Some(ev),
+            _ => None,
         }
-    }
-
-    /// The array as received.
-    #[must_use]
-    pub fn as_raw(&self) -> &RawJson {
-        &self.0
-    }
-
-    /// Each record as unparsed JSON.
-    ///
-    /// # Errors
-    ///
-    /// None in practice: the array was checked when the body was parsed.
-    pub fn raw_records(&self) -> Result<Vec<&RawValue>, ParseError> {
-        serde_json::from_str(self.0.get()).map_err(ParseError::from)
-    }
-
-    /// Deserialises every record into your own type.
-    ///
-    /// # Errors
-    ///
-    /// A data error with the record's index (`[3].amount`) when a record does not fit `T`.
-    pub fn deserialize<T>(&self) -> Result<Vec<T>, ParseError>
-    where
-        T: for<'de> Deserialize<'de>,
-    {
-        parse_part(self.0.get(), "")
-    }
-
-    /// Every record as a [`serde_json::Value`].
-    ///
-    /// # Errors
-    ///
-    /// None in practice: the array was checked when the body was parsed.
-    pub fn to_values(&self) -> Result<Vec<Value>, ParseError> {
-        self.deserialize()
-    }
-}
-
-impl Serialize for Records {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Records {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = <RawJson as Deserialize>::deserialize(deserializer)?;
-        let unexpected = match raw.first_byte() {
-            Some(b'[') => return Ok(Self(raw)),
-            Some(b'{') => Unexpected::Map,
-            Some(b'"') => Unexpected::Other("string"),
-            Some(b't' | b'f') => Unexpected::Other("boolean"),
-            _ => Unexpected::Other("number"),
-        };
-        Err(de::Error::invalid_type(unexpected, &"an array of records"))
-    }
-}
-
-/// Which field carried the tag of a [`ConnectionChanged`] event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum TagStyle {
-    /// v3: `"webhook_type": "CONNECTION_CHANGED"`.
-    #[default]
-    WebhookType,
-    /// v4: `"event": "connection.changed"`.
-    Event,
-}
-
-model! {
-    /// `DATA_MODEL_CHANGES`: records were created, updated or deleted.
-    ///
-    /// CREATE may carry a partial record that later UPDATEs complete; on a full sync
-    /// unchanged records also arrive as UPDATE; DELETE arrives only after a full sync.
-    pub struct DataModelChanges {
-        /// The RootFi company (your customer's connection).
-        company_id: u64 = "company_id",
-        /// The platform the company is connected to.
-        integration_type: IntegrationType = "integration_type",
-        /// The data model the records belong to.
-        data_model: DataModel = "data_model",
-        /// CREATE, UPDATE or DELETE.
-        operation: Operation = "type",
-        /// When RootFi produced the event.
-        created_at: String = "created_at",
-        /// The changed records, unparsed.
-        data: Records = "data",
-    }
-}
-
-model! {
-    /// `CONNECTION_CHANGED` (v3) or `connection.changed` (v4): a connection was made
-    /// through an invite link, or its status changed.
-    pub struct ConnectionChanged {
-        /// The RootFi company (your customer's connection).
-        company_id: u64 = "company_id",
-        /// The platform the company is connected to.
-        integration_type: IntegrationType = "integration_type",
-        /// HEALTHY, EXPIRED or DISCONNECTED.
-        connection_status: ConnectionStatus = "connection_status",
-        /// When RootFi produced the event.
-        created_at: String = "created_at",
-    }
-    ;
-    /// Which field carried the tag (decides [`Event::tag`] and how the event serialises).
-    tag_style: TagStyle,
-}
-
-model! {
-    /// `SYNC_STARTED` or `SYNC_COMPLETED`: a sync (or an async write) started or finished.
-    pub struct SyncEvent {
-        /// The RootFi company (your customer's connection).
-        company_id: u64 = "company_id",
-        /// The platform the company is connected to.
-        integration_type: IntegrationType = "integration_type",
-        /// When RootFi produced the event.
-        created_at: String = "created_at",
-        /// The sync and its jobs.
-        data: SyncData = "data",
-    }
-}
-
-model! {
-    /// The sync object inside `SYNC_STARTED`/`SYNC_COMPLETED`.
-    pub struct SyncData {
-        /// The sync id.
-        id: String = "id",
-        /// SUCCESS, RUNNING, FAILED or PARTIAL_SUCCESS.
-        status: SyncStatus = "status",
-        /// PULL or PUSH.
-        sync_type: JobType = "type",
-        /// Number of jobs in the sync.
-        total_jobs_count: u64 = "total_jobs_count",
-        /// Number of jobs that succeeded.
-        success_jobs_count: u64 = "success_jobs_count",
-        /// Number of jobs that failed.
-        failed_jobs_count: u64 = "failed_jobs_count",
-        /// Number of jobs still running.
-        running_jobs_count: u64 = "running_jobs_count",
-        /// Number of jobs created but not started.
-        created_jobs_count: u64 = "created_jobs_count",
-        /// When the sync started (ISO 8601).
-        start_time: String = "start_time",
-        /// When the sync ended (ISO 8601).
-        end_time: String = "end_time",
-        /// One job per data model.
-        jobs: Vec<Job> = "jobs",
-    }
-}
-
-model! {
-    /// One job of a sync: one data model pulled or pushed.
-    pub struct Job {
-        /// The job id.
-        rootfi_id: String = "rootfi_id",
-        /// CREATED, RUNNING, SUCCESS or FAILED.
-        status: JobStatus = "status",
-        /// The error, if any (`{}` when none), as sent.
-        error: Value = "error",
-        /// The data model the job handled.
-        data_model: DataModel = "data_model",
-        /// PULL, PUSH or CUSTOM.
-        job_type: JobType = "job_type",
-        /// When the job started (ISO 8601).
-        start_time: String = "start_time",
-        /// When the job ended (ISO 8601).
-        end_time: String = "end_time",
-        /// The sync (upload) this job belongs to.
-        upload_job_id: String = "upload_job_id",
-    }
-}
-
-model! {
-    /// `INTEGRATION` (v4): a platform-native event. Its payload is not documented, so
-    /// `data` is kept unparsed.
-    pub struct Integration {
-        /// The RootFi company (your customer's connection).
-        company_id: u64 = "company_id",
-        /// The platform that raised the event.
-        integration_type: IntegrationType = "integration_type",
-        /// When RootFi produced the event.
-        created_at: String = "created_at",
-        /// The payload, unparsed.
-        data: RawJson = "data",
-    }
-}
-
-model! {
-    /// A pre-v3 data model change: no `webhook_type`, and `data` is a single object.
-    pub struct LegacyDataModelChange {
-        /// The RootFi company (your customer's connection).
-        company_id: u64 = "company_id",
-        /// The platform the company is connected to.
-        integration_type: IntegrationType = "integration_type",
-        /// The data model the record belongs to.
-        data_model: DataModel = "data_model",
-        /// CREATE, UPDATE or DELETE.
-        operation: Operation = "type",
-        /// When RootFi produced the event (a date in the legacy sample).
-        created_at: String = "created_at",
-        /// The record, unparsed.
-        data: RawJson = "data",
-    }
-}
-
-model! {
-    /// The union of every top-level field: the single parsing pass fills it, then the
-    /// tag picks the variant and the fields move into it.
-    pub(crate) struct Union {
-        webhook_type: WebhookType = "webhook_type",
-        event: String = "event",
-        company_id: u64 = "company_id",
-        integration_type: IntegrationType = "integration_type",
-        data_model: DataModel = "data_model",
-        operation: Operation = "type",
-        created_at: String = "created_at",
-        connection_status: ConnectionStatus = "connection_status",
     }
 }
 
 /// `data`, whose shape depends on the tag: parsed straight into its type when the tag
 /// came first (as in every sample), captured raw otherwise.
-// Short-lived on the stack; boxing the sync object would cost an allocation per event.
-#[allow(clippy::large_enum_variant)]
 enum DataSlot {
     Raw(RawJson),
     Records(Records),
-    Sync(SyncData),
+    Sync(Box<SyncData>),
 }
 
+/// A whole RootFi body as the single pass reads it.
+///
+/// Once the tag turns out to be one this version does not know, the fields after it
+/// are kept as JSON values (the event becomes [`Event::Unknown`] in the same pass,
+/// whatever they hold). A known `webhook_type` after an unknown v4 `event` (it wins)
+/// makes [`build`] read the body again with `typed_only`.
 #[derive(Default)]
-struct Parts {
-    fields: Union,
+pub(crate) struct Envelope {
+    fields: TopLevelFields,
     data: Option<DataSlot>,
+    /// Never keep fields as values: every known field is typed.
+    typed_only: bool,
+    /// Fields are being kept as values (the tag read so far is unknown).
+    as_values: bool,
+    /// Some field was kept as a value.
+    kept_values: bool,
 }
 
-impl FillMap for Parts {
+impl Envelope {
+    fn read_data<'de, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
+        if self.data.is_some() || self.fields.extra.contains_key("data") {
+            return Err(de::Error::duplicate_field("data"));
+        }
+        let slot = match self.fields.webhook_type {
+            Some(WebhookType::SyncStarted | WebhookType::SyncCompleted) => map
+                .next_value::<Option<Box<SyncData>>>()?
+                .map(DataSlot::Sync),
+            Some(WebhookType::DataModelChanges) => {
+                map.next_value::<Option<Records>>()?.map(DataSlot::Records)
+            }
+            _ => map.next_value::<Option<RawJson>>()?.map(DataSlot::Raw),
+        };
+        match slot {
+            Some(slot) => self.data = Some(slot),
+            None => {
+                self.fields.extra.insert("data".to_owned(), Value::Null);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FillFromObject for Envelope {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
-            if key.as_str() != "data" {
-                self.fields.read_entry(key, &mut map)?;
-                continue;
-            }
-            if self.data.is_some() || self.fields.extra.contains_key("data") {
-                return Err(de::Error::duplicate_field("data"));
-            }
-            let slot = match self.fields.webhook_type {
-                Some(WebhookType::SyncStarted | WebhookType::SyncCompleted) => {
-                    map.next_value::<Option<SyncData>>()?.map(DataSlot::Sync)
+            match key.as_str() {
+                "webhook_type" | "event" => {
+                    self.fields.read_entry(key, &mut map)?;
+                    self.as_values = !self.typed_only && self.fields.unknown_tag().is_some();
                 }
-                Some(WebhookType::DataModelChanges) => {
-                    map.next_value::<Option<Records>>()?.map(DataSlot::Records)
+                _ if self.as_values => {
+                    self.kept_values = true;
+                    store_extra(&mut self.fields.extra, key, &mut map)?;
                 }
-                _ => map.next_value::<Option<RawJson>>()?.map(DataSlot::Raw),
-            };
-            match slot {
-                Some(slot) => self.data = Some(slot),
-                None => {
-                    self.fields.extra.insert("data".to_owned(), Value::Null);
-                }
+                "data" => self.read_data(&mut map)?,
+                _ => self.fields.read_entry(key, &mut map)?,
             }
         }
         Ok(())
@@ -373,11 +170,19 @@ impl DataSlot {
         }
     }
 
-    fn sync(self) -> Result<SyncData, ParseError> {
+    fn sync(self) -> Result<Box<SyncData>, ParseError> {
         match self {
             Self::Sync(s) => Ok(s),
             Self::Raw(raw) => parse_part(raw.get(), "data"),
             Self::Records(_) => Err(mismatch()),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Self::Raw(raw) => raw.to_value().unwrap_or(Value::Null),
+            Self::Records(r) => r.0.to_value().unwrap_or(Value::Null),
+            Self::Sync(s) => to_value(&s),
         }
     }
 
@@ -397,38 +202,30 @@ fn opt<T>(
     slot.map(f).transpose()
 }
 
-/// A RootFi webhook event.
-///
-/// See the [module docs](self) for how a body maps to a variant, and an example.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Event {
-    /// `DATA_MODEL_CHANGES`.
-    DataModelChanges(DataModelChanges),
-    /// `CONNECTION_CHANGED` (v3) or `connection.changed` (v4).
-    ConnectionChanged(ConnectionChanged),
-    /// `SYNC_STARTED`.
-    SyncStarted(SyncEvent),
-    /// `SYNC_COMPLETED`.
-    SyncCompleted(SyncEvent),
-    /// `INTEGRATION`.
-    Integration(Integration),
-    /// A pre-v3 data model change (no tag on the wire).
-    Legacy(LegacyDataModelChange),
-    /// An event this version does not know, kept losslessly.
-    Unknown {
-        /// The tag as on the wire (`webhook_type`, or v4 `event`).
-        tag: String,
-        /// The whole body.
-        raw: Value,
-    },
-}
-
-impl Event {
-    /// Parses a RootFi body (v3, v4 or pre-v3).
+provider_event! {
+    /// A RootFi webhook event.
+    ///
+    /// See the [module docs](self) for how a body maps to a variant, and an example.
+    pub enum Event {
+        /// `DATA_MODEL_CHANGES`.
+        DataModelChanges(DataModelChanges),
+        /// `CONNECTION_CHANGED` (v3) or `connection.changed` (v4).
+        ConnectionChanged(ConnectionChanged),
+        /// `SYNC_STARTED`.
+        SyncStarted(SyncEvent),
+        /// `SYNC_COMPLETED`.
+        SyncCompleted(SyncEvent),
+        /// `INTEGRATION`.
+        Integration(Integration),
+        /// A pre-v3 data model change (no tag on the wire).
+        Legacy(LegacyDataModelChange),
+    }
+    unknown_tag = "`webhook_type`, or v4 `event`";
+    /// Parses a RootFi body (v3, v4 or pre-v3). A pre-v3 body has no tag on the wire:
+    /// its [`Event::tag`] is [`LEGACY_TAG`].
     ///
     /// ```
-    /// use ledgerhook::rootfi::{ConnectionStatus, Event};
+    /// use ledgerhook::rootfi::{ConnectionStatus, Event, LEGACY_TAG};
     ///
     /// let event = Event::from_slice(br#"{"webhook_type":"CONNECTION_CHANGED","company_id":285,
     ///     "connection_status":"EXPIRED"}"#)?;
@@ -438,76 +235,31 @@ impl Event {
     /// let v4 = Event::from_slice(br#"{"event":"connection.changed","company_id":496}"#)?;
     /// assert_eq!(v4.tag(), "connection.changed");
     /// assert_eq!(v4.company_id(), Some(496));
-    /// # Ok::<(), ledgerhook::ParseError>(())
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`ParseError`]: `Syntax` when the body is not JSON, `Data` when it is JSON of the
-    /// wrong shape (see the [module docs](self)).
-    pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
-        let mut parts = Parts::default();
-        match fill_from_slice(body, &mut parts) {
-            Ok(()) => build(&mut parts, body),
-            Err(e) => recover(body, &e),
-        }
-    }
-
-    /// Parses only if the body is a RootFi event (used by provider detection): `None`
-    /// when the fast pass fails or finds no RootFi tag.
-    pub(crate) fn try_fast(body: &[u8]) -> Option<Self> {
-        let mut parts = Parts::default();
-        fill_from_slice(body, &mut parts).ok()?;
-        let f = &parts.fields;
-        if f.webhook_type.is_none() && f.event.is_none() && f.data_model.is_none() {
-            return None;
-        }
-        build(&mut parts, body).ok()
-    }
-
-    /// The tag exactly as on the wire: `webhook_type` (`DATA_MODEL_CHANGES`, ...), or the
-    /// v4 `event` (`connection.changed`), or [`LEGACY_TAG`] for a pre-v3 body, which has
-    /// no tag.
-    ///
-    /// ```
-    /// use ledgerhook::rootfi::{Event, LEGACY_TAG};
     ///
     /// let legacy = Event::from_slice(br#"{"company_id":12,"data_model":"ACCOUNTS","type":"UPDATE","data":{}}"#)?;
     /// assert_eq!(legacy.tag(), LEGACY_TAG);
     /// let new = Event::from_slice(br#"{"webhook_type":"PAYROLL_RUN","company_id":1}"#)?;
     /// assert_eq!(new.tag(), "PAYROLL_RUN");
-    /// # Ok::<(), ledgerhook::ParseError>(())
-    /// ```
-    #[must_use]
-    pub fn tag(&self) -> &str {
-        match self {
-            Self::DataModelChanges(_) => WebhookType::DataModelChanges.as_str(),
-            Self::ConnectionChanged(c) => match c.tag_style {
-                TagStyle::WebhookType => WebhookType::ConnectionChanged.as_str(),
-                TagStyle::Event => V4_CONNECTION_CHANGED,
-            },
-            Self::SyncStarted(_) => WebhookType::SyncStarted.as_str(),
-            Self::SyncCompleted(_) => WebhookType::SyncCompleted.as_str(),
-            Self::Integration(_) => WebhookType::Integration.as_str(),
-            Self::Legacy(_) => LEGACY_TAG,
-            Self::Unknown { tag, .. } => tag,
-        }
-    }
-
-    /// Whether this crate knows the tag (the event is not [`Event::Unknown`]).
-    ///
-    /// ```
-    /// use ledgerhook::rootfi::Event;
-    ///
+    /// assert_eq!(new.metric_tag(), "unknown");
+    /// assert!(!new.is_known());
     /// assert!(Event::from_slice(br#"{"webhook_type":"SYNC_STARTED"}"#)?.is_known());
-    /// assert!(!Event::from_slice(br#"{"event":"invoice.create"}"#)?.is_known());
     /// # Ok::<(), ledgerhook::ParseError>(())
     /// ```
-    #[must_use]
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown { .. })
+    fn from_slice;
+    fn metric_tag {
+        Self::DataModelChanges(_) => "DATA_MODEL_CHANGES",
+        Self::ConnectionChanged(c) => match c.tag_style {
+            TagStyle::WebhookType => "CONNECTION_CHANGED",
+            TagStyle::Event => V4_CONNECTION_CHANGED,
+        },
+        Self::SyncStarted(_) => "SYNC_STARTED",
+        Self::SyncCompleted(_) => "SYNC_COMPLETED",
+        Self::Integration(_) => "INTEGRATION",
+        Self::Legacy(_) => LEGACY_TAG,
     }
+}
 
+impl Event {
     /// The `company_id` of any event, including unknown ones.
     ///
     /// ```
@@ -525,51 +277,108 @@ impl Event {
             Self::SyncStarted(e) | Self::SyncCompleted(e) => e.company_id,
             Self::Integration(e) => e.company_id,
             Self::Legacy(e) => e.company_id,
-            Self::Unknown { raw, .. } => raw.get("company_id").and_then(Value::as_u64),
+            Self::Unknown(u) => u.raw().get("company_id").and_then(Value::as_u64),
         }
     }
 }
 
+impl WireFormat for Event {
+    type Envelope = Envelope;
+
+    fn is_own(envelope: &Envelope) -> bool {
+        let f = &envelope.fields;
+        f.webhook_type.is_some() || f.event.is_some() || f.data_model.is_some()
+    }
+
+    fn build(envelope: &mut Envelope, body: &[u8]) -> Result<Self, ParseError> {
+        build(envelope, body)
+    }
+
+    fn unknown_tag_at(body: &[u8]) -> Option<TagAt> {
+        #[derive(Deserialize)]
+        struct Peek {
+            webhook_type: Option<WebhookType>,
+            event: Option<String>,
+        }
+        let peek = serde_json::from_slice::<Peek>(body).ok()?;
+        let fields = TopLevelFields {
+            webhook_type: peek.webhook_type,
+            event: peek.event,
+            ..TopLevelFields::default()
+        };
+        fields.unknown_tag()?;
+        Some(TagAt::Top(if fields.webhook_type.is_some() {
+            "webhook_type"
+        } else {
+            "event"
+        }))
+    }
+
+    fn unknown(event: UnknownEvent) -> Self {
+        Self::Unknown(event)
+    }
+
+    fn metric_tag_of(peek: &TagPeek<'_>) -> &'static str {
+        match (&peek.webhook_type, &peek.event) {
+            (Some(tag), _) => known(WebhookType::KNOWN, tag.as_str()),
+            (None, Some(ev)) => {
+                (ev.as_str() == V4_CONNECTION_CHANGED).then_some(V4_CONNECTION_CHANGED)
+            }
+            (None, None) => peek.data_model.then_some(LEGACY_TAG),
+        }
+        .unwrap_or(super::UNKNOWN_TAG)
+    }
+}
+
 /// Picks the variant from the tag and moves the fields into it.
-fn build(parts: &mut Parts, body: &[u8]) -> Result<Event, ParseError> {
-    let f = &mut parts.fields;
-    let data = parts.data.take();
+fn build(env: &mut Envelope, body: &[u8]) -> Result<Event, ParseError> {
+    if env.fields.unknown_tag().is_some() {
+        return Ok(unknown(env));
+    }
+    if env.kept_values {
+        // A known `webhook_type` came after an unknown `event`: type every field.
+        let mut typed = Envelope {
+            typed_only: true,
+            ..Envelope::default()
+        };
+        parse_body_into(body, &mut typed)?;
+        return build(&mut typed, body);
+    }
+    let f = &mut env.fields;
+    let data = env.data.take();
     let extra = std::mem::take(&mut f.extra);
     let tag = match f.webhook_type.take() {
-        Some(WebhookType::Other(tag)) => return unknown(tag, body),
         Some(known) => known,
-        None => match f.event.take() {
-            Some(ev) if ev == V4_CONNECTION_CHANGED => {
-                let out = ConnectionChanged {
-                    company_id: f.company_id.take(),
-                    integration_type: f.integration_type.take(),
-                    connection_status: f.connection_status.take(),
-                    created_at: f.created_at.take(),
-                    extra: finish(f, data, extra),
-                    tag_style: TagStyle::Event,
-                };
-                return Ok(Event::ConnectionChanged(out));
-            }
-            Some(ev) => return unknown(ev, body),
-            None if f.data_model.is_some() => {
-                let out = LegacyDataModelChange {
-                    company_id: f.company_id.take(),
-                    integration_type: f.integration_type.take(),
-                    data_model: f.data_model.take(),
-                    operation: f.operation.take(),
-                    created_at: f.created_at.take(),
-                    data: opt(data, DataSlot::raw)?,
-                    extra: finish(f, None, extra),
-                };
-                return Ok(Event::Legacy(out));
-            }
-            None => {
-                return Err(ParseError::data(
-                    "",
-                    "not a RootFi event: no `webhook_type`, `event` or legacy `data_model` field",
-                ));
-            }
-        },
+        None if f.event.take().is_some() => {
+            // The only known v4 tag (an unknown one returned above).
+            let out = ConnectionChanged {
+                company_id: f.company_id.take(),
+                integration_type: f.integration_type.take(),
+                connection_status: f.connection_status.take(),
+                created_at: f.created_at.take(),
+                extra: finish(f, data, extra),
+                tag_style: TagStyle::Event,
+            };
+            return Ok(Event::ConnectionChanged(out));
+        }
+        None if f.data_model.is_some() => {
+            let out = LegacyDataModelChange {
+                company_id: f.company_id.take(),
+                integration_type: f.integration_type.take(),
+                data_model: f.data_model.take(),
+                operation: f.operation.take(),
+                created_at: f.created_at.take(),
+                data: opt(data, DataSlot::raw)?,
+                extra: finish(f, None, extra),
+            };
+            return Ok(Event::Legacy(out));
+        }
+        None => {
+            return Err(ParseError::data(
+                "",
+                "not a RootFi event: no `webhook_type`, `event` or legacy `data_model` field",
+            ));
+        }
     };
     Ok(match tag {
         WebhookType::DataModelChanges => Event::DataModelChanges(DataModelChanges {
@@ -610,53 +419,48 @@ fn build(parts: &mut Parts, body: &[u8]) -> Result<Event, ParseError> {
             data: opt(data, DataSlot::raw)?,
             extra: finish(f, None, extra),
         }),
-        WebhookType::Other(tag) => return unknown(tag, body),
+        // Returned above, as an unknown tag.
+        WebhookType::Other(_) => {
+            return Err(ParseError::data("webhook_type", "unexpected unknown tag"));
+        }
     })
 }
 
 /// Moves the fields the variant did not take (and an unused `data`) into `extra`.
 fn finish(
-    f: &mut Union,
+    f: &mut TopLevelFields,
     data: Option<DataSlot>,
     mut extra: serde_json::Map<String, Value>,
 ) -> serde_json::Map<String, Value> {
     if let Some(data) = data {
-        let value = match data {
-            DataSlot::Raw(raw) => raw.to_value().unwrap_or(Value::Null),
-            DataSlot::Records(r) => r.0.to_value().unwrap_or(Value::Null),
-            DataSlot::Sync(s) => to_value(&s),
-        };
-        extra.insert("data".to_owned(), value);
+        put_back(&mut extra, "data", data.into_value());
     }
     f.spill_into(&mut extra);
     extra
 }
 
-fn unknown(tag: String, body: &[u8]) -> Result<Event, ParseError> {
-    Ok(Event::Unknown {
-        tag,
-        raw: whole_value(body)?,
-    })
-}
-
-/// The failure path: an unknown tag is never an error, whatever its fields look like;
-/// anything else gets its field path.
-fn recover(body: &[u8], e: &serde_json::Error) -> Result<Event, ParseError> {
-    #[derive(Deserialize)]
-    struct Peek {
-        webhook_type: Option<WebhookType>,
-        event: Option<String>,
-    }
-    if e.is_data()
-        && let Ok(peek) = serde_json::from_slice::<Peek>(body)
-    {
-        match (peek.webhook_type, peek.event) {
-            (Some(WebhookType::Other(tag)), _) => return unknown(tag, body),
-            (None, Some(ev)) if ev != V4_CONNECTION_CHANGED => return unknown(ev, body),
-            _ => {}
+/// Puts an unknown event's body back together from what the single pass read.
+fn unknown(env: &mut Envelope) -> Event {
+    let f = &mut env.fields;
+    let mut body = std::mem::take(&mut f.extra);
+    // The tag's field moves into the body, where `UnknownEvent::tag` reads it.
+    let at = match (f.webhook_type.take(), f.event.take()) {
+        (Some(WebhookType::Other(tag)), event) => {
+            if let Some(event) = event {
+                put_back(&mut body, "event", Value::String(event));
+            }
+            put_back(&mut body, "webhook_type", Value::String(tag));
+            "webhook_type"
         }
-    }
-    Err(error_with_path::<Filled<Parts>>(body, e))
+        (webhook_type, event) => {
+            // `unknown_tag` found no `webhook_type`, so the tag is the v4 `event`.
+            f.webhook_type = webhook_type;
+            put_back(&mut body, "event", Value::String(event.unwrap_or_default()));
+            "event"
+        }
+    };
+    let body = finish(f, env.data.take(), body);
+    Event::Unknown(UnknownEvent::new(Value::Object(body), TagAt::Top(at)))
 }
 
 impl Serialize for Event {
@@ -664,7 +468,7 @@ impl Serialize for Event {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         const KEY: &str = "webhook_type";
         match self {
-            Self::DataModelChanges(e) => Tagged {
+            Self::DataModelChanges(e) => WithTag {
                 key: KEY,
                 tag: self.tag(),
                 fields: e,
@@ -675,34 +479,28 @@ impl Serialize for Event {
                     TagStyle::WebhookType => KEY,
                     TagStyle::Event => "event",
                 };
-                Tagged {
+                WithTag {
                     key,
                     tag: self.tag(),
                     fields: e,
                 }
                 .serialize(serializer)
             }
-            Self::SyncStarted(e) | Self::SyncCompleted(e) => Tagged {
+            Self::SyncStarted(e) | Self::SyncCompleted(e) => WithTag {
                 key: KEY,
                 tag: self.tag(),
                 fields: e,
             }
             .serialize(serializer),
-            Self::Integration(e) => Tagged {
+            Self::Integration(e) => WithTag {
                 key: KEY,
                 tag: self.tag(),
                 fields: e,
             }
             .serialize(serializer),
             Self::Legacy(e) => e.serialize(serializer),
-            Self::Unknown { raw, .. } => raw.serialize(serializer),
+            Self::Unknown(u) => u.serialize(serializer),
         }
-    }
-}
-
-impl super::WebhookPayload for Event {
-    fn parse(body: &bytes::Bytes) -> Result<Self, ParseError> {
-        Self::from_slice(body)
     }
 }
 
@@ -710,12 +508,11 @@ impl super::WebhookPayload for Event {
 mod tests {
     use super::*;
     use crate::ParseErrorKind;
+    use crate::event::wire::tests::round_trip as round_trip_any;
 
+    /// Parses a RootFi body and checks that it serialises back unchanged.
     fn round_trip(body: &str) -> Event {
-        let event = Event::from_slice(body.as_bytes()).unwrap();
-        let expected: Value = serde_json::from_str(body).unwrap();
-        assert_eq!(serde_json::to_value(&event).unwrap(), expected, "{body}");
-        event
+        round_trip_any(body)
     }
 
     #[test]
@@ -790,6 +587,34 @@ mod tests {
         assert!(!e.is_known());
         let body = r#"{"event":"invoice.create","company_id":"x"}"#;
         assert_eq!(round_trip(body).tag(), "invoice.create");
+    }
+
+    #[test]
+    fn unknown_tag_is_read_in_one_pass_and_the_last_duplicate_wins() {
+        let e = round_trip(r#"{"event":"sync.completed","company_id":"x","data":5,"n":[1]}"#);
+        assert_eq!(e.tag(), "sync.completed");
+        let e =
+            Event::from_slice(br#"{"company_id":1,"webhook_type":"NEW","company_id":2}"#).unwrap();
+        let Event::Unknown(u) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            *u.raw(),
+            serde_json::json!({"webhook_type": "NEW", "company_id": 2})
+        );
+    }
+
+    #[test]
+    fn known_webhook_type_after_an_unknown_v4_event_types_every_field() {
+        let e = round_trip(
+            r#"{"event":"sync.completed","company_id":1,"webhook_type":"SYNC_STARTED","data":{"id":"s"}}"#,
+        );
+        let Event::SyncStarted(s) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(s.company_id, Some(1));
+        assert_eq!(s.data.unwrap().id.as_deref(), Some("s"));
+        assert_eq!(s.extra["event"], "sync.completed");
     }
 
     #[test]

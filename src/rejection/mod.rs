@@ -165,7 +165,7 @@ impl RejectionKind {
         match self {
             Self::Verification(kind) => kind.code(),
             #[cfg(feature = "events")]
-            Self::Payload(kind) => parse_code(kind),
+            Self::Payload(kind) => kind.code(),
             Self::BodyTooLarge => "too_large",
             Self::BodyTimeout => "body_timeout",
             Self::BodyRead => "body_read",
@@ -218,15 +218,6 @@ impl RejectionKind {
 impl fmt::Display for RejectionKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
-    }
-}
-
-// Stand-in until `ParseErrorKind::code()` lands from the events branch.
-#[cfg(feature = "events")]
-fn parse_code(kind: ParseErrorKind) -> &'static str {
-    match kind {
-        ParseErrorKind::Syntax => "invalid_json",
-        ParseErrorKind::Data => "invalid_shape",
     }
 }
 

@@ -316,7 +316,7 @@ proptest! {
     /// Random unknown tags with random extra fields, for RootFi's `webhook_type` and v4
     /// `event` and Railz's `data.event`: parsed as unknown with the tag exactly as sent,
     /// and serialised back to the same JSON; the output parses to an equal event, and the
-    /// provider's own parser agrees.
+    /// provider's own parser agrees; the cheap tag scan gives the parsed metric tag.
     #[test]
     fn unknown_tags_survive_parse_and_serialise(
         tag in unknown_tag(),
@@ -352,6 +352,7 @@ proptest! {
         if !event.is_known() {
             prop_assert_eq!(event.tag(), tag.as_str());
         }
+        prop_assert_eq!(Event::peek_metric_tag(&bytes), event.metric_tag());
         match &event {
             Event::RootFi(e) => prop_assert_eq!(&rootfi::Event::from_slice(&bytes).unwrap(), e),
             Event::Railz(e) => prop_assert_eq!(&railz::Event::from_slice(&bytes).unwrap(), e),

@@ -6,7 +6,8 @@
 //! - a `Data` error (422) is only reported for valid JSON, a `Syntax` error (400) only for
 //!   a body `serde_json` cannot read as a `Value` either;
 //! - the provider-detecting parser agrees with the provider's own parser and with the
-//!   documented detection rule.
+//!   documented detection rule;
+//! - `peek_metric_tag` (the scan without a parse) gives the parsed event's `metric_tag`.
 
 use ledgerhook::{Event, ParseError, ParseErrorKind, railz, rootfi};
 use serde::Serialize;
@@ -86,30 +87,35 @@ fn any_tag(e: &Event) -> (&str, bool) {
     (e.tag(), e.is_known())
 }
 
-/// `rootfi_event`: `rootfi::Event::from_slice`.
+/// `rootfi_event`: `rootfi::Event::from_slice`; the cheap tag scan agrees with it.
 pub fn rootfi_event(data: &[u8]) {
-    check(
-        data,
-        &rootfi::Event::from_slice(data),
-        rootfi::Event::from_slice,
-        rootfi_tag,
-    );
+    let parsed = rootfi::Event::from_slice(data);
+    check(data, &parsed, rootfi::Event::from_slice, rootfi_tag);
+    let peeked = rootfi::Event::peek_metric_tag(data);
+    if let Ok(e) = &parsed {
+        assert_eq!(peeked, e.metric_tag(), "{e:?}");
+    }
 }
 
-/// `railz_event`: `railz::Event::from_slice`.
+/// `railz_event`: `railz::Event::from_slice`; the cheap tag scan agrees with it.
 pub fn railz_event(data: &[u8]) {
-    check(
-        data,
-        &railz::Event::from_slice(data),
-        railz::Event::from_slice,
-        railz_tag,
-    );
+    let parsed = railz::Event::from_slice(data);
+    check(data, &parsed, railz::Event::from_slice, railz_tag);
+    let peeked = railz::Event::peek_metric_tag(data);
+    if let Ok(e) = &parsed {
+        assert_eq!(peeked, e.metric_tag(), "{e:?}");
+    }
 }
 
-/// `event`: the provider-detecting `ledgerhook::Event::from_slice`.
+/// `event`: the provider-detecting `ledgerhook::Event::from_slice`; the cheap tag scan
+/// agrees with it.
 pub fn event(data: &[u8]) {
     let parsed = Event::from_slice(data);
     check(data, &parsed, Event::from_slice, any_tag);
+    let peeked = Event::peek_metric_tag(data);
+    if let Ok(e) = &parsed {
+        assert_eq!(peeked, e.metric_tag(), "{e:?}");
+    }
     let rootfi = || rootfi::Event::from_slice(data);
     let railz = || railz::Event::from_slice(data);
     match &parsed {

@@ -12,7 +12,7 @@ string_enum! {
     pub enum EventType {
         Login = "login",
         Auth = "auth",
-        ConnectionStatus = "connectionStatus",
+        ConnectionStatusChanged = "connectionStatus",
         CustomerRequest = "customerRequest",
         Data = "data",
         DataPerType = "dataPerType",

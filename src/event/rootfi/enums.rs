@@ -1,6 +1,23 @@
 //! RootFi string enums. Every enum is `#[non_exhaustive]` and keeps values it does not
 //! know in `Other(String)`, so a new value from the provider is never an error.
 
+/// Which RootFi API version's spelling a value was received in, for the values that v3
+/// and v4 spell differently (`INVOICES` / `INVOICE`, `ODOO_ACCOUNTING` / `OODOO_ACCOUNTING`).
+///
+/// ```
+/// use ledgerhook::rootfi::{ApiVersion, DataModel};
+///
+/// assert_eq!(DataModel::from("TAX_RATE"), DataModel::TaxRates(ApiVersion::V4));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiVersion {
+    /// API v3 (plural data model names).
+    V3,
+    /// API v4 (singular data model names).
+    V4,
+}
+
 string_enum! {
     /// The v3 `webhook_type` tag (also the v4 configuration's `webhook_type`).
     ///
@@ -20,155 +37,108 @@ string_enum! {
 }
 
 string_enum! {
-    /// A RootFi data model: the 62 plural v3 names, then the singular v4 names.
+    /// A RootFi data model: one variant per model, whatever the API version.
     ///
-    /// The v4 docs confirm only `ACCOUNT`, `TAX_RATE` and `INVOICE`; the other singular
-    /// names are the v3 names made singular (`COMPANY_INFO`, `INCOME_STATEMENT`,
-    /// `BALANCE_SHEET` and `CASH_FLOW_STATEMENT` are the same in both and listed once).
+    /// v3 spells most models in the plural (`INVOICES`), v4 in the singular (`INVOICE`).
+    /// Such a model is one variant carrying the [`ApiVersion`] whose spelling was received,
+    /// so `DataModel::Invoices(_)` matches both and serialising gives back what was sent.
+    /// `COMPANY_INFO`, `INCOME_STATEMENT`, `BALANCE_SHEET` and `CASH_FLOW_STATEMENT` are
+    /// the same in both and are plain variants. The v4 docs confirm only `ACCOUNT`,
+    /// `TAX_RATE` and `INVOICE`; the other singular names are the v3 names made singular.
     /// Any other value parses into [`DataModel::Other`].
     ///
     /// ```
-    /// use ledgerhook::rootfi::DataModel;
+    /// use ledgerhook::rootfi::{ApiVersion, DataModel};
     ///
-    /// assert_eq!(DataModel::from("CRM_DEALS"), DataModel::CrmDeals);
-    /// assert_eq!(DataModel::from("TAX_RATE"), DataModel::TaxRate);
-    /// assert_eq!(DataModel::PaymentRefunds.to_string(), "PAYMENT_REFUNDS");
+    /// let v3 = DataModel::from("INVOICES");
+    /// let v4 = DataModel::from("INVOICE");
+    /// assert!(matches!(v3, DataModel::Invoices(_)) && matches!(v4, DataModel::Invoices(_)));
+    /// assert_eq!(v4.api_version(), Some(ApiVersion::V4));
+    /// assert_eq!(v4.as_str(), "INVOICE");
+    /// assert_eq!(v4.spelled_for(ApiVersion::V3), v3);
+    /// assert_eq!(DataModel::from("CRM_DEALS"), DataModel::CrmDeals(ApiVersion::V3));
+    /// assert_eq!(DataModel::CompanyInfo.api_version(), None);
     /// assert!(!DataModel::from("PAYROLL").is_known());
     /// ```
     pub enum DataModel {
-        Accounts = "ACCOUNTS",
-        BankAccounts = "BANK_ACCOUNTS",
-        Bills = "BILLS",
-        BillPayments = "BILL_PAYMENTS",
         CompanyInfo = "COMPANY_INFO",
-        Contacts = "CONTACTS",
-        BillCreditNotes = "BILL_CREDIT_NOTES",
-        InvoiceCreditNotes = "INVOICE_CREDIT_NOTES",
-        Documents = "DOCUMENTS",
-        Expenses = "EXPENSES",
-        Invoices = "INVOICES",
-        InvoicePayments = "INVOICE_PAYMENTS",
-        Items = "ITEMS",
-        LineItems = "LINE_ITEMS",
-        TaxRates = "TAX_RATES",
-        JournalEntries = "JOURNAL_ENTRIES",
-        BankTransactions = "BANK_TRANSACTIONS",
-        JournalLines = "JOURNAL_LINES",
-        PurchaseOrders = "PURCHASE_ORDERS",
-        SalesOrders = "SALES_ORDERS",
-        PhoneNumbers = "PHONE_NUMBERS",
-        Addresses = "ADDRESSES",
-        ExternalLinks = "EXTERNAL_LINKS",
-        ContactPersons = "CONTACT_PERSONS",
         IncomeStatement = "INCOME_STATEMENT",
         BalanceSheet = "BALANCE_SHEET",
-        TrackingCategories = "TRACKING_CATEGORIES",
         CashFlowStatement = "CASH_FLOW_STATEMENT",
-        Currencies = "CURRENCIES",
-        PaymentCustomers = "PAYMENT_CUSTOMERS",
-        PaymentInvoices = "PAYMENT_INVOICES",
-        PaymentLineItems = "PAYMENT_LINE_ITEMS",
-        PaymentItems = "PAYMENT_ITEMS",
-        PaymentOrders = "PAYMENT_ORDERS",
-        PaymentTaxRates = "PAYMENT_TAX_RATES",
-        PaymentDisputes = "PAYMENT_DISPUTES",
-        PaymentPayments = "PAYMENT_PAYMENTS",
-        PaymentRefunds = "PAYMENT_REFUNDS",
-        PaymentPaymentLinks = "PAYMENT_PAYMENT_LINKS",
-        PaymentPayouts = "PAYMENT_PAYOUTS",
-        PaymentAddresses = "PAYMENT_ADDRESSES",
-        PaymentPhoneNumbers = "PAYMENT_PHONE_NUMBERS",
-        PaymentExternalLinks = "PAYMENT_EXTERNAL_LINKS",
-        PaymentTransactions = "PAYMENT_TRANSACTIONS",
-        PaymentBalances = "PAYMENT_BALANCES",
-        EcommerceOrders = "ECOMMERCE_ORDERS",
-        EcommerceCustomers = "ECOMMERCE_CUSTOMERS",
-        EcommerceProducts = "ECOMMERCE_PRODUCTS",
-        EcommerceLineItems = "ECOMMERCE_LINE_ITEMS",
-        CrmContacts = "CRM_CONTACTS",
-        CrmCompanies = "CRM_COMPANIES",
-        CrmDeals = "CRM_DEALS",
-        CrmLeads = "CRM_LEADS",
-        CrmNotes = "CRM_NOTES",
-        CrmPipelines = "CRM_PIPELINES",
-        CrmStages = "CRM_STAGES",
-        CrmActivities = "CRM_ACTIVITIES",
-        CrmTasks = "CRM_TASKS",
-        CrmUsers = "CRM_USERS",
-        CrmExternalLinks = "CRM_EXTERNAL_LINKS",
-        CrmPhoneNumbers = "CRM_PHONE_NUMBERS",
-        CrmAddresses = "CRM_ADDRESSES",
-        Account = "ACCOUNT",
-        BankAccount = "BANK_ACCOUNT",
-        Bill = "BILL",
-        BillPayment = "BILL_PAYMENT",
-        Contact = "CONTACT",
-        BillCreditNote = "BILL_CREDIT_NOTE",
-        InvoiceCreditNote = "INVOICE_CREDIT_NOTE",
-        Document = "DOCUMENT",
-        Expense = "EXPENSE",
-        Invoice = "INVOICE",
-        InvoicePayment = "INVOICE_PAYMENT",
-        Item = "ITEM",
-        LineItem = "LINE_ITEM",
-        TaxRate = "TAX_RATE",
-        JournalEntry = "JOURNAL_ENTRY",
-        BankTransaction = "BANK_TRANSACTION",
-        JournalLine = "JOURNAL_LINE",
-        PurchaseOrder = "PURCHASE_ORDER",
-        SalesOrder = "SALES_ORDER",
-        PhoneNumber = "PHONE_NUMBER",
-        Address = "ADDRESS",
-        ExternalLink = "EXTERNAL_LINK",
-        ContactPerson = "CONTACT_PERSON",
-        TrackingCategory = "TRACKING_CATEGORY",
-        Currency = "CURRENCY",
-        PaymentCustomer = "PAYMENT_CUSTOMER",
-        PaymentInvoice = "PAYMENT_INVOICE",
-        PaymentLineItem = "PAYMENT_LINE_ITEM",
-        PaymentItem = "PAYMENT_ITEM",
-        PaymentOrder = "PAYMENT_ORDER",
-        PaymentTaxRate = "PAYMENT_TAX_RATE",
-        PaymentDispute = "PAYMENT_DISPUTE",
-        PaymentPayment = "PAYMENT_PAYMENT",
-        PaymentRefund = "PAYMENT_REFUND",
-        PaymentPaymentLink = "PAYMENT_PAYMENT_LINK",
-        PaymentPayout = "PAYMENT_PAYOUT",
-        PaymentAddress = "PAYMENT_ADDRESS",
-        PaymentPhoneNumber = "PAYMENT_PHONE_NUMBER",
-        PaymentExternalLink = "PAYMENT_EXTERNAL_LINK",
-        PaymentTransaction = "PAYMENT_TRANSACTION",
-        PaymentBalance = "PAYMENT_BALANCE",
-        EcommerceOrder = "ECOMMERCE_ORDER",
-        EcommerceCustomer = "ECOMMERCE_CUSTOMER",
-        EcommerceProduct = "ECOMMERCE_PRODUCT",
-        EcommerceLineItem = "ECOMMERCE_LINE_ITEM",
-        CrmContact = "CRM_CONTACT",
-        CrmCompany = "CRM_COMPANY",
-        CrmDeal = "CRM_DEAL",
-        CrmLead = "CRM_LEAD",
-        CrmNote = "CRM_NOTE",
-        CrmPipeline = "CRM_PIPELINE",
-        CrmStage = "CRM_STAGE",
-        CrmActivity = "CRM_ACTIVITY",
-        CrmTask = "CRM_TASK",
-        CrmUser = "CRM_USER",
-        CrmExternalLink = "CRM_EXTERNAL_LINK",
-        CrmPhoneNumber = "CRM_PHONE_NUMBER",
-        CrmAddress = "CRM_ADDRESS",
+        ;
+        Accounts = "ACCOUNTS" | "ACCOUNT",
+        BankAccounts = "BANK_ACCOUNTS" | "BANK_ACCOUNT",
+        Bills = "BILLS" | "BILL",
+        BillPayments = "BILL_PAYMENTS" | "BILL_PAYMENT",
+        Contacts = "CONTACTS" | "CONTACT",
+        BillCreditNotes = "BILL_CREDIT_NOTES" | "BILL_CREDIT_NOTE",
+        InvoiceCreditNotes = "INVOICE_CREDIT_NOTES" | "INVOICE_CREDIT_NOTE",
+        Documents = "DOCUMENTS" | "DOCUMENT",
+        Expenses = "EXPENSES" | "EXPENSE",
+        Invoices = "INVOICES" | "INVOICE",
+        InvoicePayments = "INVOICE_PAYMENTS" | "INVOICE_PAYMENT",
+        Items = "ITEMS" | "ITEM",
+        LineItems = "LINE_ITEMS" | "LINE_ITEM",
+        TaxRates = "TAX_RATES" | "TAX_RATE",
+        JournalEntries = "JOURNAL_ENTRIES" | "JOURNAL_ENTRY",
+        BankTransactions = "BANK_TRANSACTIONS" | "BANK_TRANSACTION",
+        JournalLines = "JOURNAL_LINES" | "JOURNAL_LINE",
+        PurchaseOrders = "PURCHASE_ORDERS" | "PURCHASE_ORDER",
+        SalesOrders = "SALES_ORDERS" | "SALES_ORDER",
+        PhoneNumbers = "PHONE_NUMBERS" | "PHONE_NUMBER",
+        Addresses = "ADDRESSES" | "ADDRESS",
+        ExternalLinks = "EXTERNAL_LINKS" | "EXTERNAL_LINK",
+        ContactPersons = "CONTACT_PERSONS" | "CONTACT_PERSON",
+        TrackingCategories = "TRACKING_CATEGORIES" | "TRACKING_CATEGORY",
+        Currencies = "CURRENCIES" | "CURRENCY",
+        PaymentCustomers = "PAYMENT_CUSTOMERS" | "PAYMENT_CUSTOMER",
+        PaymentInvoices = "PAYMENT_INVOICES" | "PAYMENT_INVOICE",
+        PaymentLineItems = "PAYMENT_LINE_ITEMS" | "PAYMENT_LINE_ITEM",
+        PaymentItems = "PAYMENT_ITEMS" | "PAYMENT_ITEM",
+        PaymentOrders = "PAYMENT_ORDERS" | "PAYMENT_ORDER",
+        PaymentTaxRates = "PAYMENT_TAX_RATES" | "PAYMENT_TAX_RATE",
+        PaymentDisputes = "PAYMENT_DISPUTES" | "PAYMENT_DISPUTE",
+        PaymentPayments = "PAYMENT_PAYMENTS" | "PAYMENT_PAYMENT",
+        PaymentRefunds = "PAYMENT_REFUNDS" | "PAYMENT_REFUND",
+        PaymentPaymentLinks = "PAYMENT_PAYMENT_LINKS" | "PAYMENT_PAYMENT_LINK",
+        PaymentPayouts = "PAYMENT_PAYOUTS" | "PAYMENT_PAYOUT",
+        PaymentAddresses = "PAYMENT_ADDRESSES" | "PAYMENT_ADDRESS",
+        PaymentPhoneNumbers = "PAYMENT_PHONE_NUMBERS" | "PAYMENT_PHONE_NUMBER",
+        PaymentExternalLinks = "PAYMENT_EXTERNAL_LINKS" | "PAYMENT_EXTERNAL_LINK",
+        PaymentTransactions = "PAYMENT_TRANSACTIONS" | "PAYMENT_TRANSACTION",
+        PaymentBalances = "PAYMENT_BALANCES" | "PAYMENT_BALANCE",
+        EcommerceOrders = "ECOMMERCE_ORDERS" | "ECOMMERCE_ORDER",
+        EcommerceCustomers = "ECOMMERCE_CUSTOMERS" | "ECOMMERCE_CUSTOMER",
+        EcommerceProducts = "ECOMMERCE_PRODUCTS" | "ECOMMERCE_PRODUCT",
+        EcommerceLineItems = "ECOMMERCE_LINE_ITEMS" | "ECOMMERCE_LINE_ITEM",
+        CrmContacts = "CRM_CONTACTS" | "CRM_CONTACT",
+        CrmCompanies = "CRM_COMPANIES" | "CRM_COMPANY",
+        CrmDeals = "CRM_DEALS" | "CRM_DEAL",
+        CrmLeads = "CRM_LEADS" | "CRM_LEAD",
+        CrmNotes = "CRM_NOTES" | "CRM_NOTE",
+        CrmPipelines = "CRM_PIPELINES" | "CRM_PIPELINE",
+        CrmStages = "CRM_STAGES" | "CRM_STAGE",
+        CrmActivities = "CRM_ACTIVITIES" | "CRM_ACTIVITY",
+        CrmTasks = "CRM_TASKS" | "CRM_TASK",
+        CrmUsers = "CRM_USERS" | "CRM_USER",
+        CrmExternalLinks = "CRM_EXTERNAL_LINKS" | "CRM_EXTERNAL_LINK",
+        CrmPhoneNumbers = "CRM_PHONE_NUMBERS" | "CRM_PHONE_NUMBER",
+        CrmAddresses = "CRM_ADDRESSES" | "CRM_ADDRESS",
     }
 }
 
 string_enum! {
     /// The accounting, payment, e-commerce or CRM platform behind a connection: the v3
-    /// list, plus v4's `OODOO_ACCOUNTING` (v4's spelling of v3's `ODOO_ACCOUNTING`; both
-    /// are kept distinct, as sent) and `FRESHBOOKS`.
+    /// list, plus v4's `FRESHBOOKS`. Odoo is one variant whatever the version: v3 spells it
+    /// `ODOO_ACCOUNTING`, v4 `OODOO_ACCOUNTING`, and the spelling received is kept.
     ///
     /// ```
-    /// use ledgerhook::rootfi::IntegrationType;
+    /// use ledgerhook::rootfi::{ApiVersion, IntegrationType};
     ///
     /// assert_eq!(IntegrationType::from("ZOHO_BOOKS"), IntegrationType::ZohoBooks);
-    /// assert_ne!(IntegrationType::OdooAccounting, IntegrationType::OodooAccounting);
+    /// let v4 = IntegrationType::from("OODOO_ACCOUNTING");
+    /// assert_eq!(v4, IntegrationType::OdooAccounting(ApiVersion::V4));
+    /// assert_eq!(v4.to_string(), "OODOO_ACCOUNTING");
     /// ```
     pub enum IntegrationType {
         ZohoBooks = "ZOHO_BOOKS",
@@ -183,7 +153,6 @@ string_enum! {
         MyobBusiness = "MYOB_BUSINESS",
         Netsuite = "NETSUITE",
         Wave = "WAVE",
-        OdooAccounting = "ODOO_ACCOUNTING",
         Wafeq = "WAFEQ",
         MekariJurnal = "MEKARI_JURNAL",
         Busy = "BUSY",
@@ -198,8 +167,9 @@ string_enum! {
         Salesforce = "SALESFORCE",
         Pipedrive = "PIPEDRIVE",
         ZohoCrm = "ZOHO_CRM",
-        OodooAccounting = "OODOO_ACCOUNTING",
         Freshbooks = "FRESHBOOKS",
+        ;
+        OdooAccounting = "ODOO_ACCOUNTING" | "OODOO_ACCOUNTING",
     }
 }
 

@@ -5,7 +5,7 @@
 //! ([`WebhookRequest::verifier`] builds that check from the same value).
 //!
 //! ```
-//! use ledgerhook::rootfi::{DataModel, Operation, WebhookType};
+//! use ledgerhook::rootfi::{ApiVersion, DataModel, Operation, WebhookType};
 //! use ledgerhook::setup::rootfi::v3::WebhookRequest;
 //!
 //! let webhook = WebhookRequest::new(
@@ -14,7 +14,7 @@
 //!     "https://example.com/webhooks/rootfi-v3",
 //! )
 //! .operations([Operation::Create, Operation::Update])
-//! .data_models([DataModel::Invoices])
+//! .data_models([DataModel::Invoices(ApiVersion::V3)])
 //! .header("api_key", "a-long-random-token");
 //! let body = webhook.create_body()?; // {"webhook": {...}}, validated
 //! assert_eq!(body["webhook"]["type"], "DATA_MODEL_CHANGES");
@@ -36,7 +36,7 @@ use super::{
     non_empty, one_of,
 };
 use crate::Verifier;
-use crate::rootfi::{DataModel, Operation, WebhookType};
+use crate::rootfi::{ApiVersion, DataModel, Operation, WebhookType};
 use crate::setup::SetupError;
 
 /// The path of the v3 webhooks collection.
@@ -84,10 +84,14 @@ impl WebhookRequest {
         self
     }
 
-    /// Sets the data models.
+    /// Sets the data models, each in v3's spelling whatever version it was written in
+    /// (`DataModel::Invoices(ApiVersion::V4)` is sent as `INVOICES`).
     #[must_use]
     pub fn data_models(mut self, data_models: impl IntoIterator<Item = DataModel>) -> Self {
-        self.data_models = data_models.into_iter().collect();
+        self.data_models = data_models
+            .into_iter()
+            .map(|model| model.spelled_for(ApiVersion::V3))
+            .collect();
         self
     }
 
@@ -251,7 +255,7 @@ mod tests {
             "https://webhook.site/eec24873-a381-4694-b684-a1d77d9e0697",
         )
         .operations([Operation::Create])
-        .data_models([DataModel::Accounts])
+        .data_models([DataModel::Accounts(ApiVersion::V3)])
         .header("api_key", "fhsjd")
     }
 
@@ -289,8 +293,12 @@ mod tests {
                 },
             ),
             (
-                // v4's singular name is not a v3 data model.
-                documented().data_models([DataModel::Invoice]),
+                // v4's singular name is not a v3 data model (the builder respells it;
+                // a request built field by field is still checked).
+                WebhookRequest {
+                    data_models: vec![DataModel::Invoices(ApiVersion::V4)],
+                    ..documented()
+                },
                 SetupError::UnsupportedValue {
                     field: "data_models",
                     value: "INVOICE".into(),

@@ -37,7 +37,7 @@ use super::{
     check_header, check_url, non_empty, one_of,
 };
 use crate::Verifier;
-use crate::rootfi::{IntegrationType, WebhookType};
+use crate::rootfi::{ApiVersion, IntegrationType, WebhookType};
 use crate::setup::SetupError;
 use crate::signature::HmacScheme;
 
@@ -199,10 +199,11 @@ impl CreateWebhookConfig {
         }
     }
 
-    /// Sets the integration type.
+    /// Sets the integration type, in v4's spelling whatever version it was written in
+    /// (`IntegrationType::OdooAccounting(ApiVersion::V3)` is sent as `OODOO_ACCOUNTING`).
     #[must_use]
     pub fn integration_type(mut self, integration_type: IntegrationType) -> Self {
-        self.integration_type = Some(integration_type);
+        self.integration_type = Some(integration_type.spelled_for(ApiVersion::V4));
         self
     }
 
@@ -636,14 +637,22 @@ mod tests {
         // v4 spells it OODOO_ACCOUNTING; v3's ODOO_ACCOUNTING is not a v4 value.
         assert_eq!(
             base()
-                .integration_type(IntegrationType::OodooAccounting)
+                .integration_type(IntegrationType::OdooAccounting(ApiVersion::V4))
                 .validate(),
             Ok(())
         );
+        // The builder respells a v3 value for v4; set field by field, v3's spelling is
+        // refused.
         assert_eq!(
             base()
-                .integration_type(IntegrationType::OdooAccounting)
-                .validate(),
+                .integration_type(IntegrationType::OdooAccounting(ApiVersion::V3))
+                .integration_type,
+            Some(IntegrationType::OdooAccounting(ApiVersion::V4))
+        );
+        let mut v3_spelling = base();
+        v3_spelling.integration_type = Some(IntegrationType::OdooAccounting(ApiVersion::V3));
+        assert_eq!(
+            v3_spelling.validate(),
             Err(SetupError::UnsupportedValue {
                 field: "integration_type",
                 value: "ODOO_ACCOUNTING".into()

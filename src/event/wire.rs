@@ -1,0 +1,90 @@
+//! The one parsing skeleton both providers run: a single pass into the provider's
+//! envelope, then the tag picks the variant; the failure path and unknown tags are here.
+
+use serde_json::{Map, Value};
+
+use super::ParseError;
+use super::de::{FillFromObject, PathProbe, error_with_path, parse_body_into};
+use super::peek::TagPeek;
+use super::unknown::{TagAt, UnknownEvent};
+
+/// What a provider's parser supplies; [`parse`] and [`parse_if_own`] do the rest.
+pub(crate) trait WireFormat: Sized {
+    /// Everything the single pass reads: every known field of every event, typed, and
+    /// the rest as JSON values.
+    type Envelope: FillFromObject + Default;
+
+    /// Whether a body that was read without error is this provider's (for detection).
+    fn is_own(envelope: &Self::Envelope) -> bool;
+
+    /// Picks the variant from the tag and moves the fields into it. An unknown tag
+    /// becomes [`WireFormat::unknown`] built from the envelope, without a second pass.
+    fn build(envelope: &mut Self::Envelope, body: &[u8]) -> Result<Self, ParseError>;
+
+    /// The failure path: where the tag is, when the body is an object with a tag this
+    /// version does not know (such a body is never an error, whatever its other fields
+    /// hold).
+    fn unknown_tag_at(body: &[u8]) -> Option<TagAt>;
+
+    /// An event with a tag this version does not know.
+    fn unknown(event: UnknownEvent) -> Self;
+
+    /// The `metric_tag` that parsing a body with these tags gives, when it succeeds.
+    fn metric_tag_of(peek: &TagPeek<'_>) -> &'static str;
+}
+
+/// The `metric_tag` of a body without parsing it into an event (see [`TagPeek`]).
+pub(crate) fn peek_metric_tag<F: WireFormat>(body: &[u8]) -> &'static str {
+    TagPeek::of(body).map_or(super::UNKNOWN_TAG, |peek| F::metric_tag_of(&peek))
+}
+
+/// Parses a body: one pass, then the tag picks the variant.
+pub(crate) fn parse<F: WireFormat>(body: &[u8]) -> Result<F, ParseError> {
+    let mut envelope = F::Envelope::default();
+    match parse_body_into(body, &mut envelope) {
+        Ok(()) => F::build(&mut envelope, body),
+        Err(e) => recover(body, &e),
+    }
+}
+
+/// Parses only when the single pass succeeds and finds this provider's body (used by
+/// provider detection, which handles every other case itself).
+pub(crate) fn parse_if_own<F: WireFormat>(body: &[u8]) -> Option<F> {
+    let mut envelope = F::Envelope::default();
+    parse_body_into(body, &mut envelope).ok()?;
+    if !F::is_own(&envelope) {
+        return None;
+    }
+    F::build(&mut envelope, body).ok()
+}
+
+/// An unknown tag is never an error; anything else gets its field path.
+fn recover<F: WireFormat>(body: &[u8], e: &serde_json::Error) -> Result<F, ParseError> {
+    if e.is_data()
+        && let Some(at) = F::unknown_tag_at(body)
+    {
+        // Cannot fail where the peek at the tag succeeded; mapped all the same.
+        let raw = serde_json::from_slice(body).map_err(|e| error_with_path::<Value>(body, &e))?;
+        return Ok(F::unknown(UnknownEvent::new(raw, at)));
+    }
+    Err(error_with_path::<PathProbe<F::Envelope>>(body, e))
+}
+
+/// Puts a field back into the object it was read from, unless a later duplicate of the
+/// same key is already there (the last one wins, as in [`Value`]).
+pub(crate) fn put_back(object: &mut Map<String, Value>, key: &str, value: Value) {
+    object.entry(key).or_insert(value);
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Parses `body`, checks that it serialises back to the same JSON value.
+    pub(crate) fn round_trip<F: WireFormat + serde::Serialize>(body: &str) -> F {
+        let event: F = parse(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
+        let expected: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(serde_json::to_value(&event).unwrap(), expected, "{body}");
+        event
+    }
+}
