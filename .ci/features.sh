@@ -12,6 +12,7 @@ combinations=(
     "idempotency"
     "axum"
     "tracing"
+    "explain"           # the signature explainer on the verify-only core
     "redis"
     "layer,tracing"     # the log summary without axum
     "events,layer"      # `VerifiedBytes::parse` without the extractors

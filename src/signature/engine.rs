@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use hmac::digest::FixedOutput;
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::Mac;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
@@ -35,6 +35,7 @@ fn tag(key: &KeyMaterial, scheme: &HmacScheme, parts: &Parts<'_>, body: &[u8]) -
 
 /// Whether the MAC of the signed content under the raw key `key` equals one of `macs`
 /// (for the explainer, off the hot path: keys the HMAC afresh).
+#[cfg(feature = "explain")]
 pub(crate) fn matches_raw_key(
     key: &[u8],
     scheme: &HmacScheme,
@@ -42,6 +43,7 @@ pub(crate) fn matches_raw_key(
     body: &[u8],
     macs: &[Tag],
 ) -> bool {
+    use hmac::{Hmac, KeyInit};
     let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(key) else {
         return false;
     };

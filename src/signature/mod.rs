@@ -90,7 +90,7 @@
 //!
 //! # When a delivery does not verify
 //!
-//! [`Verifier::explain`] (and [`Verifier::explain_with`], given the other configured
+//! [`Verifier::explain`] (feature `explain`, on by default; and [`Verifier::explain_with`], given the other configured
 //! routes) tells the operator which common mistake would have made a failed delivery
 //! verify: a re-serialised body, a secret with whitespace, in base64 or with a `whsec_`
 //! prefix, a timestamp in the other unit or a skewed clock (with the measured skew),
@@ -159,6 +159,7 @@ mod clock;
 mod content;
 mod engine;
 mod error;
+#[cfg(feature = "explain")]
 mod explain;
 mod header;
 mod keys;
@@ -169,6 +170,7 @@ mod shared_secret;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{VerificationError, VerificationErrorKind};
+#[cfg(feature = "explain")]
 pub use explain::{BodyChange, Explanation, Finding, SchemeGuess};
 pub use header::MAX_SIGNATURES;
 pub use keys::KeyRing;
