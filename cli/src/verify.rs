@@ -54,6 +54,13 @@ pub(crate) fn run(args: &Args) -> Outcome {
             let raw = scheme::read_body(request)?;
             parse_request(&raw).map_err(|e| Failure::usage(format!("{}: {e}", shown(request))))?
         }
+        (None, Some(headers), Some(body))
+            if headers.as_os_str() == "-" && body.as_os_str() == "-" =>
+        {
+            return Err(Failure::usage(
+                "--headers and --body cannot both be read from stdin",
+            ));
+        }
         (None, Some(headers), Some(body)) => {
             let text = scheme::read_body(headers)?;
             let headers = parse_header_lines(&text)

@@ -205,6 +205,65 @@ fn another_schemes_secret_matches() {
 }
 
 #[test]
+fn another_encoding_matches_for_rootfi_v4() {
+    // RootFi does not document its v4 algorithm: which configuration verifies a capture?
+    // base64.b64encode(hmac.new(b"rootfi_test_key", body, hashlib.sha256).digest())
+    let signature = "sha256=MDAUsvahBx/rElbT9rwAfXw9kf65/GBtb6P/J4uu3aQ=";
+    let raw = raw_request(&[("X-RootFi-Signature", signature)], BODY);
+    let output = verify_raw(
+        &raw,
+        &[("ROOTFI_WEBHOOK_SECRET", "rootfi_test_key")],
+        &["rootfi"],
+    );
+    assert_refused(
+        &output,
+        "no signature matches (header `x-rootfi-signature`)",
+        &[
+            "it verifies as HMAC-SHA256 over `{body}` in `x-rootfi-signature` after `sha256=`, base64",
+        ],
+    );
+    // ... and with that configuration it verifies.
+    let output = verify_raw(
+        &raw,
+        &[("ROOTFI_WEBHOOK_SECRET", "rootfi_test_key")],
+        &["rootfi", "--encoding", "base64"],
+    );
+    assert_eq!(stdout(&output), "verified\n", "{output:?}");
+}
+
+#[test]
+fn the_new_presets_verify() {
+    // hmac.new(b"github_test_secret", body, hashlib.sha256).hexdigest()
+    let github = "sha256=6925e3e340bf228d4d7c7f1d0f7c96a1d26647d940c8d789552f31f5d2d78463";
+    let raw = raw_request(&[("X-Hub-Signature-256", github)], BODY);
+    let output = verify_raw(
+        &raw,
+        &[("GITHUB_WEBHOOK_SECRET", "github_test_secret")],
+        &["github"],
+    );
+    assert_eq!(stdout(&output), "verified\n", "{output:?}");
+    // hmac.new(b"slack_test_secret", b"v0:1700000000:" + body, hashlib.sha256).hexdigest()
+    let slack = "v0=097e4b79f5909ffdab75342cbb16a711d31fc5a6e40e670d01630aad80757656";
+    let raw = raw_request(
+        &[
+            ("X-Slack-Signature", slack),
+            ("X-Slack-Request-Timestamp", NOW),
+        ],
+        BODY,
+    );
+    let env = [("SLACK_SIGNING_SECRET", "slack_test_secret")];
+    let output = verify_raw(&raw, &env, &["slack", "--now", NOW]);
+    assert_eq!(stdout(&output), "verified\n", "{output:?}");
+    // hmac.new(b"paddle_test_secret", b"1700000000:" + body, hashlib.sha256).hexdigest()
+    let paddle =
+        "ts=1700000000;h1=7e00d46d27dbb84250003fd48c67b7076d78ff305c1a80840a6f07c1097f803e";
+    let raw = raw_request(&[("Paddle-Signature", paddle)], BODY);
+    let env = [("PADDLE_WEBHOOK_SECRET", "paddle_test_secret")];
+    let output = verify_raw(&raw, &env, &["paddle", "--now", NOW]);
+    assert_eq!(stdout(&output), "verified\n", "{output:?}");
+}
+
+#[test]
 fn malformed_captures_exit_2_with_the_reason() {
     for (raw, reason) in [
         (
@@ -254,6 +313,10 @@ fn malformed_captures_exit_2_with_the_reason() {
     ledgerhook().args(["verify", "railz"]).assert().code(2);
     ledgerhook()
         .args(["verify", "railz", "x", "--headers", "h", "--body", "b"])
+        .assert()
+        .code(2);
+    ledgerhook()
+        .args(["verify", "railz", "--headers", "-", "--body", "-"])
         .assert()
         .code(2);
     // An unreadable capture is an I/O failure.
