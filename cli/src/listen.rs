@@ -23,9 +23,11 @@ const MAX_BODY: usize = 8 * 1024 * 1024;
 /// Receive deliveries locally, verify each one and print the event or why it was refused
 ///
 /// Serves POST /webhooks/<scheme> for every preset (railz, rootfi, rootfi-v3, stripe,
-/// standard-webhooks, bearer), each verified with the secret from the scheme's environment
+/// standard-webhooks, slack, paddle, github, bearer), each verified with the secret from the scheme's environment
 /// variable (see `ledgerhook sign --help`) or, when it is not set, the development secret
-/// that `ledgerhook send` also uses. Point a tunnel at it while developing.
+/// that `ledgerhook send` also uses. A refused delivery is explained (which common mistake
+/// would have made it verify, see `ledgerhook verify --help`). Point a tunnel at it while
+/// developing.
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXIT_CODES)]
 pub(crate) struct Args {
@@ -114,6 +116,18 @@ fn handle(receiver: &Receiver, route: &str, headers: &HeaderMap, body: &Bytes) -
     if let Err(err) = verifier.verify(headers, body) {
         let status = err.status();
         println!("   rejected {}: {err}", status.as_u16());
+        // Every other route's verifier too, so a delivery sent to the wrong route (or
+        // signed with another route's secret) says so.
+        let others: Vec<(&str, &Verifier)> = SchemeName::PRESETS
+            .iter()
+            .map(|other| other.name())
+            .filter(|other| *other != route)
+            .filter_map(|other| Some((other, &receiver.routes.get(other)?.1)))
+            .collect();
+        let explanation = verifier.explain_with(headers, body, &others);
+        for finding in explanation.findings() {
+            println!("   - {finding}");
+        }
         return (
             status,
             format!("{}\n", status.canonical_reason().unwrap_or("refused")),

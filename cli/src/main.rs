@@ -16,11 +16,12 @@ mod rootfi;
 mod scheme;
 mod send;
 mod sign;
+mod verify;
 
 use failure::{EXIT_CODES, Outcome};
 
-/// Sign, send and receive webhooks locally (Railz, RootFi, Stripe-style, Standard Webhooks,
-/// any HMAC-SHA256 scheme), and register webhooks with RootFi
+/// Sign, send, verify and receive webhooks locally (Railz, RootFi, Stripe-style, Standard
+/// Webhooks, Slack, Paddle, GitHub, any HMAC-SHA256 scheme), and register webhooks with RootFi
 #[derive(Debug, Parser)]
 #[command(name = "ledgerhook", version, after_help = EXIT_CODES)]
 struct Cli {
@@ -32,6 +33,7 @@ struct Cli {
 enum Command {
     Sign(sign::Args),
     Send(send::Args),
+    Verify(verify::Args),
     Listen(listen::Args),
     Rootfi(rootfi::Args),
 }
@@ -40,6 +42,7 @@ async fn run(cli: Cli) -> Outcome {
     match &cli.command {
         Command::Sign(args) => sign::run(args),
         Command::Send(args) => send::run(args).await,
+        Command::Verify(args) => verify::run(args),
         Command::Listen(args) => listen::run(args).await,
         Command::Rootfi(args) => rootfi::run(args).await,
     }

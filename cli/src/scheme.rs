@@ -28,6 +28,12 @@ pub(crate) enum SchemeName {
     Stripe,
     /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`.
     StandardWebhooks,
+    /// Slack: `X-Slack-Signature: v0=<hex>` over `v0:<t>:<body>`, `X-Slack-Request-Timestamp`.
+    Slack,
+    /// Paddle Billing: `Paddle-Signature: ts=<s>;h1=<hex>` over `<ts>:<body>`.
+    Paddle,
+    /// GitHub: `X-Hub-Signature-256: sha256=<hex>` over the body.
+    Github,
     /// `Authorization: Bearer <token>` (Railz's optional bearer authorization).
     Bearer,
     /// Any HMAC-SHA256 scheme described by --header, --encoding, --prefix, --content.
@@ -36,12 +42,15 @@ pub(crate) enum SchemeName {
 
 impl SchemeName {
     /// Every preset, in `--help` order (`custom` is not one).
-    pub(crate) const PRESETS: [Self; 6] = [
+    pub(crate) const PRESETS: [Self; 9] = [
         Self::Railz,
         Self::Rootfi,
         Self::RootfiV3,
         Self::Stripe,
         Self::StandardWebhooks,
+        Self::Slack,
+        Self::Paddle,
+        Self::Github,
         Self::Bearer,
     ];
 
@@ -53,6 +62,9 @@ impl SchemeName {
             Self::RootfiV3 => "rootfi-v3",
             Self::Stripe => "stripe",
             Self::StandardWebhooks => "standard-webhooks",
+            Self::Slack => "slack",
+            Self::Paddle => "paddle",
+            Self::Github => "github",
             Self::Bearer => "bearer",
             Self::Custom => "custom",
         }
@@ -66,6 +78,9 @@ impl SchemeName {
             Self::RootfiV3 => "ROOTFI_V3_TOKEN",
             Self::Stripe => "STRIPE_WEBHOOK_SECRET",
             Self::StandardWebhooks => "STANDARD_WEBHOOK_SECRET",
+            Self::Slack => "SLACK_SIGNING_SECRET",
+            Self::Paddle => "PADDLE_WEBHOOK_SECRET",
+            Self::Github => "GITHUB_WEBHOOK_SECRET",
             Self::Bearer => "LEDGERHOOK_BEARER_TOKEN",
             Self::Custom => "LEDGERHOOK_WEBHOOK_SECRET",
         }
@@ -80,6 +95,9 @@ impl SchemeName {
             Self::RootfiV3 => "ledgerhook-dev-rootfi-v3-token",
             Self::Stripe => "ledgerhook-dev-stripe-secret",
             Self::StandardWebhooks => "ledgerhook-dev-standard-webhooks-secret",
+            Self::Slack => "ledgerhook-dev-slack-secret",
+            Self::Paddle => "ledgerhook-dev-paddle-secret",
+            Self::Github => "ledgerhook-dev-github-secret",
             Self::Bearer => "ledgerhook-dev-bearer-token",
             Self::Custom => "ledgerhook-dev-custom-secret",
         }
@@ -91,7 +109,8 @@ impl SchemeName {
 pub(crate) struct SecretArgs {
     /// Read the signing secret (or token) from environment variable VAR. Default: the
     /// scheme's variable (RAILZ_WEBHOOK_SECRET, ROOTFI_WEBHOOK_SECRET, ROOTFI_V3_TOKEN,
-    /// STRIPE_WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET, LEDGERHOOK_BEARER_TOKEN,
+    /// STRIPE_WEBHOOK_SECRET, STANDARD_WEBHOOK_SECRET, SLACK_SIGNING_SECRET,
+    /// PADDLE_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET, LEDGERHOOK_BEARER_TOKEN,
     /// LEDGERHOOK_WEBHOOK_SECRET for custom); if that is not set, a fixed development
     /// secret, with a warning
     #[arg(long, value_name = "VAR")]
@@ -234,6 +253,9 @@ fn hmac_scheme(scheme: SchemeName, args: &SchemeArgs) -> Result<HmacScheme, Fail
         SchemeName::Rootfi => HmacScheme::rootfi_v4(),
         SchemeName::Stripe => HmacScheme::stripe(),
         SchemeName::StandardWebhooks => HmacScheme::standard_webhooks(),
+        SchemeName::Slack => HmacScheme::slack(),
+        SchemeName::Paddle => HmacScheme::paddle(),
+        SchemeName::Github => HmacScheme::github(),
         SchemeName::Custom => {
             let Some(header) = &args.header else {
                 return Err(Failure::usage("custom schemes need --header NAME"));

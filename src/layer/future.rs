@@ -250,10 +250,12 @@ where
 /// SHA-256 of the short token), which also honours a key revoked while the body was
 /// arriving.
 fn admit(config: &Config, parts: &mut Parts, bytes: Bytes) -> Result<VerifiedBody, Rejection> {
-    config
-        .verifier
-        .verify(&parts.headers, &bytes)
-        .map_err(Rejection::verification)?;
+    if let Err(error) = config.verifier.verify(&parts.headers, &bytes) {
+        if let Some(explainer) = &config.explain_failures {
+            explainer.explain(&config.verifier, &config.provider, parts, &bytes);
+        }
+        return Err(Rejection::verification(error));
+    }
     parts.extensions.insert(VerifiedBytes::new(
         bytes.clone(),
         Arc::clone(&config.provider),

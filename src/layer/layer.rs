@@ -7,6 +7,7 @@ use tower::Layer;
 
 use super::budget::BufferBudget;
 use super::defaults::{self, DEFAULT_BODY_TIMEOUT};
+use super::explain::FailureExplainer;
 use super::service::VerifyWebhook;
 use crate::rejection::{RejectionResponse, Responder};
 use crate::{ConfigError, Secret, Verifier};
@@ -34,6 +35,8 @@ pub(super) struct Config {
     pub(super) require_json: bool,
     pub(super) responder: Responder,
     pub(super) budget: BufferBudget,
+    /// Off (`None`) unless [`VerifyWebhookLayer::explain_failures`] turned it on.
+    pub(super) explain_failures: Option<Arc<FailureExplainer>>,
 }
 
 impl VerifyWebhookLayer {
@@ -101,6 +104,7 @@ impl VerifyWebhookLayer {
                 require_json: false,
                 responder: Responder::default(),
                 budget: BufferBudget::process_default(),
+                explain_failures: None,
             }),
         }
     }
@@ -179,6 +183,32 @@ impl VerifyWebhookLayer {
         self
     }
 
+    /// Logs why a delivery's signature failed verification (which common mistake would
+    /// have made it verify: see [`Verifier::explain`]), at most once per `interval` for
+    /// this layer and its clones, at WARN with target `ledgerhook` (needs the `tracing`
+    /// feature). Off by default.
+    ///
+    /// A misconfigured endpoint (a secret with a trailing newline, a body re-serialised
+    /// before the layer, ...) then explains itself in its logs. Only deliveries whose
+    /// signature header passed the precheck and whose body was read are explained, and at
+    /// most one per interval: a flood of forgeries cannot turn the explainer's few hundred
+    /// HMACs into a CPU amplifier. The findings never reach the caller and never contain a
+    /// secret.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ledgerhook::layer::VerifyWebhookLayer;
+    ///
+    /// let layer = VerifyWebhookLayer::railz("railz-signing-secret")?
+    ///     .explain_failures(Duration::from_secs(60));
+    /// # let _ = layer;
+    /// # Ok::<(), ledgerhook::ConfigError>(())
+    /// ```
+    pub fn explain_failures(mut self, interval: Duration) -> Self {
+        self.config().explain_failures = Some(Arc::new(FailureExplainer::new(interval)));
+        self
+    }
+
     /// The verifier in use. It shares its key ring with every clone, so secrets can be
     /// rotated at runtime through `layer.verifier().keys()` (or through a clone of the
     /// verifier kept before building the layer).
@@ -202,6 +232,7 @@ impl fmt::Debug for Config {
             .field("body_timeout", &self.body_timeout)
             .field("require_json_content_type", &self.require_json)
             .field("budget", &self.budget)
+            .field("explain_failures", &self.explain_failures)
             .finish_non_exhaustive()
     }
 }

@@ -151,6 +151,7 @@
 
 mod budget;
 mod defaults;
+mod explain;
 mod future;
 // Named like its siblings in tower-http's module layout; the lint's concern (a lone
 // module repeating its parent's name) does not apply to this layer/service/future split.

@@ -7,6 +7,7 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("ledgerhook", &[]),
     ("sign", &["sign"]),
     ("send", &["send"]),
+    ("verify", &["verify"]),
     ("listen", &["listen"]),
     ("rootfi", &["rootfi"]),
     ("rootfi-webhooks", &["rootfi", "webhooks"]),

@@ -5,3 +5,4 @@ mod help;
 mod rootfi;
 mod send_listen;
 mod sign;
+mod verify;

@@ -159,7 +159,7 @@ impl Drop for Listener {
 /// configuration; every refusal is explained.
 #[test]
 fn listen_verifies_each_delivery_and_explains_refusals() {
-    let listener = Listener::start(7, &[]);
+    let listener = Listener::start(9, &[]);
     let send = |scheme: &str, fixture: &str, extra: &[&str]| {
         ledgerhook()
             .args(["send", scheme])
@@ -210,6 +210,19 @@ fn listen_verifies_each_delivery_and_explains_refusals() {
         "stripe is served too: {wrong_route:?}"
     );
 
+    let github = send("github", "tests/fixtures/railz_auth.json", &[]);
+    assert_eq!(github.status.code(), Some(0), "{github:?}");
+
+    // Signed with the stripe route's secret, sent to the railz route.
+    let swapped = ledgerhook()
+        .env("STRIPES_KEY", "ledgerhook-dev-stripe-secret")
+        .args(["send", "railz", "--secret-env", "STRIPES_KEY"])
+        .arg(repo_file("tests/fixtures/railz_auth.json"))
+        .args(["--url", &listener.url("railz")])
+        .output()
+        .unwrap();
+    assert_eq!(swapped.status.code(), Some(1), "{swapped:?}");
+
     // Genuinely signed, but not an event: the reason says so.
     let not_json = crate::common::body_file(b"not json");
     let garbage = ledgerhook()
@@ -255,6 +268,20 @@ fn listen_verifies_each_delivery_and_explains_refusals() {
         log.contains("timestamp is older than the tolerance"),
         "{log}"
     );
+    // The explainer's findings follow each verification failure.
+    assert!(
+        log.contains("   - genuinely signed, but the timestamp is"),
+        "{log}"
+    );
+    assert!(
+        log.contains("   - no known mistake explains it"),
+        "the forged one: {log}"
+    );
+    assert!(
+        log.contains("   - the verifier configured as `stripe` accepts it"),
+        "{log}"
+    );
+    assert!(log.contains("accepted 200: github event"), "{log}");
     assert!(
         !log.contains("ledgerhook-dev-"),
         "secrets are never printed: {log}"

@@ -77,6 +77,37 @@ fn standard_webhooks() {
 }
 
 #[test]
+fn slack() {
+    // hmac.new(b"slack_test_secret", b"v0:1700000000:" + body, hashlib.sha256).hexdigest()
+    let (out, _) = sign("SLACK_SIGNING_SECRET", "slack_test_secret", &["slack"]);
+    assert_eq!(
+        out,
+        "x-slack-signature: v0=097e4b79f5909ffdab75342cbb16a711d31fc5a6e40e670d01630aad80757656\n\
+         x-slack-request-timestamp: 1700000000\n"
+    );
+}
+
+#[test]
+fn paddle() {
+    // hmac.new(b"paddle_test_secret", b"1700000000:" + body, hashlib.sha256).hexdigest()
+    let (out, _) = sign("PADDLE_WEBHOOK_SECRET", "paddle_test_secret", &["paddle"]);
+    assert_eq!(
+        out,
+        "paddle-signature: ts=1700000000;h1=7e00d46d27dbb84250003fd48c67b7076d78ff305c1a80840a6f07c1097f803e\n"
+    );
+}
+
+#[test]
+fn github() {
+    // hmac.new(b"github_test_secret", body, hashlib.sha256).hexdigest()
+    let (out, _) = sign("GITHUB_WEBHOOK_SECRET", "github_test_secret", &["github"]);
+    assert_eq!(
+        out,
+        "x-hub-signature-256: sha256=6925e3e340bf228d4d7c7f1d0f7c96a1d26647d940c8d789552f31f5d2d78463\n"
+    );
+}
+
+#[test]
 fn custom_base64_with_prefix_over_timestamp_dot_body() {
     // base64.b64encode(hmac.new(b"custom_test_secret", b"1700000000." + body, hashlib.sha256).digest())
     let (out, _) = sign(
