@@ -20,7 +20,7 @@ use crate::Verifier;
 pub(super) struct FailureExplainer {
     interval: Duration,
     // Without `tracing` nothing is logged, so nothing is claimed.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    #[cfg_attr(not(all(feature = "tracing", feature = "explain")), allow(dead_code))]
     last: Mutex<Option<Instant>>,
 }
 
@@ -33,7 +33,7 @@ impl FailureExplainer {
     }
 
     /// Whether an explanation may run now; if so, the interval starts again.
-    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    #[cfg_attr(not(all(feature = "tracing", feature = "explain")), allow(dead_code))]
     fn claim(&self) -> bool {
         // Contended: another failing delivery is claiming this very moment, let it.
         let Ok(mut last) = self.last.try_lock() else {
@@ -50,7 +50,7 @@ impl FailureExplainer {
     /// Logs at WARN (target `ledgerhook`) why `verifier` refused this delivery, unless one
     /// was explained less than the interval ago or the log would drop the line anyway.
     pub(super) fn explain(&self, verifier: &Verifier, provider: &str, parts: &Parts, body: &[u8]) {
-        #[cfg(feature = "tracing")]
+        #[cfg(all(feature = "tracing", feature = "explain"))]
         {
             if !tracing::enabled!(target: "ledgerhook", tracing::Level::WARN) || !self.claim() {
                 return;
@@ -73,12 +73,12 @@ impl FailureExplainer {
                 self.interval,
             );
         }
-        #[cfg(not(feature = "tracing"))]
+        #[cfg(not(all(feature = "tracing", feature = "explain")))]
         let _ = (self.interval, verifier, provider, parts, body);
     }
 }
 
-#[cfg(all(test, feature = "tracing"))]
+#[cfg(all(test, feature = "tracing", feature = "explain"))]
 mod tests {
     use std::convert::Infallible;
     use std::sync::Arc;

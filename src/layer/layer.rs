@@ -185,8 +185,8 @@ impl VerifyWebhookLayer {
 
     /// Logs why a delivery's signature failed verification (which common mistake would
     /// have made it verify: see [`Verifier::explain`]), at most once per `interval` for
-    /// this layer and its clones, at WARN with target `ledgerhook` (needs the `tracing`
-    /// feature). Off by default.
+    /// this layer and its clones, at WARN with target `ledgerhook` (needs the `tracing` and
+    /// `explain` features, both on by default). Off by default.
     ///
     /// A misconfigured endpoint (a secret with a trailing newline, a body re-serialised
     /// before the layer, ...) then explains itself in its logs. Only deliveries whose
