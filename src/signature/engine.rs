@@ -5,8 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
-use hmac::digest::FixedOutput;
 use hmac::Mac;
+use hmac::digest::FixedOutput;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
@@ -24,8 +24,8 @@ pub(crate) type Tag = [u8; 32];
 /// The MAC of the signed content under `key`.
 ///
 /// Finalized with `finalize_fixed`, as `Mac::verify_slice` does: `Mac::finalize` wraps the
-/// output in a `CtOutput` whose copy and byte-wise volatile zeroing on drop cost ~20 ns per
-/// request (3 % of a 1 KiB verify). The MAC of received content is not key material; the
+/// output in a `CtOutput` whose copy and byte-wise volatile zeroing on drop cost time on
+/// every request (BENCHMARKS.md). The MAC of received content is not key material; the
 /// keyed state it came from is still zeroized.
 fn tag(key: &KeyMaterial, scheme: &HmacScheme, parts: &Parts<'_>, body: &[u8]) -> Tag {
     let mut mac = key.mac.clone();

@@ -164,7 +164,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statuses_follow_the_issue() {
+    fn malformed_headers_are_400_and_failed_checks_401() {
         use VerificationErrorKind::*;
         for kind in [InvalidHeader, InvalidTimestamp] {
             assert_eq!(kind.status(), StatusCode::BAD_REQUEST, "{kind:?}");

@@ -108,13 +108,13 @@ fn to_map(pairs: &[(&'static str, Vec<u8>)]) -> HeaderMap {
 // ---- known answers -------------------------------------------------------------------
 
 #[test]
-fn railz_spec_vector_verifies() {
+fn railz_documented_vector_verifies() {
     let value = format!("t={RAILZ_T},v={RAILZ_SIG}");
     railz().verify(&railz_headers(&value), RAILZ_BODY).unwrap();
 }
 
 #[test]
-fn railz_sign_reproduces_spec_vector() {
+fn railz_sign_reproduces_the_documented_vector() {
     let signed = railz().sign(RAILZ_BODY, at_ms(RAILZ_T));
     assert_eq!(
         signed.get("railz-signature").unwrap(),
