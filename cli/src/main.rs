@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod failure;
 mod http_client;
+mod inbox;
 mod listen;
 mod rootfi;
 mod scheme;
@@ -34,6 +35,7 @@ enum Command {
     Send(send::Args),
     Listen(listen::Args),
     Rootfi(rootfi::Args),
+    Inbox(inbox::Args),
 }
 
 async fn run(cli: Cli) -> Outcome {
@@ -42,6 +44,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Send(args) => send::run(args).await,
         Command::Listen(args) => listen::run(args).await,
         Command::Rootfi(args) => rootfi::run(args).await,
+        Command::Inbox(args) => inbox::run(args).await,
     }
 }
 
