@@ -78,12 +78,17 @@ enum DlqCommand {
 #[derive(Debug, clap::Args)]
 #[command(next_help_heading = "Store")]
 struct StoreArgs {
-    /// The Redis server, e.g. redis://127.0.0.1:6379/ [default: $LEDGERHOOK_REDIS_URL]. A
-    /// password in it shows in the process list (a warning is printed): prefer the variable
+    /// The Redis server, e.g. redis://127.0.0.1:6379/ (a password in it shows in the
+    /// process list: prefer the variable) [default: $LEDGERHOOK_REDIS_URL]
     #[arg(long, value_name = "URL")]
     redis_url: Option<String>,
     /// A Redis Cluster instead: URLs of some of its masters, comma-separated
-    #[arg(long, value_name = "URLS", value_delimiter = ',', conflicts_with = "redis_url")]
+    #[arg(
+        long,
+        value_name = "URLS",
+        value_delimiter = ',',
+        conflicts_with = "redis_url"
+    )]
     cluster: Vec<String>,
     /// The prefix of every inbox key
     #[arg(long, value_name = "PREFIX", default_value = RedisInbox::DEFAULT_PREFIX)]
@@ -276,7 +281,7 @@ async fn stats(args: &StatsArgs) -> Outcome {
                     "pending": s.pending,
                     "scheduled_retries": s.scheduled_retries,
                     "dead_letters": s.dead_letters,
-                    "oldest_age_ms": s.oldest_age.map(|d| millis(d)),
+                    "oldest_age_ms": s.oldest_age.map(millis),
                 })
             })
             .collect();
@@ -317,7 +322,9 @@ async fn list(args: &ListArgs) -> Outcome {
         .map_err(|e| store_failure(namespace, &e))?;
     let more = page.len() > limit;
     page.truncate(limit);
-    let next = more.then(|| page.last().map(|e| e.id.to_string())).flatten();
+    let next = more
+        .then(|| page.last().map(|e| e.id.to_string()))
+        .flatten();
     if args.store.json {
         let letters: Vec<Value> = page.iter().map(summary_json).collect();
         print_json(&json!({
