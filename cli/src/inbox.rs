@@ -231,7 +231,7 @@ fn open(store: &StoreArgs, namespace: &str) -> Result<RedisInbox, Failure> {
     };
     Ok(inbox
         .and_then(|inbox| inbox.key_prefix(&store.key_prefix))
-        .map_err(Failure::usage)?
+        .map_err(|e| Failure::usage(format!("invalid {}: {}", e.setting(), e.reason())))?
         .group(&store.group))
 }
 
@@ -419,7 +419,6 @@ async fn show(args: &ShowArgs) -> Outcome {
         unix_millis(e.received_at)
     );
     println!("attempts:    {}", e.attempts);
-    println!("deliveries:  {}", e.deliveries);
     println!(
         "last error:  {}",
         one_line(e.last_error.as_deref().unwrap_or("-"))
@@ -532,7 +531,6 @@ fn summary_json(e: &Envelope) -> Value {
         "dedup_key": e.dedup_key,
         "received_at_ms": unix_millis(e.received_at),
         "attempts": e.attempts,
-        "deliveries": e.deliveries,
         "last_error": e.last_error,
     })
 }

@@ -520,6 +520,7 @@ fn inbox_bad_arguments_are_usage_errors() {
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{url} {ns}: {output:?}");
+        assert!(stderr(&output).starts_with("error: invalid "), "{output:?}");
     }
 }
 
