@@ -183,6 +183,10 @@ fn check_stats(f: &Fixture) {
     assert_eq!(row["scheduled_retries"], 1, "{shown}");
     assert_eq!(row["dead_letters"], 1, "{shown}");
     assert!(row["oldest_age_ms"].is_u64(), "{shown}");
+    // Pending is per consumer group: another group holds nothing.
+    let shown = json(&f.run(&["stats", "--json", "--group", "auditors"]));
+    assert_eq!(shown["namespaces"][0]["pending"], 0, "{shown}");
+    assert_eq!(shown["namespaces"][0]["depth"], 2, "{shown}");
 
     let output = f.run(&["stats"]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
