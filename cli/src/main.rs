@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod failure;
 mod http_client;
+mod inbox;
 mod listen;
 mod rootfi;
 mod scheme;
@@ -36,6 +37,7 @@ enum Command {
     Verify(verify::Args),
     Listen(listen::Args),
     Rootfi(rootfi::Args),
+    Inbox(inbox::Args),
 }
 
 async fn run(cli: Cli) -> Outcome {
@@ -45,6 +47,7 @@ async fn run(cli: Cli) -> Outcome {
         Command::Verify(args) => verify::run(args),
         Command::Listen(args) => listen::run(args).await,
         Command::Rootfi(args) => rootfi::run(args).await,
+        Command::Inbox(args) => inbox::run(args).await,
     }
 }
 

@@ -14,6 +14,12 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("rootfi-webhooks-create", &["rootfi", "webhooks", "create"]),
     ("rootfi-webhooks-update", &["rootfi", "webhooks", "update"]),
     ("rootfi-webhooks-delete", &["rootfi", "webhooks", "delete"]),
+    ("inbox", &["inbox"]),
+    ("inbox-stats", &["inbox", "stats"]),
+    ("inbox-dlq", &["inbox", "dlq"]),
+    ("inbox-dlq-list", &["inbox", "dlq", "list"]),
+    ("inbox-dlq-show", &["inbox", "dlq", "show"]),
+    ("inbox-dlq-replay", &["inbox", "dlq", "replay"]),
 ];
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod common;
 mod help;
+mod inbox;
 mod rootfi;
 mod send_listen;
 mod sign;
