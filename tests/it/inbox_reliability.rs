@@ -107,7 +107,7 @@ async fn inbox_reliability_worker_process() {
             .open(&records)
             .unwrap(),
     ));
-    // A tower service, to see the envelope: the dedup key is `id:<requestId>`.
+    // A tower service, to see the envelope: the dedup key is `id:<requestId>:<event>`.
     let handler = tower::service_fn(move |job: Job<railz::Event>| {
         let file = Arc::clone(&file);
         let fixed = fixed.clone();
@@ -117,6 +117,7 @@ async fn inbox_reliability_worker_process() {
                 .dedup_key
                 .as_deref()
                 .and_then(|k| k.strip_prefix("id:"))
+                .and_then(|k| k.strip_suffix(":auth"))
                 .unwrap_or_default()
                 .to_owned();
             if !matches!(job.event, railz::Event::Auth(_)) {
