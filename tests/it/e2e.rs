@@ -45,6 +45,7 @@ fn settings() -> receiver::Settings {
         rootfi_secret: Secret::new(ROOTFI_SECRET).unwrap(),
         rootfi_v3_header: V3_HEADER.into(),
         rootfi_v3_token: Secret::new(V3_TOKEN).unwrap(),
+        redis_url: None,
     }
 }
 
@@ -423,6 +424,44 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     assert!(still_open(&slow), "open before the timeout");
     let closed = tokio::time::timeout(Duration::from_secs(5), closed_by_server(&mut slow)).await;
     assert_eq!(closed.ok(), Some(true), "closed at the header-read timeout");
+}
+
+/// Sends a complete request head carrying one `x-padding` header of `padding` bytes and
+/// returns the first bytes of the answer.
+async fn answer_to_a_head_of(addr: SocketAddr, padding: usize) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /webhooks/railz HTTP/1.1\r\nhost: x\r\nx-padding: {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        "a".repeat(padding)
+    );
+    // The server may answer and close before it has read the whole head.
+    let _ = stream.write_all(head.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(DEADLINE, stream.read_to_end(&mut answer))
+        .await
+        .expect("answered in time");
+    answer
+}
+
+#[tokio::test]
+async fn a_request_head_larger_than_the_connection_buffer_is_431() {
+    let addr = start().await;
+    let buffer = receiver::Serving::default().connection_buffer;
+    // Below the buffer: read in full, then refused by the layer for its missing signature.
+    let answer = answer_to_a_head_of(addr, buffer / 2).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 401"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    // Above it (hyper's default buffer would hold 400 KiB of it): refused before the
+    // head is complete, so an unfinished head costs at most the buffer.
+    let answer = answer_to_a_head_of(addr, buffer * 2).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 431"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
 }
 
 #[tokio::test(start_paused = true)]
