@@ -347,6 +347,9 @@ async fn oversized_delivery_is_413_before_the_body_is_sent() {
         .expect("answered without waiting for the body")
         .expect("response");
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The server will not read the rest, so it closes the connection and says so: a
+    // keep-alive client must not send its next request on it.
+    assert_eq!(response.headers()[header::CONNECTION], "close");
 }
 
 #[tokio::test]
@@ -371,7 +374,28 @@ async fn unsigned_or_wrong_token_is_401_before_the_body_is_sent() {
             .expect("answered without waiting for the body")
             .expect("response");
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(response.headers()[header::CONNECTION], "close", "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_refusal_after_the_whole_body_keeps_the_connection() {
+    let addr = start().await;
+    let forged = Verifier::railz("attacker-guess")
+        .unwrap()
+        .sign(RAILZ_AUTH, SystemTime::now());
+    let mut request = Request::post(format!("http://{addr}/webhooks/railz"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from_static(RAILZ_AUTH)))
+        .unwrap();
+    request.headers_mut().extend(forged);
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let response = tokio::time::timeout(DEADLINE, client.request(request))
+        .await
+        .expect("answered")
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers().get(header::CONNECTION).is_none());
 }
 
 #[tokio::test]
