@@ -7,8 +7,9 @@
 //! Signs with the same variables as examples/receiver.rs (`RAILZ_WEBHOOK_SECRET`,
 //! `ROOTFI_WEBHOOK_SECRET`, `ROOTFI_V3_HEADER` + `ROOTFI_V3_TOKEN`) and the same development
 //! defaults. The default URL is `http://$LEDGERHOOK_ADDR/webhooks/<provider>`
-//! (`LEDGERHOOK_ADDR` defaults to `127.0.0.1:3000`). Prints the status and the body, and
-//! exits with 1 unless the status is 2xx.
+//! (`LEDGERHOOK_ADDR` defaults to `127.0.0.1:3000`). Prints the status (and whether the
+//! receiver answered it as a duplicate) and the body, and exits with 1 unless the status is
+//! 2xx.
 
 use std::time::SystemTime;
 
@@ -83,8 +84,17 @@ async fn main() -> Result<(), BoxError> {
         .await
         .map_err(|e| format!("POST {url}: {e}"))?;
     let status = response.status();
+    // The receiver's idempotency layer answers a redelivery without calling the handler.
+    let duplicate = response
+        .headers()
+        .get("x-ledgerhook-duplicate")
+        .is_some_and(|v| v == "true");
     let body = response.into_body().collect().await?.to_bytes();
-    println!("{status}");
+    if duplicate {
+        println!("{status} (duplicate: already handled, the handler did not run again)");
+    } else {
+        println!("{status}");
+    }
     println!("{}", String::from_utf8_lossy(&body));
     if !status.is_success() {
         std::process::exit(1);
