@@ -71,22 +71,31 @@ impl Settings {
                 .ok()
                 .filter(|v| !v.is_empty()),
         };
+        for (a, b) in settings.reused_secrets() {
+            tracing::warn!(
+                "{a} and {b} are the same secret: never reuse one secret for two \
+                 providers or schemes (a signature made for one route verifies on the other)"
+            );
+        }
+        Ok(settings)
+    }
+
+    /// The pairs of settings that hold the same secret.
+    pub(crate) fn reused_secrets(&self) -> Vec<(&'static str, &'static str)> {
         let secrets = [
-            ("RAILZ_WEBHOOK_SECRET", &settings.railz_secret),
-            ("ROOTFI_WEBHOOK_SECRET", &settings.rootfi_secret),
-            ("ROOTFI_V3_TOKEN", &settings.rootfi_v3_token),
+            ("RAILZ_WEBHOOK_SECRET", &self.railz_secret),
+            ("ROOTFI_WEBHOOK_SECRET", &self.rootfi_secret),
+            ("ROOTFI_V3_TOKEN", &self.rootfi_v3_token),
         ];
+        let mut reused = Vec::new();
         for (i, (a, first)) in secrets.iter().enumerate() {
             for (b, second) in &secrets[i + 1..] {
                 if first.expose() == second.expose() {
-                    tracing::warn!(
-                        "{a} and {b} are the same secret: never reuse one secret for two \
-                         providers or schemes (a signature made for one route verifies on the other)"
-                    );
+                    reused.push((*a, *b));
                 }
             }
         }
-        Ok(settings)
+        reused
     }
 }
 

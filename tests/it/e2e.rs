@@ -49,6 +49,19 @@ fn settings() -> receiver::Settings {
     }
 }
 
+#[test]
+fn the_receiver_names_secrets_configured_twice() {
+    assert!(settings().reused_secrets().is_empty());
+    let reused = receiver::Settings {
+        rootfi_v3_token: Secret::new(RAILZ_SECRET).unwrap(),
+        ..settings()
+    };
+    assert_eq!(
+        reused.reused_secrets(),
+        [("RAILZ_WEBHOOK_SECRET", "ROOTFI_V3_TOKEN")]
+    );
+}
+
 /// Starts the receiver on 127.0.0.1, port chosen by the OS, served as `main` serves it.
 async fn start() -> SocketAddr {
     start_with(receiver::Serving::default(), std::future::pending()).await
