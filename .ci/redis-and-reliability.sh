@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI step (called from .ci/run): clippy and unit tests of the test tools (tools/, not covered by the root
-# package's clippy), the Redis integration tests against a real redis-server, then the
+# package's clippy), the example receiver run as a user runs it, the Redis integration tests against a real redis-server, then the
 # reliability run at reduced size (mix and collision cases) with the in-memory store and
 # with Redis (restarted mid-run), then the flood at reduced size on the Railz route and a
 # short one on the RootFi route (its 16 MiB limit x 64 streams = 8 x the buffer budget).
@@ -13,6 +13,43 @@ step() { printf '\n--- %s (at %ss) ---\n' "$*" "$SECONDS"; }
 step "tools: clippy and unit tests"
 cargo clippy -p ledgerhook-tools --all-targets -- -D warnings
 cargo test -p ledgerhook-tools
+
+# The README's first commands on the real binaries: the example receiver starts with no
+# setup (development secrets, with warnings), accepts the three `send` fixtures, answers a
+# redelivery as a duplicate, and exits on SIGTERM.
+step "example receiver: zero-setup run, the README's send commands, SIGTERM"
+cargo build --quiet --example receiver --example send
+(
+    examples="${CARGO_TARGET_DIR:-target}/debug/examples"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+    log=$(mktemp)
+    env -u RAILZ_WEBHOOK_SECRET -u ROOTFI_WEBHOOK_SECRET -u ROOTFI_V3_TOKEN -u LEDGERHOOK_REDIS_URL \
+        LEDGERHOOK_ADDR="127.0.0.1:$port" "$examples/receiver" >"$log" 2>&1 &
+    pid=$!
+    trap 'kill "$pid" 2>/dev/null || true' EXIT
+    for _ in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
+        sleep 0.1
+    done
+    send() { LEDGERHOOK_ADDR="127.0.0.1:$port" timeout 20 "$examples/send" "$@"; }
+    send railz tests/fixtures/railz_auth.json
+    send rootfi tests/fixtures/rootfi_sync_completed.json
+    send rootfi-v3 tests/fixtures/rootfi_connection_changed_v3.json
+    again=$(send railz tests/fixtures/railz_auth.json)
+    echo "$again"
+    case "$again" in
+        *duplicate*) ;;
+        *) echo "FAILED: the redelivery was not answered as a duplicate" >&2; exit 1 ;;
+    esac
+    grep -q "DEVELOPMENT secret" "$log" || { echo "FAILED: no development-secret warning" >&2; exit 1; }
+    kill -TERM "$pid"
+    if ! timeout 10 tail --pid="$pid" -f /dev/null; then
+        echo "FAILED: the example receiver did not exit within 10 s of SIGTERM" >&2
+        exit 1
+    fi
+    wait "$pid" || { echo "FAILED: the example receiver exited with an error" >&2; cat "$log" >&2; exit 1; }
+    echo "example receiver OK"
+)
 
 step "Redis idempotency tests"
 eval "$(scripts/redis.sh start)"
