@@ -12,7 +12,8 @@
 #   FLOOD_ROUTE=rootfi FLOOD_MAX_INFLIGHT_MIB=4096 bash scripts/flood.sh   # RootFi v4 (16 MiB limit):
 #                                                           # 256 x 16 MiB against the 128 MiB budget
 #
-# Knobs: FLOOD_ROUTE (railz | rootfi), FLOOD_STREAMS (256), FLOOD_SLOW (1000), FLOOD_GENUINE (2000),
+# Knobs: FLOOD_ROUTE (railz | rootfi), FLOOD_FRAMING (both: half Content-Length, half
+# chunked | length | chunked), FLOOD_STREAMS (256), FLOOD_SLOW (1000), FLOOD_GENUINE (2000),
 # FLOOD_GENUINE_CONCURRENCY (16), FLOOD_BODY_BYTES (unset: just under the route's limit,
 # found by probing), FLOOD_SLOW_INTERVAL_SECS (3), FLOOD_SLOW_HEAD_BYTES (0: header bytes
 # each slow connection sends at once before trickling), FLOOD_SPREAD_SECS (30: the genuine
@@ -41,6 +42,7 @@ max_rss_mb=${FLOOD_MAX_RSS_MB:-300}
 max_inflight_mib=${FLOOD_MAX_INFLIGHT_MIB:-1024}
 abort_rss_mb=${FLOOD_ABORT_RSS_MB:-$((3 * max_rss_mb))}
 route=${FLOOD_ROUTE:-railz}
+framing=${FLOOD_FRAMING:-both}
 export CARGO_TERM_COLOR=never
 
 # Both processes hold one descriptor per connection: streams + slow + genuine + spare.
@@ -86,7 +88,7 @@ timeout --kill-after=10 "$((spread + max_secs + 120))" "$bin/flood" --url "http:
     --streams "$streams" --slow "$slow" --genuine "$genuine" \
     --genuine-concurrency "$genuine_concurrency" --body-bytes "$body_bytes" \
     --slow-interval-secs "$slow_interval" --slow-head-bytes "$slow_head_bytes" --spread-secs "$spread" --max-secs "$max_secs" \
-    --max-inflight-mib "$max_inflight_mib" --abort-rss-mb "$abort_rss_mb" --route "$route" \
+    --max-inflight-mib "$max_inflight_mib" --abort-rss-mb "$abort_rss_mb" --route "$route" --framing "$framing" \
     --receiver-pid "$receiver_pid" || status=$?
 
 hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$receiver_pid/status" 2>/dev/null || echo 0)

@@ -8,7 +8,7 @@
 //!       [--genuine-concurrency 16] [--body-bytes N] [--max-secs 60]
 //!       [--slow-interval-secs 3] [--slow-head-bytes 0] [--spread-secs 30]
 //!       [--receiver-pid PID] [--max-inflight-mib 1024] [--route railz|rootfi]
-//!       [--abort-rss-mb N]
+//!       [--abort-rss-mb N] [--framing both|length|chunked]
 //! ```
 //!
 //! Refuses to start when `--streams` x the body size exceeds `--max-inflight-mib`, and
@@ -19,7 +19,7 @@
 //!   route's limit, found by probing with `Content-Length`, or under the buffer budget if
 //!   that is smaller) with a well-formed forged signature (`Railz-Signature: t=<now>,v=<64
 //!   hex>`, or `X-RootFi-Signature: <64 hex>`), holding back the last byte. Half declare
-//!   `Content-Length`, half are chunked. When the receiver answers or closes, the
+//!   `Content-Length`, half are chunked (`--framing both`), or all one kind. When the receiver answers or closes, the
 //!   connection is opened again (an attacker keeps the pressure on).
 //! - slow: connections sending their request head one byte every `--slow-interval-secs`,
 //!   never finishing it, after `--slow-head-bytes` of header sent at once (what a server
@@ -73,6 +73,16 @@ struct Args {
     slow_head_bytes: usize,
     route: Route,
     abort_rss_mib: Option<u64>,
+    framing: Framing,
+}
+
+/// How the streaming connections frame their bodies.
+#[derive(Clone, Copy)]
+enum Framing {
+    /// Half `Content-Length`, half chunked.
+    Both,
+    Length,
+    Chunked,
 }
 
 /// The route under flood.
@@ -151,6 +161,7 @@ fn parse_args() -> Result<Args, BoxError> {
         slow_head_bytes: 0,
         route: Route::Railz,
         abort_rss_mib: None,
+        framing: Framing::Both,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -173,6 +184,16 @@ fn parse_args() -> Result<Args, BoxError> {
                     "railz" => Route::Railz,
                     "rootfi" => Route::RootFi,
                     other => return Err(format!("--route {other}: railz or rootfi").into()),
+                }
+            }
+            "--framing" => {
+                args.framing = match value()?.as_str() {
+                    "both" => Framing::Both,
+                    "length" => Framing::Length,
+                    "chunked" => Framing::Chunked,
+                    other => {
+                        return Err(format!("--framing {other}: both, length or chunked").into());
+                    }
                 }
             }
             "--abort-rss-mb" => args.abort_rss_mib = Some(value()?.parse()?).filter(|&n| n > 0),
@@ -306,7 +327,11 @@ async fn stream_loop(
     outcomes: Arc<Mutex<BTreeMap<String, u64>>>,
 ) {
     let mut seed = 0x51_7CC1_B727_220A ^ (index as u64 + 1);
-    let chunked = index % 2 == 1;
+    let chunked = match args.framing {
+        Framing::Both => index % 2 == 1,
+        Framing::Length => false,
+        Framing::Chunked => true,
+    };
     while !stop.load(Ordering::Relaxed) {
         let outcome = async {
             let stream = TcpStream::connect(&args.host)
