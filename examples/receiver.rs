@@ -7,25 +7,22 @@
 //! | `POST /webhooks/rootfi-v3` | header `ROOTFI_V3_HEADER` (default `api_key`) equal to `ROOTFI_V3_TOKEN` |
 //!
 //! Listens on `LEDGERHOOK_ADDR` (default `127.0.0.1:3000`). An unset secret falls back to a
-//! fixed development secret, with a warning.
-//!
-//! Served with hyper directly rather than `axum::serve`, which has no header-read timeout:
-//! a client gets 10 s to send its headers, at most 1,024 connections are open at once
-//! (further ones wait in the kernel's accept queue), and SIGTERM or Ctrl-C stops accepting
-//! and lets requests in flight finish for up to 30 s. Bodies are bounded by the layers
-//! (per-route limits, a shared 128 MiB budget, a 10 s body deadline). Accepted deliveries are answered with
+//! fixed development secret, with a warning. Accepted deliveries are answered with
 //! `{"provider", "event", "known"}`; refused ones with the layer's status, and the layer
 //! logs the reason. `RUST_LOG` adjusts logging (default `info`).
 //!
 //! Try it with `cargo run -p ledgerhook-cli -- send railz tests/fixtures/railz_auth.json`.
 //!
-//! Each route also answers duplicate deliveries itself (`IdempotencyLayer`, keyed by the
-//! Railz `requestId` and event tag, a RootFi event identity, or the body's SHA-256): in
-//! memory by default, or shared by several receivers through Redis with
-//! `LEDGERHOOK_REDIS_URL` (needs `--features redis`).
-//! `LEDGERHOOK_DEDUP=off` turns deduplication off (to measure the verifying path alone).
-//! `LEDGERHOOK_STATS=1` records which events a handler accepted and serves them at
-//! `GET /stats` (used by `scripts/reliability.sh`; the records grow with every event).
+//! Each route answers redeliveries itself (`IdempotencyLayer`, keyed by the Railz
+//! `requestId` and event tag, a RootFi event identity, or the body's SHA-256): in memory,
+//! or shared by several receivers through Redis with `LEDGERHOOK_REDIS_URL` (needs
+//! `--features redis`).
+//!
+//! Served with hyper directly rather than `axum::serve`, which has no header-read timeout:
+//! a client gets 10 s and 16 KiB to send its request head, at most 1,024 connections are
+//! open at once (further ones wait in the kernel's accept queue), and SIGTERM or Ctrl-C
+//! stops accepting and lets requests in flight finish for up to 30 s. Bodies are bounded
+//! by the layers (per-route limits, a shared 128 MiB budget, a body deadline).
 //!
 //! **Inbox mode** (off by default): `LEDGERHOOK_INBOX=memory` or `=redis` (needs
 //! `--features inbox` / `inbox-redis`) replaces the handlers with an `InboxService`: each
@@ -33,22 +30,17 @@
 //! `memory` also runs a worker in this process; with `redis` (at `LEDGERHOOK_REDIS_URL`)
 //! run `cargo run --features inbox-redis --example worker` to process the inboxes.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
-use axum::response::Response;
-use axum::routing::{MethodRouter, get};
-use axum::{Json, Router, routing::post};
+use axum::routing::{MethodRouter, post};
+use axum::{Json, Router};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use ledgerhook::idempotency::{IdempotencyLayer, KeySource, MemoryStore, Store};
-use ledgerhook::{ConfigError, Secret, VerifiedBytes};
-use ledgerhook::{extract::WebhookEvent, layer::VerifyWebhookLayer, railz, rootfi};
+use ledgerhook::{ConfigError, Secret, Verifier, VerifyWebhookLayer, WebhookEvent, railz, rootfi};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -68,50 +60,8 @@ pub(crate) struct Settings {
     pub(crate) rootfi_secret: Secret,
     pub(crate) rootfi_v3_header: String,
     pub(crate) rootfi_v3_token: Secret,
-}
-
-/// How connections are served.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Serving {
-    /// Time a client gets to send its request headers before the connection is closed.
-    pub(crate) header_read_timeout: Duration,
-    /// Connections served at once.
-    pub(crate) max_connections: usize,
-    /// How long requests in flight may take to finish after the shutdown signal.
-    pub(crate) grace: Duration,
-}
-
-impl Default for Serving {
-    fn default() -> Self {
-        Self {
-            header_read_timeout: Duration::from_secs(10),
-            max_connections: 1024,
-            grace: Duration::from_secs(30),
-        }
-    }
-}
-
-/// Deduplication settings; the default is an in-memory store and no records.
-#[derive(Default)]
-pub(crate) struct Dedup {
-    /// `LEDGERHOOK_REDIS_URL`: share idempotency records through Redis.
+    /// Where to keep idempotency records shared with other instances; in memory if `None`.
     pub(crate) redis_url: Option<String>,
-    /// `LEDGERHOOK_DEDUP=off` turns the idempotency layer off.
-    pub(crate) off: bool,
-    /// `LEDGERHOOK_STATS=1`: record handled events and serve `GET /stats`.
-    pub(crate) stats: bool,
-}
-
-impl Dedup {
-    fn from_env() -> Self {
-        Self {
-            redis_url: std::env::var("LEDGERHOOK_REDIS_URL")
-                .ok()
-                .filter(|v| !v.is_empty()),
-            off: std::env::var("LEDGERHOOK_DEDUP").is_ok_and(|v| v == "off"),
-            stats: std::env::var("LEDGERHOOK_STATS").is_ok_and(|v| v == "1"),
-        }
-    }
 }
 
 impl Settings {
@@ -124,23 +74,38 @@ impl Settings {
             rootfi_v3_header: std::env::var("ROOTFI_V3_HEADER")
                 .unwrap_or_else(|_| DEFAULT_ROOTFI_V3_HEADER.to_owned()),
             rootfi_v3_token: secret_from_env("ROOTFI_V3_TOKEN", DEV_ROOTFI_V3_TOKEN)?,
+            redis_url: std::env::var("LEDGERHOOK_REDIS_URL")
+                .ok()
+                .filter(|v| !v.is_empty()),
         };
-        let secrets = [
-            ("RAILZ_WEBHOOK_SECRET", &settings.railz_secret),
-            ("ROOTFI_WEBHOOK_SECRET", &settings.rootfi_secret),
-            ("ROOTFI_V3_TOKEN", &settings.rootfi_v3_token),
-        ];
-        for (i, (a, first)) in secrets.iter().enumerate() {
-            for (b, second) in &secrets[i + 1..] {
-                if first.expose() == second.expose() {
-                    tracing::warn!(
-                        "{a} and {b} are the same secret: never reuse one secret for two \
-                         providers or schemes (a signature made for one route verifies on the other)"
-                    );
-                }
-            }
+        for (a, b) in settings.reused_secrets() {
+            tracing::warn!(
+                "{a} and {b} are the same secret: never reuse one secret for two \
+                 providers or schemes (a signature made for one route verifies on the other)"
+            );
         }
         Ok(settings)
+    }
+
+    /// The pairs of settings that hold the same secret (compared in constant time by the
+    /// library).
+    pub(crate) fn reused_secrets(&self) -> Vec<(&'static str, &'static str)> {
+        let verifiers = [
+            ("RAILZ_WEBHOOK_SECRET", Verifier::railz(&self.railz_secret)),
+            (
+                "ROOTFI_WEBHOOK_SECRET",
+                Verifier::rootfi_v4(&self.rootfi_secret),
+            ),
+            (
+                "ROOTFI_V3_TOKEN",
+                Verifier::rootfi_v3(&self.rootfi_v3_token),
+            ),
+        ];
+        let configured: Vec<_> = verifiers
+            .iter()
+            .filter_map(|(name, verifier)| Some((*name, verifier.as_ref().ok()?)))
+            .collect();
+        ledgerhook::signature::shared_secrets(&configured)
     }
 }
 
@@ -157,18 +122,11 @@ fn secret_from_env(var: &str, dev_default: &str) -> Result<Secret, ConfigError> 
     }
 }
 
-/// The receiver's routes, each behind its own verifying layer and an in-memory
-/// idempotency layer.
-#[allow(dead_code)] // Used by tests/it/e2e.rs; `main` reads the dedup settings from the environment.
+/// The receiver's routes, each verified, then deduplicated, then handled.
 pub(crate) fn app(settings: &Settings) -> Result<Router, ConfigError> {
-    app_with(settings, &Dedup::default())
-}
-
-/// The receiver's routes with the given deduplication settings.
-pub(crate) fn app_with(settings: &Settings, dedup: &Dedup) -> Result<Router, ConfigError> {
     // The layers' defaults bound bodies: 256 KiB for Railz, 16 MiB for RootFi batches,
-    // 128 MiB for all routes together. The body deadline is tightened from 30 s to 10 s
-    // (scripts/reliability.sh counts on it): providers send in well under a second.
+    // 128 MiB for all routes together, 30 s to send one. Providers send in well under a
+    // second, so 10 s is plenty and frees a stalled sender's share of the budget sooner.
     let deadline = Duration::from_secs(10);
     let railz = VerifyWebhookLayer::railz(settings.railz_secret.expose())?.body_timeout(deadline);
     let rootfi =
@@ -179,66 +137,45 @@ pub(crate) fn app_with(settings: &Settings, dedup: &Dedup) -> Result<Router, Con
     )?
     .body_timeout(deadline);
 
-    // Inner to outer: records (if on), deduplication (if on), verification. `route_layer`
-    // wraps the POST handler only, so another method gets the router's 405, not a 401.
-    let store = idempotency_store(dedup)?;
-    let records = dedup.stats.then(Records::default);
-    let guard = |route: MethodRouter, namespace: &str, key: KeySource| {
-        let route = match &records {
-            Some(records) => {
-                route.route_layer(middleware::from_fn_with_state(records.clone(), record))
-            }
-            None => route,
+    // One store, one namespace per route (capacity is per namespace, so one route cannot
+    // crowd out another's records).
+    let store = idempotency_store(settings.redis_url.as_deref())?;
+    // Inner to outer: the handler, deduplication, verification. `route_layer` wraps the
+    // POST handler only, so another method gets the router's 405, not a 401.
+    let webhook =
+        |handler: MethodRouter, namespace: &str, key: KeySource, verify: VerifyWebhookLayer| {
+            handler
+                .route_layer(
+                    IdempotencyLayer::from_arc(Arc::clone(&store))
+                        .namespace(namespace)
+                        .key(key),
+                )
+                .route_layer(verify)
         };
-        match &store {
-            Some(store) => route.route_layer(
-                IdempotencyLayer::from_arc(Arc::clone(store))
-                    .namespace(namespace)
-                    .key(key),
-            ),
-            None => route,
-        }
-    };
-    let mut app = Router::new()
+    Ok(Router::new()
         .route(
             "/webhooks/railz",
-            guard(post(on_railz), "railz", KeySource::railz()).route_layer(railz),
+            webhook(post(on_railz), "railz", KeySource::railz(), railz),
         )
         .route(
             "/webhooks/rootfi",
-            guard(post(on_rootfi), "rootfi", KeySource::rootfi()).route_layer(rootfi),
+            webhook(post(on_rootfi), "rootfi", KeySource::rootfi(), rootfi),
         )
         .route(
             "/webhooks/rootfi-v3",
-            guard(post(on_rootfi), "rootfi-v3", KeySource::rootfi()).route_layer(rootfi_v3),
-        );
-    if let Some(records) = records {
-        let mode = match (&store, &dedup.redis_url) {
-            (None, _) => "off",
-            (Some(_), Some(_)) => "redis",
-            (Some(_), None) => "memory",
-        };
-        app = app.route("/stats", get(stats).with_state((records, mode)));
-    }
-    Ok(app)
+            webhook(post(on_rootfi), "rootfi-v3", KeySource::rootfi(), rootfi_v3),
+        ))
 }
 
-/// The idempotency store: Redis if `LEDGERHOOK_REDIS_URL` is set, else in memory; `None`
-/// with `LEDGERHOOK_DEDUP=off`.
-fn idempotency_store(dedup: &Dedup) -> Result<Option<Arc<dyn Store>>, ConfigError> {
-    if dedup.off {
-        tracing::warn!("LEDGERHOOK_DEDUP=off: duplicate deliveries reach the handlers");
-        return Ok(None);
-    }
-    let Some(url) = &dedup.redis_url else {
-        return Ok(Some(Arc::new(MemoryStore::new())));
+/// Redis if a URL is given, else in memory.
+fn idempotency_store(redis_url: Option<&str>) -> Result<Arc<dyn Store>, ConfigError> {
+    let Some(url) = redis_url else {
+        return Ok(Arc::new(MemoryStore::new()));
     };
     #[cfg(feature = "redis")]
     {
         tracing::info!("idempotency records in Redis");
-        Ok(Some(Arc::new(ledgerhook::idempotency::RedisStore::open(
-            url,
-        )?)))
+        Ok(Arc::new(ledgerhook::idempotency::RedisStore::open(url)?))
     }
     #[cfg(not(feature = "redis"))]
     {
@@ -248,45 +185,6 @@ fn idempotency_store(dedup: &Dedup) -> Result<Option<Arc<dyn Store>>, ConfigErro
             "needs the `redis` feature: cargo run --features redis --example receiver",
         ))
     }
-}
-
-/// Which events reached a handler, and how often (`LEDGERHOOK_STATS=1` only).
-type Records = Arc<Mutex<HashMap<String, u64>>>;
-
-/// Counts a delivery the handler accepted (2xx), by Railz `requestId` (else body size).
-///
-/// After the handler, not before: the event is parsed by the handler's extractor, so a
-/// verified but malformed body reaches this point and is refused (400/422) after it.
-async fn record(State(records): State<Records>, req: Request, next: Next) -> Response {
-    let id = req.extensions().get::<VerifiedBytes>().map(|body| {
-        #[derive(serde::Deserialize)]
-        struct Envelope {
-            #[serde(rename = "requestId")]
-            request_id: Option<String>,
-        }
-        serde_json::from_slice::<Envelope>(body)
-            .ok()
-            .and_then(|e| e.request_id)
-            .unwrap_or_else(|| format!("{} bytes", body.len()))
-    });
-    let response = next.run(req).await;
-    if let Some(id) = id.filter(|_| response.status().is_success()) {
-        *records
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .entry(id)
-            .or_default() += 1;
-    }
-    response
-}
-
-/// `GET /stats`: `{"dedup": "memory"|"redis"|"off", "handled": {"<id>": <count>}}`.
-async fn stats(State((records, mode)): State<(Records, &'static str)>) -> Json<Value> {
-    let handled = records
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    Json(json!({ "dedup": mode, "handled": handled }))
 }
 
 async fn on_railz(WebhookEvent(event): WebhookEvent<railz::Event>) -> Json<Value> {
@@ -303,12 +201,41 @@ fn accepted(provider: &str, tag: &str, known: bool) -> Json<Value> {
     Json(json!({ "provider": provider, "event": tag, "known": known }))
 }
 
+/// How connections are served.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Serving {
+    /// Time a client gets to send its request head before the connection is closed.
+    pub(crate) header_read_timeout: Duration,
+    /// What hyper buffers per connection (its `max_buf_size`, at least 8 KiB). It bounds an
+    /// unfinished request head, which a timeout alone does not: a larger head is answered
+    /// `431` and the connection closed.
+    pub(crate) connection_buffer: usize,
+    /// Connections served at once.
+    pub(crate) max_connections: usize,
+    /// How long requests in flight may take to finish after the shutdown signal.
+    pub(crate) grace: Duration,
+}
+
+impl Default for Serving {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            // A webhook's request head is well under 16 KiB.
+            connection_buffer: 16 * 1024,
+            max_connections: 1024,
+            grace: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight
 /// finish for up to `serving.grace`.
 ///
 /// hyper's HTTP/1 server with a timer, so that a client that does not send its headers
 /// within `header_read_timeout` is disconnected (`axum::serve` has no such timeout, so
-/// slow-header connections would pile up), and a semaphore that bounds open connections.
+/// slow-header connections would pile up), a bounded per-connection buffer, and a
+/// semaphore that bounds open connections: what slow or idle clients can make the server
+/// hold is at most `max_connections × connection_buffer`, for at most the timeout.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
@@ -317,7 +244,8 @@ pub(crate) async fn serve(
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(serving.header_read_timeout);
+        .header_read_timeout(serving.header_read_timeout)
+        .max_buf_size(serving.connection_buffer.max(8192));
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(serving.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
@@ -394,7 +322,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::from_env()?;
     let app = match inbox_mode::app(&settings)? {
         Some(app) => app,
-        None => app_with(&settings, &Dedup::from_env())?,
+        None => app(&settings)?,
     };
     let listener = TcpListener::bind(&addr).await?;
     tracing::info!(
@@ -457,21 +385,29 @@ mod inbox_mode {
                         .key(KeySource::railz())
                         .tag_with(tag),
                 )
-                .layer(VerifyWebhookLayer::railz(&settings.railz_secret)?.body_timeout(timeout)),
+                .route_layer(
+                    VerifyWebhookLayer::railz(&settings.railz_secret)?.body_timeout(timeout),
+                ),
             )
             .route(
                 "/webhooks/rootfi",
                 post_service(
-                    InboxService::from_arc("rootfi", Arc::clone(&rootfi_inbox)).tag_with(tag),
+                    InboxService::from_arc("rootfi", Arc::clone(&rootfi_inbox))
+                        .key(KeySource::rootfi())
+                        .tag_with(tag),
                 )
-                .layer(VerifyWebhookLayer::rootfi(&settings.rootfi_secret)?.body_timeout(timeout)),
+                .route_layer(
+                    VerifyWebhookLayer::rootfi(&settings.rootfi_secret)?.body_timeout(timeout),
+                ),
             )
             .route(
                 "/webhooks/rootfi-v3",
                 post_service(
-                    InboxService::from_arc("rootfi-v3", Arc::clone(&v3_inbox)).tag_with(tag),
+                    InboxService::from_arc("rootfi-v3", Arc::clone(&v3_inbox))
+                        .key(KeySource::rootfi())
+                        .tag_with(tag),
                 )
-                .layer(
+                .route_layer(
                     VerifyWebhookLayer::rootfi_v3(
                         settings.rootfi_v3_header.as_str(),
                         &settings.rootfi_v3_token,

@@ -9,14 +9,18 @@
 #   bash scripts/flood.sh                                   # 256 streams, 1,000 slow, 2,000 genuine
 #   FLOOD_GENUINE=1000 FLOOD_MAX_SECS=60 bash scripts/flood.sh   # the CI size
 #   FLOOD_BODY_BYTES=1048576 bash scripts/flood.sh          # a smaller body than the route limit
+#   FLOOD_ROUTE=rootfi FLOOD_MAX_INFLIGHT_MIB=4096 bash scripts/flood.sh   # RootFi v4 (16 MiB limit):
+#                                                           # 256 x 16 MiB against the 128 MiB budget
 #
-# Knobs: FLOOD_STREAMS (256), FLOOD_SLOW (1000), FLOOD_GENUINE (2000),
+# Knobs: FLOOD_ROUTE (railz | rootfi), FLOOD_FRAMING (both: half Content-Length, half
+# chunked | length | chunked), FLOOD_STREAMS (256), FLOOD_SLOW (1000), FLOOD_GENUINE (2000),
 # FLOOD_GENUINE_CONCURRENCY (16), FLOOD_BODY_BYTES (unset: just under the route's limit,
 # found by probing), FLOOD_SLOW_INTERVAL_SECS (3), FLOOD_SLOW_HEAD_BYTES (0: header bytes
 # each slow connection sends at once before trickling), FLOOD_SPREAD_SECS (30: the genuine
 # deliveries start evenly over this time, so the flood lasts at least that long), FLOOD_MAX_SECS (120: the genuine
 # deliveries stop retrying then), FLOOD_MAX_RSS_MB (300), FLOOD_MAX_INFLIGHT_MIB (1024: the
-# driver refuses FLOOD_STREAMS x body size above it). The receiver reads its own LEDGERHOOK_*
+# driver refuses FLOOD_STREAMS x body size above it), FLOOD_ABORT_RSS_MB (3 x FLOOD_MAX_RSS_MB:
+# the driver stops the flood and fails if the receiver's RSS passes it). The receiver reads its own LEDGERHOOK_*
 # settings from the environment, e.g. LEDGERHOOK_HEADER_TIMEOUT_SECS=0
 # LEDGERHOOK_MAX_CONNECTIONS=0 (hyper without those guards) or LEDGERHOOK_SERVE=axum (plain
 # axum::serve, as examples/receiver.rs served before the fixes).
@@ -36,6 +40,9 @@ spread=${FLOOD_SPREAD_SECS:-30}
 max_secs=${FLOOD_MAX_SECS:-120}
 max_rss_mb=${FLOOD_MAX_RSS_MB:-300}
 max_inflight_mib=${FLOOD_MAX_INFLIGHT_MIB:-1024}
+abort_rss_mb=${FLOOD_ABORT_RSS_MB:-$((3 * max_rss_mb))}
+route=${FLOOD_ROUTE:-railz}
+framing=${FLOOD_FRAMING:-both}
 export CARGO_TERM_COLOR=never
 
 # Both processes hold one descriptor per connection: streams + slow + genuine + spare.
@@ -71,17 +78,18 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 [ "${LEDGERHOOK_SERVE:-}" = axum ] && echo "receiver serving with plain axum::serve (LEDGERHOOK_SERVE=axum)"
-echo "receiver settings: header timeout ${LEDGERHOOK_HEADER_TIMEOUT_SECS:-10} s (0 = none), max connections ${LEDGERHOOK_MAX_CONNECTIONS:-2048} (0 = unlimited), body deadline ${LEDGERHOOK_BODY_TIMEOUT_SECS:-10} s"
+echo "receiver settings: header timeout ${LEDGERHOOK_HEADER_TIMEOUT_SECS:-10} s (0 = none), max connections ${LEDGERHOOK_MAX_CONNECTIONS:-2048} (0 = unlimited), connection buffer ${LEDGERHOOK_MAX_BUF_BYTES:-16384} bytes (0 = hyper's ~400 KiB), body deadline ${LEDGERHOOK_BODY_TIMEOUT_SECS:-10} s"
 
 body_label="$body_bytes bytes"
 [ "$body_bytes" = 0 ] && body_label="just under the route limit"
-echo "=== flood: $streams streams, $slow slow-header, $genuine genuine (concurrency $genuine_concurrency), body $body_label ==="
+echo "=== flood on /webhooks/$route: $streams streams, $slow slow-header, $genuine genuine (concurrency $genuine_concurrency), body $body_label ==="
 status=0
 timeout --kill-after=10 "$((spread + max_secs + 120))" "$bin/flood" --url "http://127.0.0.1:$port" \
     --streams "$streams" --slow "$slow" --genuine "$genuine" \
     --genuine-concurrency "$genuine_concurrency" --body-bytes "$body_bytes" \
     --slow-interval-secs "$slow_interval" --slow-head-bytes "$slow_head_bytes" --spread-secs "$spread" --max-secs "$max_secs" \
-    --max-inflight-mib "$max_inflight_mib" --receiver-pid "$receiver_pid" || status=$?
+    --max-inflight-mib "$max_inflight_mib" --abort-rss-mb "$abort_rss_mb" --route "$route" --framing "$framing" \
+    --receiver-pid "$receiver_pid" || status=$?
 
 hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$receiver_pid/status" 2>/dev/null || echo 0)
 rss_kb=$(awk '/^VmRSS/ {print $2}' "/proc/$receiver_pid/status" 2>/dev/null || echo 0)

@@ -6,7 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::request::Parts;
-use http::{Request, Response};
+use http::{HeaderValue, Request, Response, Version, header};
 use http_body::Body;
 use pin_project_lite::pin_project;
 use tokio::time::Sleep;
@@ -167,6 +167,7 @@ where
                 mut inner,
                 ..
             } => {
+                let body_unread = read.is_err();
                 let admitted = read
                     .map(|()| received.into_bytes())
                     .and_then(|bytes| admit(config, &mut parts, bytes));
@@ -178,7 +179,12 @@ where
                         this.state.as_mut().poll_calling(cx)
                     }
                     Err(rejection) => {
-                        Poll::Ready(Ok(config.responder.respond(rejection, parts.uri.path())))
+                        let response = config.responder.respond(rejection, parts.uri.path());
+                        Poll::Ready(Ok(if body_unread {
+                            closing(response, parts.version)
+                        } else {
+                            response
+                        }))
                     }
                 }
             }
@@ -202,6 +208,19 @@ where
             _ => unreachable!("just set to Calling"),
         }
     }
+}
+
+/// Marks a refusal sent before the request body was read to its end with
+/// `Connection: close` (HTTP/1): the server closes such a connection rather than drain the
+/// rest, and without the header a keep-alive client may send its next request on a
+/// connection that is being closed and see it fail.
+pub(super) fn closing<B>(mut response: Response<B>, version: Version) -> Response<B> {
+    if matches!(version, Version::HTTP_10 | Version::HTTP_11) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
 }
 
 /// Reads frames until the body ends, charging each data chunk to the budget and against

@@ -8,7 +8,7 @@ use http::{HeaderMap, Request, Response, header};
 use http_body::Body;
 use tower::{BoxError, Service};
 
-use super::future::ResponseFuture;
+use super::future::{ResponseFuture, closing};
 use super::layer::{Config, VerifyWebhookLayer};
 use crate::Verifier;
 use crate::body::VerifiedBody;
@@ -84,10 +84,15 @@ where
                 ResponseFuture::buffering(parts, body, inner, Arc::clone(config), charge)
             }
             // The inner service stays ready (and keeps any reservation) for the next call.
-            Err(rejection) => ResponseFuture::rejected(
-                config.responder.respond(rejection, req.uri().path()),
-                Arc::clone(config),
-            ),
+            Err(rejection) => {
+                let response = config.responder.respond(rejection, req.uri().path());
+                let response = if req.body().is_end_stream() {
+                    response
+                } else {
+                    closing(response, req.version())
+                };
+                ResponseFuture::rejected(response, Arc::clone(config))
+            }
         }
     }
 }

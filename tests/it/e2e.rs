@@ -45,7 +45,21 @@ fn settings() -> receiver::Settings {
         rootfi_secret: Secret::new(ROOTFI_SECRET).unwrap(),
         rootfi_v3_header: V3_HEADER.into(),
         rootfi_v3_token: Secret::new(V3_TOKEN).unwrap(),
+        redis_url: None,
     }
+}
+
+#[test]
+fn the_receiver_names_secrets_configured_twice() {
+    assert!(settings().reused_secrets().is_empty());
+    let reused = receiver::Settings {
+        rootfi_v3_token: Secret::new(RAILZ_SECRET).unwrap(),
+        ..settings()
+    };
+    assert_eq!(
+        reused.reused_secrets(),
+        [("RAILZ_WEBHOOK_SECRET", "ROOTFI_V3_TOKEN")]
+    );
 }
 
 /// Starts the receiver on 127.0.0.1, port chosen by the OS, served as `main` serves it.
@@ -346,6 +360,9 @@ async fn oversized_delivery_is_413_before_the_body_is_sent() {
         .expect("answered without waiting for the body")
         .expect("response");
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The server will not read the rest, so it closes the connection and says so: a
+    // keep-alive client must not send its next request on it.
+    assert_eq!(response.headers()[header::CONNECTION], "close");
 }
 
 #[tokio::test]
@@ -370,7 +387,28 @@ async fn unsigned_or_wrong_token_is_401_before_the_body_is_sent() {
             .expect("answered without waiting for the body")
             .expect("response");
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(response.headers()[header::CONNECTION], "close", "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_refusal_after_the_whole_body_keeps_the_connection() {
+    let addr = start().await;
+    let forged = Verifier::railz("attacker-guess")
+        .unwrap()
+        .sign(RAILZ_AUTH, SystemTime::now());
+    let mut request = Request::post(format!("http://{addr}/webhooks/railz"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from_static(RAILZ_AUTH)))
+        .unwrap();
+    request.headers_mut().extend(forged);
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let response = tokio::time::timeout(DEADLINE, client.request(request))
+        .await
+        .expect("answered")
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(response.headers().get(header::CONNECTION).is_none());
 }
 
 #[tokio::test]
@@ -423,6 +461,44 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     assert!(still_open(&slow), "open before the timeout");
     let closed = tokio::time::timeout(Duration::from_secs(5), closed_by_server(&mut slow)).await;
     assert_eq!(closed.ok(), Some(true), "closed at the header-read timeout");
+}
+
+/// Sends a complete request head carrying one `x-padding` header of `padding` bytes and
+/// returns the first bytes of the answer.
+async fn answer_to_a_head_of(addr: SocketAddr, padding: usize) -> Vec<u8> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /webhooks/railz HTTP/1.1\r\nhost: x\r\nx-padding: {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        "a".repeat(padding)
+    );
+    // The server may answer and close before it has read the whole head.
+    let _ = stream.write_all(head.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(DEADLINE, stream.read_to_end(&mut answer))
+        .await
+        .expect("answered in time");
+    answer
+}
+
+#[tokio::test]
+async fn a_request_head_larger_than_the_connection_buffer_is_431() {
+    let addr = start().await;
+    let buffer = receiver::Serving::default().connection_buffer;
+    // Below the buffer: read in full, then refused by the layer for its missing signature.
+    let answer = answer_to_a_head_of(addr, buffer / 2).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 401"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    // Above it (hyper's default buffer would hold 400 KiB of it): refused before the
+    // head is complete, so an unfinished head costs at most the buffer.
+    let answer = answer_to_a_head_of(addr, buffer * 2).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 431"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
 }
 
 #[tokio::test(start_paused = true)]

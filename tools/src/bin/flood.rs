@@ -1,5 +1,5 @@
-//! Floods the test receiver's Railz route with unauthenticated connections while a provider
-//! delivers genuine events, then checks from the receiver's records that every genuine
+//! Floods one of the test receiver's routes (`--route railz`, the default, or `rootfi` for
+//! RootFi v4) with unauthenticated connections while a provider delivers genuine events, then checks from the receiver's records that every genuine
 //! event was accepted and handled exactly once. Run by `scripts/flood.sh`, which also
 //! reports the receiver's peak RSS.
 //!
@@ -7,23 +7,25 @@
 //! flood --url http://127.0.0.1:PORT [--streams 256] [--slow 1000] [--genuine 1000]
 //!       [--genuine-concurrency 16] [--body-bytes N] [--max-secs 60]
 //!       [--slow-interval-secs 3] [--slow-head-bytes 0] [--spread-secs 30]
-//!       [--receiver-pid PID] [--max-inflight-mib 1024]
+//!       [--receiver-pid PID] [--max-inflight-mib 1024] [--route railz|rootfi]
+//!       [--abort-rss-mb N] [--framing both|length|chunked]
 //! ```
 //!
-//! Refuses to start when `--streams` x the body size exceeds `--max-inflight-mib`: the
-//! flood must not take a shared machine down.
+//! Refuses to start when `--streams` x the body size exceeds `--max-inflight-mib`, and
+//! stops the flood (and fails) if the receiver's RSS passes `--abort-rss-mb`: the flood
+//! must not take a shared machine down.
 //!
 //! - streams: connections posting a body of `--body-bytes` (default: just under the
 //!   route's limit, found by probing with `Content-Length`, or under the buffer budget if
-//!   that is smaller) with a well-formed forged
-//!   `Railz-Signature: t=<now>,v=<64 hex>`, holding back the last byte. Half declare
-//!   `Content-Length`, half are chunked. When the receiver answers or closes, the
+//!   that is smaller) with a well-formed forged signature (`Railz-Signature: t=<now>,v=<64
+//!   hex>`, or `X-RootFi-Signature: <64 hex>`), holding back the last byte. Half declare
+//!   `Content-Length`, half are chunked (`--framing both`), or all one kind. When the receiver answers or closes, the
 //!   connection is opened again (an attacker keeps the pressure on).
 //! - slow: connections sending their request head one byte every `--slow-interval-secs`,
 //!   never finishing it, after `--slow-head-bytes` of header sent at once (what a server
 //!   buffers per connection while it waits); not reopened (the figure is how long the
 //!   receiver keeps them).
-//! - genuine: distinct signed Railz events, started evenly over `--spread-secs` once the
+//! - genuine: distinct signed events of the route's provider, started evenly over `--spread-secs` once the
 //!   flood is up (so the flood lasts at least that long), retried like a
 //!   provider on `503`, `5xx`, `408`, `409`, `429`, timeouts and connection errors (same
 //!   bytes, same signature) until accepted or `--max-secs` is reached.
@@ -31,7 +33,7 @@
 //! Loopback only. Exits with 1 if a genuine event was not accepted, or not handled exactly
 //! once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -41,7 +43,10 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{Client, connect::HttpConnector};
 use hyper_util::rt::TokioExecutor;
-use ledgerhook_tools::{Stats, loopback_host, railz_secret, railz_signature};
+use ledgerhook_tools::{
+    DEV_ROOTFI_SECRET, Stats, env_or, loopback_host, railz_secret, railz_signature, record_key,
+    rootfi_signature,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
@@ -66,6 +71,77 @@ struct Args {
     max_inflight_mib: u64,
     spread: Duration,
     slow_head_bytes: usize,
+    route: Route,
+    abort_rss_mib: Option<u64>,
+    framing: Framing,
+}
+
+/// How the streaming connections frame their bodies.
+#[derive(Clone, Copy)]
+enum Framing {
+    /// Half `Content-Length`, half chunked.
+    Both,
+    Length,
+    Chunked,
+}
+
+/// The route under flood.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Railz,
+    RootFi,
+}
+
+impl Route {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Railz => "/webhooks/railz",
+            Self::RootFi => "/webhooks/rootfi",
+        }
+    }
+
+    fn signature_header(self) -> &'static str {
+        match self {
+            Self::Railz => "railz-signature",
+            Self::RootFi => "x-rootfi-signature",
+        }
+    }
+
+    /// A well-formed signature header value made without the secret.
+    fn forged_signature(self, seed: &mut u64) -> String {
+        let mac = random_hex(seed);
+        match self {
+            Self::Railz => {
+                let ms = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis();
+                format!("t={ms},v={mac}")
+            }
+            Self::RootFi => mac,
+        }
+    }
+
+    /// A genuine event identified by `id`, and its signature.
+    fn genuine(self, id: &str) -> (Bytes, http::HeaderValue) {
+        match self {
+            Self::Railz => {
+                let body = Bytes::from(format!(
+                    r#"{{"data":{{"event":"auth","connectionId":"CON-{id}","businessName":"BIZ-flood","serviceName":"quickbooks"}},"requestId":"{id}"}}"#
+                ));
+                let signature = railz_signature(&railz_secret(), &body, SystemTime::now());
+                (body, signature)
+            }
+            Self::RootFi => {
+                let body = Bytes::from(format!(
+                    r#"{{"webhook_type":"CONNECTION_CHANGED","company_id":1,"integration_type":"XERO","connection_status":"HEALTHY","created_at":"2026-12-01T00:00:00.000Z","flood_id":"{id}"}}"#
+                ));
+                let secret = env_or("ROOTFI_WEBHOOK_SECRET", DEV_ROOTFI_SECRET);
+                let signature = rootfi_signature(&secret, &body);
+                (body, signature)
+            }
+        }
+    }
 }
 
 fn parse_args() -> Result<Args, BoxError> {
@@ -83,6 +159,9 @@ fn parse_args() -> Result<Args, BoxError> {
         max_inflight_mib: 1024,
         spread: Duration::from_secs(30),
         slow_head_bytes: 0,
+        route: Route::Railz,
+        abort_rss_mib: None,
+        framing: Framing::Both,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -100,6 +179,24 @@ fn parse_args() -> Result<Args, BoxError> {
             "--max-inflight-mib" => args.max_inflight_mib = value()?.parse()?,
             "--spread-secs" => args.spread = Duration::from_secs(value()?.parse()?),
             "--slow-head-bytes" => args.slow_head_bytes = value()?.parse()?,
+            "--route" => {
+                args.route = match value()?.as_str() {
+                    "railz" => Route::Railz,
+                    "rootfi" => Route::RootFi,
+                    other => return Err(format!("--route {other}: railz or rootfi").into()),
+                }
+            }
+            "--framing" => {
+                args.framing = match value()?.as_str() {
+                    "both" => Framing::Both,
+                    "length" => Framing::Length,
+                    "chunked" => Framing::Chunked,
+                    other => {
+                        return Err(format!("--framing {other}: both, length or chunked").into());
+                    }
+                }
+            }
+            "--abort-rss-mb" => args.abort_rss_mib = Some(value()?.parse()?).filter(|&n| n > 0),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -112,12 +209,8 @@ fn parse_args() -> Result<Args, BoxError> {
     Ok(args)
 }
 
-/// xorshift64*: forged MACs need only look like MACs.
-fn forged_signature(seed: &mut u64) -> String {
-    let ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
+/// 64 hex digits from xorshift64*: forged MACs need only look like MACs.
+fn random_hex(seed: &mut u64) -> String {
     let mut hex = String::with_capacity(64);
     for _ in 0..4 {
         *seed ^= *seed >> 12;
@@ -128,17 +221,19 @@ fn forged_signature(seed: &mut u64) -> String {
             seed.wrapping_mul(0x2545_F491_4F6C_DD1D)
         ));
     }
-    format!("t={ms},v={hex}")
+    hex
 }
 
-fn head(host: &str, signature: &str, length: Option<u64>) -> String {
+fn head(route: Route, host: &str, signature: &str, length: Option<u64>) -> String {
     let framing = match length {
         Some(n) => format!("Content-Length: {n}"),
         None => "Transfer-Encoding: chunked".to_owned(),
     };
     format!(
-        "POST /webhooks/railz HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Railz-Signature: {signature}\r\n{framing}\r\n\r\n"
+        "POST {} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         {}: {signature}\r\n{framing}\r\n\r\n",
+        route.path(),
+        route.signature_header()
     )
 }
 
@@ -174,13 +269,14 @@ async fn probe_limit(args: &Args) -> Result<u64, BoxError> {
     let mut seed = 0x9E37_79B9_7F4A_7C15;
     let over = |n: u64, signature: String| {
         let host = args.host.clone();
+        let route = args.route;
         async move {
             let Ok(stream) = TcpStream::connect(&host).await else {
                 return false;
             };
             let (mut read, mut write) = stream.into_split();
             if write
-                .write_all(head(&host, &signature, Some(n)).as_bytes())
+                .write_all(head(route, &host, &signature, Some(n)).as_bytes())
                 .await
                 .is_err()
             {
@@ -195,15 +291,15 @@ async fn probe_limit(args: &Args) -> Result<u64, BoxError> {
         }
     };
     let (mut lo, mut hi) = (1024u64, 64 * 1024 * 1024u64);
-    if over(lo, forged_signature(&mut seed)).await {
+    if over(lo, args.route.forged_signature(&mut seed)).await {
         return Err("the route refuses even 1 KiB bodies with 413".into());
     }
-    if !over(hi, forged_signature(&mut seed)).await {
+    if !over(hi, args.route.forged_signature(&mut seed)).await {
         return Ok(hi);
     }
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if over(mid, forged_signature(&mut seed)).await {
+        if over(mid, args.route.forged_signature(&mut seed)).await {
             hi = mid;
         } else {
             lo = mid;
@@ -231,19 +327,23 @@ async fn stream_loop(
     outcomes: Arc<Mutex<BTreeMap<String, u64>>>,
 ) {
     let mut seed = 0x51_7CC1_B727_220A ^ (index as u64 + 1);
-    let chunked = index % 2 == 1;
+    let chunked = match args.framing {
+        Framing::Both => index % 2 == 1,
+        Framing::Length => false,
+        Framing::Chunked => true,
+    };
     while !stop.load(Ordering::Relaxed) {
         let outcome = async {
             let stream = TcpStream::connect(&args.host)
                 .await
                 .map_err(|_| "connect error")?;
             let (mut read, mut write) = stream.into_split();
-            let signature = forged_signature(&mut seed);
+            let signature = args.route.forged_signature(&mut seed);
             let length = (!chunked).then_some(body_bytes);
             let answer = tokio::spawn(async move { first_answer(&mut read).await });
             let sending = async {
                 write
-                    .write_all(head(&args.host, &signature, length).as_bytes())
+                    .write_all(head(args.route, &args.host, &signature, length).as_bytes())
                     .await?;
                 // Everything but the last byte.
                 let mut left = body_bytes.saturating_sub(1);
@@ -307,7 +407,8 @@ async fn slow_loop(
     counters.slow_open.fetch_add(1, Ordering::Relaxed);
     let (mut read, mut write) = stream.into_split();
     let text = format!(
-        "POST /webhooks/railz HTTP/1.1\r\nHost: {}\r\nX-Slow: ",
+        "POST {} HTTP/1.1\r\nHost: {}\r\nX-Slow: ",
+        args.route.path(),
         args.host
     );
     // With a head sent at once, the trickle continues its header value.
@@ -352,17 +453,17 @@ async fn slow_loop(
 async fn deliver(
     client: HttpClient,
     url: String,
-    body: Bytes,
+    route: Route,
+    (body, signature): (Bytes, http::HeaderValue),
     deadline: Instant,
 ) -> (bool, u32, Vec<String>) {
-    let signature = railz_signature(&railz_secret(), &body, SystemTime::now());
     let mut answers = Vec::new();
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         let req = Request::post(&url)
             .header("content-type", "application/json")
-            .header("railz-signature", signature.clone())
+            .header(route.signature_header(), signature.clone())
             .body(Full::new(body.clone()))
             .expect("valid request");
         let answer = match tokio::time::timeout(Duration::from_secs(15), client.request(req)).await
@@ -371,6 +472,7 @@ async fn deliver(
             Ok(Err(_)) => "connection error".to_owned(),
             Ok(Ok(res)) => {
                 let status = res.status();
+                let retry_after = res.headers().contains_key(http::header::RETRY_AFTER);
                 let _ =
                     tokio::time::timeout(Duration::from_secs(5), res.into_body().collect()).await;
                 if status.is_success() {
@@ -388,7 +490,11 @@ async fn deliver(
                     answers.push(status.as_u16().to_string());
                     return (false, attempt, answers);
                 }
-                status.as_u16().to_string()
+                if retry_after {
+                    format!("{} + Retry-After", status.as_u16())
+                } else {
+                    status.as_u16().to_string()
+                }
             }
         };
         answers.push(answer);
@@ -448,6 +554,7 @@ async fn main() -> Result<(), BoxError> {
         std::process::exit(2);
     }
     let stop = Arc::new(AtomicBool::new(false));
+    let aborted = Arc::new(AtomicBool::new(false));
     let counters = Arc::new(Counters::default());
     let outcomes = Arc::new(Mutex::new(BTreeMap::new()));
     let flood_start = Instant::now();
@@ -457,6 +564,8 @@ async fn main() -> Result<(), BoxError> {
     let sampler = args.receiver_pid.map(|pid| {
         let stop = Arc::clone(&stop);
         let counters = Arc::clone(&counters);
+        let aborted = Arc::clone(&aborted);
+        let abort_kib = args.abort_rss_mib.map(|mb| mb * 1024);
         tokio::spawn(async move {
             let mut peak = 0u64;
             let mut timeline = Vec::new();
@@ -464,6 +573,11 @@ async fn main() -> Result<(), BoxError> {
             while !stop.load(Ordering::Relaxed) {
                 if let Some(kib) = rss_kib(pid) {
                     peak = peak.max(kib);
+                    if abort_kib.is_some_and(|limit| kib > limit) {
+                        // The receiver is not bounded: stop before it takes the machine down.
+                        aborted.store(true, Ordering::Relaxed);
+                        stop.store(true, Ordering::Relaxed);
+                    }
                 }
                 if tick.is_multiple_of(20) {
                     timeline.push(format!(
@@ -529,12 +643,13 @@ async fn main() -> Result<(), BoxError> {
     let client: HttpClient = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(args.genuine_concurrency)
         .build_http();
-    let url = format!("{}/webhooks/railz", args.url);
+    let url = format!("{}{}", args.url, args.route.path());
     let genuine_start = Instant::now();
     let ids: Vec<String> = (0..args.genuine)
         .map(|i| format!("flood-genuine-{tag}-{i}"))
         .collect();
     let mut pending = tokio::task::JoinSet::new();
+    let mut genuine_keys = HashSet::new();
     let mut results = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         let due = genuine_start + args.spread.mul_f64(i as f64 / ids.len() as f64);
@@ -544,13 +659,13 @@ async fn main() -> Result<(), BoxError> {
         {
             results.push(done?);
         }
-        let body = Bytes::from(format!(
-            r#"{{"data":{{"event":"auth","connectionId":"CON-{id}","businessName":"BIZ-flood","serviceName":"quickbooks"}},"requestId":"{id}"}}"#
-        ));
-        let (client, url, id) = (client.clone(), url.clone(), id.clone());
+        let delivery = args.route.genuine(id);
+        genuine_keys.insert(record_key(&delivery.0));
+        let (client, url, id, route) = (client.clone(), url.clone(), id.clone(), args.route);
         pending.spawn(async move {
             let started = Instant::now();
-            let (ok, attempts, answers) = deliver(client, url, body, hard_deadline).await;
+            let (ok, attempts, answers) =
+                deliver(client, url, route, delivery, hard_deadline).await;
             (id, ok, attempts, answers, started.elapsed())
         });
     }
@@ -605,7 +720,7 @@ async fn main() -> Result<(), BoxError> {
     let mut lost = Vec::new();
     let mut twice = Vec::new();
     for id in &ids {
-        match stats.handled_for_request_id(id) {
+        match stats.handled_body(&args.route.genuine(id).0) {
             1 => handled_once += 1,
             0 => lost.push(id.clone()),
             n => twice.push(format!("{id} x{n}")),
@@ -614,7 +729,7 @@ async fn main() -> Result<(), BoxError> {
     let forged_handled = stats
         .handled
         .keys()
-        .filter(|k| !k.starts_with("flood-genuine-"))
+        .filter(|k| !genuine_keys.contains(*k))
         .count();
 
     println!(
@@ -666,6 +781,13 @@ async fn main() -> Result<(), BoxError> {
         );
     }
     let mut failed = false;
+    if aborted.load(Ordering::Relaxed) {
+        failed = true;
+        println!(
+            "FAILED: the receiver's RSS passed --abort-rss-mb {}: flood stopped early",
+            args.abort_rss_mib.unwrap_or(0)
+        );
+    }
     for (what, list) in [
         ("not accepted", &not_accepted),
         ("never handled", &lost),

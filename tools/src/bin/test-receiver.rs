@@ -25,8 +25,9 @@
 //!   header-read timeout.
 //! - `LEDGERHOOK_MAX_CONNECTIONS` (2048, `0` = unlimited): connections served at once;
 //!   further ones wait in the listen backlog.
-//! - `LEDGERHOOK_MAX_BUF_BYTES` (hyper's default, about 400 KiB; at least 8192): what hyper
-//!   buffers per connection, which bounds an unfinished request head.
+//! - `LEDGERHOOK_MAX_BUF_BYTES` (16384 as examples/receiver.rs; `0` = hyper's default,
+//!   about 400 KiB; else at least 8192): what hyper buffers per connection, which bounds an
+//!   unfinished request head.
 //! - `LEDGERHOOK_SERVE=axum`: serve with plain `axum::serve` instead (no header-read
 //!   timeout, no connection limit: how examples/receiver.rs served before the fixes).
 //! - `RUST_LOG` (`warn`).
@@ -236,10 +237,15 @@ async fn serve(listener: TcpListener, app: Router) -> Result<(), BoxError> {
         0 => None,
         n => Some(Arc::new(Semaphore::new(n))),
     };
-    let max_buf = env_number::<usize>("LEDGERHOOK_MAX_BUF_BYTES")?;
-    if max_buf.is_some_and(|n| n < 8192) {
-        return Err("LEDGERHOOK_MAX_BUF_BYTES must be at least 8192 (hyper's minimum)".into());
-    }
+    let max_buf = match env_number::<usize>("LEDGERHOOK_MAX_BUF_BYTES")?.unwrap_or(16 * 1024) {
+        0 => None,
+        n if n < 8192 => {
+            return Err(
+                "LEDGERHOOK_MAX_BUF_BYTES must be 0 or at least 8192 (hyper's minimum)".into(),
+            );
+        }
+        n => Some(n),
+    };
     tracing::info!(
         ?header_timeout,
         ?max_buf,

@@ -330,6 +330,18 @@ impl Tally {
     }
 }
 
+/// An error and its sources, `: `-separated (hyper's own message says only "client error").
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn status_label(result: &Result<(StatusCode, bool), String>) -> String {
     match result {
         Ok((status, _)) => status.as_u16().to_string(),
@@ -519,7 +531,7 @@ impl Run {
         let res = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(req))
             .await
             .map_err(|_| "timeout".to_owned())?
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| error_chain(&e))?;
         let status = res.status();
         let duplicate = res
             .headers()
@@ -640,10 +652,11 @@ impl Run {
                 )),
                 (Ok((status, _)), false) if status.is_client_error() => {}
                 (Err(_), false) if job.class == Class::Oversized => {}
-                (_, false) => tally.refused_wrongly.push(format!(
-                    "{} #{} got {label}",
+                (result, false) => tally.refused_wrongly.push(format!(
+                    "{} #{} got {}",
                     job.class.name(),
-                    job.n
+                    job.n,
+                    result.as_ref().err().unwrap_or(&label)
                 )),
             }
         }
