@@ -113,7 +113,8 @@ for _ in $(seq "$ROUNDS"); do
   run bare bare
   run "receiver(dedup-off)" receiver LEDGERHOOK_DEDUP=off
   if [[ -n $dedup ]]; then
-    run "receiver(dedup-on)" receiver
+    # Every delivery is new, more of them than the store's default capacity holds.
+    run "receiver(dedup-on)" receiver LEDGERHOOK_DEDUP_CAPACITY=$((DELIVERIES + 100000))
   fi
 done
 

@@ -24,6 +24,8 @@
 //! memory by default, or shared by several receivers through Redis with
 //! `LEDGERHOOK_REDIS_URL` (needs `--features redis`).
 //! `LEDGERHOOK_DEDUP=off` turns deduplication off (to measure the verifying path alone).
+//! `LEDGERHOOK_DEDUP_CAPACITY=<records>` sizes the in-memory store (default
+//! `MemoryStore::DEFAULT_CAPACITY`; `benches/load.sh` sends more distinct deliveries).
 //! `LEDGERHOOK_STATS=1` records which events a handler accepted and serves them at
 //! `GET /stats` (used by `scripts/reliability.sh`; the records grow with every event).
 //!
@@ -100,6 +102,8 @@ pub(crate) struct Dedup {
     pub(crate) off: bool,
     /// `LEDGERHOOK_STATS=1`: record handled events and serve `GET /stats`.
     pub(crate) stats: bool,
+    /// `LEDGERHOOK_DEDUP_CAPACITY`: records the in-memory store holds.
+    pub(crate) capacity: Option<usize>,
 }
 
 impl Dedup {
@@ -110,6 +114,9 @@ impl Dedup {
                 .filter(|v| !v.is_empty()),
             off: std::env::var("LEDGERHOOK_DEDUP").is_ok_and(|v| v == "off"),
             stats: std::env::var("LEDGERHOOK_STATS").is_ok_and(|v| v == "1"),
+            capacity: std::env::var("LEDGERHOOK_DEDUP_CAPACITY")
+                .ok()
+                .and_then(|v| v.parse().ok()),
         }
     }
 }
@@ -231,7 +238,11 @@ fn idempotency_store(dedup: &Dedup) -> Result<Option<Arc<dyn Store>>, ConfigErro
         return Ok(None);
     }
     let Some(url) = &dedup.redis_url else {
-        return Ok(Some(Arc::new(MemoryStore::new())));
+        return Ok(Some(Arc::new(
+            dedup
+                .capacity
+                .map_or_else(MemoryStore::new, MemoryStore::with_capacity),
+        )));
     };
     #[cfg(feature = "redis")]
     {
