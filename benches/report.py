@@ -4,7 +4,8 @@
     python3 benches/report.py                 # paired goal tables (latest run), then criterion
     python3 benches/report.py paired [FILE] [--against OTHER]
     python3 benches/report.py criterion [CRITERION_DIR]
-    python3 benches/report.py instructions GUNGRAUN_JSON [--check | --write-baseline]
+    python3 benches/report.py instructions GUNGRAUN_JSON [--check | --write-baseline] [--machine CPU] [--host CPU]
+    python3 benches/report.py instructions --self-test
 
 `paired` reads a results file of `cargo bench --bench paired` (default
 $CARGO_TARGET_DIR/paired/latest.json, else target/paired/latest.json) and prints, per
@@ -21,7 +22,10 @@ the other: its ratios drift with the machine, so this report shows none.
 `instructions` reads the JSON lines of `cargo bench --bench instructions --
 --output-format=json` and compares each instruction count with
 benches/instructions-baseline.json (`--check`: exit 1 past the limits below), or rewrites
-that baseline (`--write-baseline`). `.ci/bench-guard.sh` runs both steps.
+that baseline (`--write-baseline`). `--machine` is the CPU valgrind shows the program
+(`.ci/valgrind-cpuid.c`): the baseline's gives absolute counts, another gives ratios to
+same-run references (BENCHMARKS.md, "Other CPUs"). `--self-test` runs the check on
+fabricated baseline/run pairs. `.ci/bench-guard.sh` runs all of it.
 
 Exit status of `paired` (and of the default): 1 when a goal is missed, 2 when an expected
 comparison is missing.
