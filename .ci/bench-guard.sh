@@ -7,7 +7,9 @@
 #   bash .ci/bench-guard.sh --update    # rewrite the baseline from this run (commit it)
 #
 # Installs valgrind (scripts/valgrind.sh) and gungraun-runner at the version in Cargo.lock
-# when missing. Counts are deterministic, so this holds on a shared, noisy machine.
+# when missing. Counts are deterministic, so this holds on a shared, noisy machine. When the
+# CPU that valgrind shows (.ci/valgrind-cpuid.c) is not the baseline's, counts are compared
+# as ratios to same-run references instead (report.py prints which mode ran).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,11 +20,15 @@ if [[ "$(gungraun-runner --version 2>/dev/null)" != "gungraun-runner $version" ]
   cargo install gungraun-runner --version "$version" --locked --quiet
 fi
 
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-cargo bench --quiet --bench instructions -- --output-format=json >"$out"
-if [[ "${1:-}" == "--update" ]]; then
-  python3 benches/report.py instructions "$out" --write-baseline
-else
-  python3 benches/report.py instructions "$out" --check
-fi
+# The check logic itself, on fabricated baseline/run pairs.
+python3 benches/report.py instructions --self-test
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cc -O1 -o "$tmp/cpuid" .ci/valgrind-cpuid.c
+machine=$(valgrind --tool=none -q "$tmp/cpuid")
+host=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+cargo bench --quiet --bench instructions -- --output-format=json >"$tmp/counts.json"
+mode=--check
+[[ "${1:-}" == "--update" ]] && mode=--write-baseline
+python3 benches/report.py instructions "$tmp/counts.json" "$mode" --machine "$machine" --host "$host"

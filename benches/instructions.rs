@@ -27,39 +27,52 @@ mod support;
 use support::apps::{self, Provider};
 use support::{fixtures, setup};
 
+/// What a verify benchmark gets: a verifier, the headers it signed the body with, the body.
+type VerifyInput = (Verifier, HeaderMap, Vec<u8>);
+/// A pre-keyed HMAC state, a body, its MAC.
+type RawHmacInput = (Hmac<Sha256>, Vec<u8>, Vec<u8>);
+/// The `ours` router, a signed delivery's headers, its body.
+type LayerInput = (axum::Router, HeaderMap, Bytes);
+
 /// A verifier, the headers it signed `body` with, and the body; checked once (which also
 /// runs the one-time CPU feature detection outside the counted part).
-fn signed(verifier: Verifier) -> (Verifier, HeaderMap, Vec<u8>) {
+fn signed(verifier: Verifier) -> VerifyInput {
     let body = support::railz_body(1024);
     let headers = verifier.sign(&body, SystemTime::now());
     verifier.verify(&headers, &body).unwrap();
     (verifier, headers, body)
 }
 
-fn railz() -> (Verifier, HeaderMap, Vec<u8>) {
+fn railz() -> VerifyInput {
     signed(setup::railz_verifier())
 }
 
-fn rootfi_v4() -> (Verifier, HeaderMap, Vec<u8>) {
+fn rootfi_v4() -> VerifyInput {
     signed(setup::rootfi_v4_verifier())
 }
 
-fn standard_webhooks() -> (Verifier, HeaderMap, Vec<u8>) {
+fn standard_webhooks() -> VerifyInput {
     signed(setup::standard_webhooks_verifier())
 }
 
-#[library_benchmark]
+/// Drops a benchmark's input after the counted part: the verifier, the router, their
+/// `Arc`s and buffers are freed once per process, not per request.
+fn drop_input<T>(input: T) {
+    drop(input);
+}
+
+#[library_benchmark(teardown = drop_input)]
 #[bench::railz_1kib(setup = railz)]
 #[bench::rootfi_v4_1kib(setup = rootfi_v4)]
 #[bench::standard_webhooks_1kib(setup = standard_webhooks)]
-fn verify(input: (Verifier, HeaderMap, Vec<u8>)) -> bool {
-    let (verifier, headers, body) = input;
-    black_box(verifier.verify(black_box(&headers), black_box(&body))).is_ok()
+fn verify(input: VerifyInput) -> (bool, VerifyInput) {
+    let (verifier, headers, body) = &input;
+    let ok = black_box(verifier.verify(black_box(headers), black_box(body))).is_ok();
+    (ok, input)
 }
 
-fn raw_hmac_input() -> (Hmac<Sha256>, Vec<u8>, Vec<u8>) {
+fn raw_hmac_input(body: Vec<u8>) -> RawHmacInput {
     let keyed = Hmac::<Sha256>::new_from_slice(setup::ROOTFI_SECRET.as_bytes()).unwrap();
-    let body = support::railz_body(1024);
     let tag = keyed
         .clone()
         .chain_update(&body)
@@ -69,14 +82,26 @@ fn raw_hmac_input() -> (Hmac<Sha256>, Vec<u8>, Vec<u8>) {
     (keyed, body, tag)
 }
 
+fn raw_hmac_1kib() -> RawHmacInput {
+    raw_hmac_input(support::railz_body(1024))
+}
+
+fn raw_hmac_rootfi_sync_started() -> RawHmacInput {
+    raw_hmac_input(support::ROOTFI_SYNC_STARTED.to_vec())
+}
+
 // The floor under `verify`: a pre-keyed HMAC-SHA256 state cloned, fed the body, checked.
-#[library_benchmark]
-#[bench::body_1kib(setup = raw_hmac_input)]
-fn raw_hmac(input: (Hmac<Sha256>, Vec<u8>, Vec<u8>)) -> bool {
-    let (keyed, body, tag) = input;
+// Also a same-run reference for `.ci/bench-guard.sh` on another kind of machine (the
+// `rootfi_sync_started` body is the one of `layer/rootfi_sync_started`).
+#[library_benchmark(teardown = drop_input)]
+#[bench::body_1kib(setup = raw_hmac_1kib)]
+#[bench::rootfi_sync_started(setup = raw_hmac_rootfi_sync_started)]
+fn raw_hmac(input: RawHmacInput) -> (bool, RawHmacInput) {
+    let (keyed, body, tag) = &input;
     let mut mac = keyed.clone();
-    mac.update(black_box(&body));
-    black_box(mac.verify_slice(black_box(&tag))).is_ok()
+    mac.update(black_box(body));
+    let ok = black_box(mac.verify_slice(black_box(tag))).is_ok();
+    (ok, input)
 }
 
 library_benchmark_group!(name = verify_group, benchmarks = [verify, raw_hmac]);
@@ -120,22 +145,62 @@ fn parse(input: (&str, Bytes)) -> bool {
     black_box(setup::parse_fixture(name, black_box(&body))).is_ok()
 }
 
-library_benchmark_group!(name = parse_group, benchmarks = [parse]);
+// Same-run references for `.ci/bench-guard.sh` on another kind of machine: what
+// `serde_json::Value` costs on the same bytes (every fixture, and the 1 KiB Railz body of
+// `layer/railz_1kib`).
+#[library_benchmark]
+#[bench::railz_auth(setup = fixture, args = ("railz_auth"))]
+#[bench::railz_batch_push(setup = fixture, args = ("railz_batch_push"))]
+#[bench::railz_connection_status(setup = fixture, args = ("railz_connection_status"))]
+#[bench::railz_customer_request(setup = fixture, args = ("railz_customer_request"))]
+#[bench::railz_data_full(setup = fixture, args = ("railz_data_full"))]
+#[bench::railz_data_full_no_envelope_extras(setup = fixture, args = ("railz_data_full_no_envelope_extras"))]
+#[bench::railz_data_per_type(setup = fixture, args = ("railz_data_per_type"))]
+#[bench::railz_data_per_type_simple(setup = fixture, args = ("railz_data_per_type_simple"))]
+#[bench::railz_data_simple(setup = fixture, args = ("railz_data_simple"))]
+#[bench::railz_delete(setup = fixture, args = ("railz_delete"))]
+#[bench::railz_login(setup = fixture, args = ("railz_login"))]
+#[bench::railz_push_validation_errors(setup = fixture, args = ("railz_push_validation_errors"))]
+#[bench::rootfi_connection_changed_v3(setup = fixture, args = ("rootfi_connection_changed_v3"))]
+#[bench::rootfi_data_model_changes_create(setup = fixture, args = ("rootfi_data_model_changes_create"))]
+#[bench::rootfi_data_model_changes_delete_payment(setup = fixture, args = ("rootfi_data_model_changes_delete_payment"))]
+#[bench::rootfi_data_model_changes_update_crm(setup = fixture, args = ("rootfi_data_model_changes_update_crm"))]
+#[bench::rootfi_integration(setup = fixture, args = ("rootfi_integration"))]
+#[bench::rootfi_legacy_data_model_changes(setup = fixture, args = ("rootfi_legacy_data_model_changes"))]
+#[bench::rootfi_sync_completed(setup = fixture, args = ("rootfi_sync_completed"))]
+#[bench::rootfi_sync_started(setup = fixture, args = ("rootfi_sync_started"))]
+#[bench::rootfi_v4_connection_changed(setup = fixture, args = ("rootfi_v4_connection_changed"))]
+#[bench::rootfi_v4_data_model_changes_singular(setup = fixture, args = ("rootfi_v4_data_model_changes_singular"))]
+#[bench::rootfi_v4_sync_completed_event(setup = fixture, args = ("rootfi_v4_sync_completed_event"))]
+#[bench::railz_1kib(setup = railz_1kib_body)]
+fn value_parse(input: (&str, Bytes)) -> bool {
+    let (_, body) = input;
+    black_box(serde_json::from_slice::<serde_json::Value>(black_box(
+        &body,
+    )))
+    .is_ok()
+}
+
+fn railz_1kib_body() -> (&'static str, Bytes) {
+    ("railz_1kib", Bytes::from(support::railz_body(1024)))
+}
+
+library_benchmark_group!(name = parse_group, benchmarks = [parse, value_parse]);
 
 /// The `ours` router, a signed delivery, and one warm-up call through it (first-use
 /// initialisation stays out of the counted part).
-fn layer_input(provider: Provider, body: Bytes) -> (axum::Router, HeaderMap, Bytes) {
+fn layer_input(provider: Provider, body: Bytes) -> LayerInput {
     let app = apps::app(provider, "ours");
     let headers = apps::signed_headers(provider, &body);
     assert_eq!(apps::call(&app, &headers, &body), 200);
     (app, headers, body)
 }
 
-fn layer_railz_1kib() -> (axum::Router, HeaderMap, Bytes) {
+fn layer_railz_1kib() -> LayerInput {
     layer_input(Provider::Railz, Bytes::from(support::railz_body(1024)))
 }
 
-fn layer_rootfi_sync_started() -> (axum::Router, HeaderMap, Bytes) {
+fn layer_rootfi_sync_started() -> LayerInput {
     layer_input(
         Provider::RootFiV4,
         Bytes::from_static(support::ROOTFI_SYNC_STARTED),
@@ -144,12 +209,13 @@ fn layer_rootfi_sync_started() -> (axum::Router, HeaderMap, Bytes) {
 
 // One request through the router with the layer and the `WebhookEvent` extractor,
 // building the request included.
-#[library_benchmark]
+#[library_benchmark(teardown = drop_input)]
 #[bench::railz_1kib(setup = layer_railz_1kib)]
 #[bench::rootfi_sync_started(setup = layer_rootfi_sync_started)]
-fn layer(input: (axum::Router, HeaderMap, Bytes)) -> u16 {
-    let (app, headers, body) = input;
-    black_box(apps::call(&app, &headers, &body)).as_u16()
+fn layer(input: LayerInput) -> (u16, LayerInput) {
+    let (app, headers, body) = &input;
+    let status = black_box(apps::call(app, headers, body)).as_u16();
+    (status, input)
 }
 
 library_benchmark_group!(name = layer_group, benchmarks = [layer]);

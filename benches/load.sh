@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# HTTP load benchmark: the example receiver (verification + parsing) against a bare axum
+# HTTP load benchmark: the receiver (tools/ test receiver: the example receiver's routes,
+# serving and layers; verification + parsing) against a bare axum
 # endpoint (examples/bare.rs), one after the other, same concurrency and payload, on
 # loopback only. Prints requests/s for each and the ratio to the bare endpoint.
 #
@@ -8,8 +9,7 @@
 #
 # Payload: the Railz `dataPerType` fixture (compact JSON), each delivery with its own
 # `requestId` and a fresh `Railz-Signature`, pre-signed before the runs and cycled by
-# benches/load.lua. When the receiver supports deduplication (LEDGERHOOK_DEDUP), it is run
-# twice: with deduplication off (goal: verification and parsing on, >= 0.90x the bare
+# benches/load.lua. The receiver is run twice: with deduplication off (goal: verification and parsing on, >= 0.90x the bare
 # endpoint) and on (goal >= 0.85x); with it on, deliveries are only distinct while their
 # number lasts (the script says how many requests exceeded it).
 #
@@ -45,7 +45,10 @@ if ! command -v wrk >/dev/null; then
 fi
 
 echo "building release examples..." >&2
-cargo build --release --quiet --example receiver --example bare
+cargo build --release --quiet --example bare
+# The receiver side is the test receiver (tools/): the example receiver's routes, serving
+# and layers, plus the switches a benchmark needs (dedup off, store capacity).
+cargo build --release --quiet -p ledgerhook-tools --bin test-receiver
 
 # Pre-sign the deliveries (fresh timestamps: Railz's window is 5 minutes, the runs take
 # well under that).
@@ -79,12 +82,19 @@ wait_for_port() {
   return 1
 }
 
+binary_path() {
+  case $1 in
+    bare) echo "$TARGET_DIR/release/examples/bare" ;;
+    *) echo "$TARGET_DIR/release/$1" ;;
+  esac
+}
+
 # run NAME BINARY [ENV...]: starts the server, warms up, measures; prints requests/s.
 run() {
   local name=$1 binary=$2
   shift 2
   env "$@" LEDGERHOOK_ADDR="127.0.0.1:$PORT" RAILZ_WEBHOOK_SECRET="$SECRET" RUST_LOG=warn \
-    "$TARGET_DIR/release/examples/$binary" >"$WORK/$binary.log" 2>&1 &
+    "$(binary_path "$binary")" >"$WORK/$binary.log" 2>&1 &
   SERVER_PID=$!
   wait_for_port
   local url="http://127.0.0.1:$PORT/webhooks/railz"
@@ -107,14 +117,11 @@ $(awk '/Latency/ {print $2}' "$WORK/$name.txt")" >>"$WORK/results"
 
 # Alternate the endpoints, ROUNDS times, and compare medians: the client, the server and
 # anything else on the machine share the same cores, so single runs vary by ~10 %.
-dedup=
-if grep -q LEDGERHOOK_DEDUP examples/receiver.rs; then dedup=yes; fi
 for _ in $(seq "$ROUNDS"); do
   run bare bare
-  run "receiver(dedup-off)" receiver LEDGERHOOK_DEDUP=off
-  if [[ -n $dedup ]]; then
-    run "receiver(dedup-on)" receiver
-  fi
+  run "receiver(dedup-off)" test-receiver LEDGERHOOK_DEDUP=off
+  # Every delivery is new, more of them than the store's default capacity holds.
+  run "receiver(dedup-on)" test-receiver LEDGERHOOK_STORE_CAPACITY=$((DELIVERIES + 100000))
 done
 
 echo
