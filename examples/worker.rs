@@ -4,7 +4,7 @@
 //! eval "$(scripts/redis.sh start)"        # or any Redis; exports LEDGERHOOK_REDIS_URL
 //! LEDGERHOOK_INBOX=redis cargo run --features inbox-redis --example receiver
 //! cargo run --features inbox-redis --example worker      # as many as you like
-//! cargo run --example send -- railz tests/fixtures/railz_auth.json
+//! cargo run -p ledgerhook-cli -- send railz tests/fixtures/railz_auth.json
 //! ```
 //!
 //! One worker per inbox namespace the receiver writes (`railz`, `rootfi`, `rootfi-v3`),
