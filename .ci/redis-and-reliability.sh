@@ -15,12 +15,15 @@ cargo clippy -p ledgerhook-tools --all-targets -- -D warnings
 cargo test -p ledgerhook-tools
 
 # The README's first commands on the real binaries: the example receiver starts with no
-# setup (development secrets, with warnings), accepts the three `send` fixtures, answers a
+# setup (development secrets, with warnings), accepts the README's three `ledgerhook send`
+# fixtures, answers a
 # redelivery as a duplicate, and exits on SIGTERM.
 step "example receiver: zero-setup run, the README's send commands, SIGTERM"
-cargo build --quiet --example receiver --example send
+cargo build --quiet --example receiver
+cargo build --quiet -p ledgerhook-cli
 (
     examples="${CARGO_TARGET_DIR:-target}/debug/examples"
+    cli="${CARGO_TARGET_DIR:-target}/debug/ledgerhook"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
     log=$(mktemp)
     env -u RAILZ_WEBHOOK_SECRET -u ROOTFI_WEBHOOK_SECRET -u ROOTFI_V3_TOKEN -u LEDGERHOOK_REDIS_URL \
@@ -31,7 +34,7 @@ cargo build --quiet --example receiver --example send
         if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
         sleep 0.1
     done
-    send() { LEDGERHOOK_ADDR="127.0.0.1:$port" timeout 20 "$examples/send" "$@"; }
+    send() { LEDGERHOOK_ADDR="127.0.0.1:$port" timeout 20 "$cli" send "$@"; }
     send railz tests/fixtures/railz_auth.json
     send rootfi tests/fixtures/rootfi_sync_completed.json
     send rootfi-v3 tests/fixtures/rootfi_connection_changed_v3.json
