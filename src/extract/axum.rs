@@ -27,10 +27,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let bytes = verified(parts)?;
-        bytes
+        let event = bytes
             .parse()
-            .map(Self)
-            .map_err(|rejection| rejection.answered_by(parts))
+            .map_err(|rejection| rejection.answered_by(parts))?;
+        crate::observe::event_parsed(&parts.extensions, &event);
+        Ok(Self(event))
     }
 }
 
@@ -46,7 +47,10 @@ where
             return Ok(None);
         };
         match bytes.parse() {
-            Ok(event) => Ok(Some(Self(event))),
+            Ok(event) => {
+                crate::observe::event_parsed(&parts.extensions, &event);
+                Ok(Some(Self(event)))
+            }
             Err(rejection) => Err(rejection.answered_by(parts)),
         }
     }

@@ -1,0 +1,485 @@
+//! What the receiver did with each delivery, for operators: one outcome per request that
+//! reaches the verifying layer, counted through the `metrics` facade (feature `metrics`)
+//! and carried by one `tracing` span per delivery (feature `tracing`).
+//!
+//! # Outcomes
+//!
+//! Every request that reaches [`VerifyWebhookLayer`](crate::layer::VerifyWebhookLayer) ends
+//! in exactly one [outcome](outcome), a label from the closed set [`OUTCOMES`]:
+//!
+//! | outcome | answer |
+//! |---|---|
+//! | `accepted` | the handler answered `2xx` |
+//! | `duplicate` | the idempotency layer answered a completed delivery's retry (`200`) |
+//! | `handler_rejected` | the handler answered anything else below `500` (`4xx`, `3xx`) |
+//! | `handler_failed` | the handler answered `5xx`, or the inner service returned an error |
+//! | every [`RejectionKind::code`](crate::rejection::RejectionKind::code) | the crate refused it: the verifying layer (`missing_signature`, `signature_mismatch`, `stale_timestamp`, `too_large`, `overloaded`, …), the idempotency layer (`in_flight`, `store_unavailable`, `store_full`) or an extractor (`invalid_json`, `invalid_shape`, `missing_layer`) |
+//!
+//! The outcome is decided once, by the verifying layer's response future when the answer
+//! is ready: the refusals of the layers and extractors behind it carry their
+//! [`Rejection`] in the response extensions, a duplicate carries the idempotency
+//! [`Outcome`](crate::idempotency::Outcome), and anything else is the handler's own answer,
+//! classified by status. So a delivery is counted once however many layers it crossed. A
+//! request whose connection closed before the answer was ready is not counted.
+//!
+//! # Metrics (feature `metrics`)
+//!
+//! Recorded through the [`metrics`](https://docs.rs/metrics) facade: install a recorder
+//! (e.g. `metrics-exporter-prometheus`) **before serving** (each route registers its
+//! handles on its first delivery and keeps them), and call
+//! [`metrics::describe`] once for the help texts. The names and labels are in the
+//! [`metrics`] module. Labels are the route's provider name (set by you, or the preset's
+//! name), a value of [`OUTCOMES`], an event tag from the crate's fixed set of known tags (or
+//! `unknown`) and a store operation: never a secret, a key, body content or anything else a
+//! sender chooses.
+//!
+//! # Tracing (feature `tracing`)
+//!
+//! The verifying layer opens one INFO span named `webhook` (target `ledgerhook`) per
+//! request and polls everything behind it inside that span, so whatever your handler logs
+//! carries the span's fields:
+//!
+//! | field | filled | by |
+//! |---|---|---|
+//! | `provider` | at once | the verifying layer (the route's provider name) |
+//! | `event` | after parsing | the [`WebhookEvent`](crate::extract::WebhookEvent) extractor: the tag of a known event, else `unknown` |
+//! | `request_id` | after parsing | the extractor, for Railz events with a `requestId` (visible ASCII only, at most 64 characters) |
+//! | `dedup` | when decided | the idempotency layer: its [`Outcome::code`](crate::idempotency::Outcome::code) |
+//! | `outcome` | at the end | the verifying layer: the delivery's outcome (above) |
+//!
+//! To see them, log with `tracing-subscriber`'s `fmt` layer, which prints the fields of the
+//! spans an event happens in (`with_span_events(FmtSpan::CLOSE)` also prints one line per
+//! delivery when it ends, with every field):
+//!
+//! ```no_run
+//! use tracing_subscriber::fmt::format::FmtSpan;
+//!
+//! tracing_subscriber::fmt()
+//!     .with_env_filter("info")
+//!     .with_span_events(FmtSpan::CLOSE)
+//!     .init();
+//! // A handler's `tracing::info!("stored")` then prints as
+//! // INFO webhook{provider="railz" event="auth" request_id="r-1"}: my_app: stored
+//! ```
+
+use http::Response;
+
+use crate::rejection::Rejection;
+
+#[cfg(feature = "metrics")]
+pub mod metrics;
+mod span;
+
+#[cfg(feature = "metrics")]
+pub(crate) use self::metrics::RouteMetrics;
+pub(crate) use self::span::DeliverySpan;
+
+/// Every outcome a delivery can end in: the label values of `outcome`.
+///
+/// The first four are decided from the handler's answer; the others are the
+/// [`RejectionKind::code`](crate::rejection::RejectionKind::code) of every refusal the
+/// crate gives (see the [module docs](self)).
+pub const OUTCOMES: &[&str] = &[
+    ACCEPTED,
+    DUPLICATE,
+    HANDLER_REJECTED,
+    HANDLER_FAILED,
+    "missing_signature",
+    "missing_token",
+    "malformed_header",
+    "signature_mismatch",
+    "token_mismatch",
+    "stale_timestamp",
+    "future_timestamp",
+    "too_large",
+    "body_timeout",
+    "body_read",
+    "unsupported_media_type",
+    "invalid_json",
+    "invalid_shape",
+    "overloaded",
+    "in_flight",
+    "store_unavailable",
+    "store_full",
+    "missing_layer",
+];
+
+const ACCEPTED: &str = "accepted";
+const DUPLICATE: &str = "duplicate";
+const HANDLER_REJECTED: &str = "handler_rejected";
+const HANDLER_FAILED: &str = "handler_failed";
+
+/// The outcome (a value of [`OUTCOMES`]) of the answer `response`, as the verifying layer
+/// counts it: the code of the [`Rejection`] it carries, `duplicate` for the idempotency
+/// layer's answer to a retry, else the handler's status class.
+///
+/// ```
+/// use http::{Response, StatusCode};
+/// use ledgerhook::observe::outcome;
+///
+/// let mut response = Response::new(());
+/// assert_eq!(outcome(&response), "accepted");
+/// *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+/// assert_eq!(outcome(&response), "handler_rejected");
+/// ```
+#[must_use]
+pub fn outcome<B>(response: &Response<B>) -> &'static str {
+    let extensions = response.extensions();
+    if let Some(rejection) = extensions.get::<Rejection>() {
+        return rejection.kind().code();
+    }
+    #[cfg(feature = "idempotency")]
+    if extensions.get::<crate::idempotency::Outcome>()
+        == Some(&crate::idempotency::Outcome::Duplicate)
+    {
+        return DUPLICATE;
+    }
+    let status = response.status();
+    if status.is_success() {
+        ACCEPTED
+    } else if status.is_server_error() {
+        HANDLER_FAILED
+    } else {
+        HANDLER_REJECTED
+    }
+}
+
+/// What one verifying layer observes, shared by its services and futures.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteObserver {
+    #[cfg(feature = "metrics")]
+    metrics: Option<std::sync::Arc<RouteMetrics>>,
+}
+
+impl RouteObserver {
+    pub(crate) fn new(provider: &std::sync::Arc<str>) -> Self {
+        let _ = provider;
+        Self {
+            #[cfg(feature = "metrics")]
+            metrics: Some(std::sync::Arc::new(RouteMetrics::new(
+                std::sync::Arc::clone(provider),
+            ))),
+        }
+    }
+
+    /// The same settings for a route now named `provider`.
+    #[must_use]
+    pub(crate) fn renamed(&self, provider: &std::sync::Arc<str>) -> Self {
+        let _ = provider;
+        Self {
+            #[cfg(feature = "metrics")]
+            metrics: self
+                .metrics
+                .as_ref()
+                .map(|_| std::sync::Arc::new(RouteMetrics::new(std::sync::Arc::clone(provider)))),
+        }
+    }
+
+    /// Stops (or restarts) recording this route's metrics.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn record_metrics(&mut self, provider: &std::sync::Arc<str>, record: bool) {
+        self.metrics =
+            record.then(|| std::sync::Arc::new(RouteMetrics::new(std::sync::Arc::clone(provider))));
+    }
+
+    /// A verified body of `len` bytes is handed on: recorded, and the route's handles
+    /// travel in `extensions` to the extractor and the idempotency layer.
+    pub(crate) fn admitted(&self, len: usize, extensions: &mut http::Extensions) {
+        let _ = (len, &extensions);
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.metrics {
+            metrics.body_size(len);
+            extensions.insert(std::sync::Arc::clone(metrics));
+        }
+    }
+}
+
+/// The observation of one request: its span, and when its handler started.
+#[derive(Debug)]
+pub(crate) struct Delivery {
+    pub(crate) span: DeliverySpan,
+    pub(crate) timer: HandlerTimer,
+}
+
+impl Delivery {
+    pub(crate) fn start(provider: &str) -> Self {
+        Self {
+            span: DeliverySpan::new(provider),
+            timer: HandlerTimer::default(),
+        }
+    }
+
+    /// The answer is ready: count it once, record the handler's duration and the outcome.
+    pub(crate) fn finish<B, E>(&self, route: &RouteObserver, output: &Result<Response<B>, E>) {
+        let outcome = match output {
+            Ok(response) => outcome(response),
+            Err(_) => HANDLER_FAILED,
+        };
+        self.span.record_outcome(outcome);
+        let _ = route;
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &route.metrics {
+            metrics.delivery(outcome);
+            if let Some(started) = self.timer.started {
+                metrics.handler_duration(started.elapsed());
+            }
+        }
+    }
+}
+
+/// When the inner service was called (nothing without the `metrics` feature).
+#[derive(Debug, Default)]
+pub(crate) struct HandlerTimer {
+    #[cfg(feature = "metrics")]
+    started: Option<std::time::Instant>,
+}
+
+impl HandlerTimer {
+    pub(crate) fn start(&mut self) {
+        #[cfg(feature = "metrics")]
+        {
+            self.started = Some(std::time::Instant::now());
+        }
+    }
+}
+
+/// A verified body was parsed into `event` by the `WebhookEvent` extractor: count the event
+/// by its bounded tag and record the tag (and the Railz `requestId`) into the span.
+#[cfg(feature = "axum")]
+pub(crate) fn event_parsed<E: 'static>(extensions: &http::Extensions, event: &E) {
+    let _ = extensions;
+    #[cfg(any(feature = "metrics", feature = "tracing"))]
+    {
+        let tag = metric_tag(event);
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = extensions.get::<std::sync::Arc<RouteMetrics>>() {
+            metrics.event(tag);
+        }
+        span::record_event(tag, || request_id(event));
+    }
+    #[cfg(not(any(feature = "metrics", feature = "tracing")))]
+    let _ = event;
+}
+
+/// The tag of a known event of this crate's types, else `unknown`: a `'static` string from
+/// the fixed set of known tags, never text from the body.
+///
+/// Stand-in until `WebhookPayload::metric_tag` lands from the events branch: at the merge
+/// this becomes `event.metric_tag()` (and the `'static` bound goes).
+#[cfg(all(feature = "axum", any(feature = "metrics", feature = "tracing")))]
+fn metric_tag<E: 'static>(event: &E) -> &'static str {
+    use std::any::Any;
+
+    use crate::{railz, rootfi};
+
+    let any = event as &dyn Any;
+    let (known, tag) = if let Some(e) = any.downcast_ref::<railz::Event>() {
+        (e.is_known(), e.tag())
+    } else if let Some(e) = any.downcast_ref::<rootfi::Event>() {
+        (e.is_known(), e.tag())
+    } else if let Some(e) = any.downcast_ref::<crate::Event>() {
+        (e.is_known(), e.tag())
+    } else {
+        return UNKNOWN;
+    };
+    if !known {
+        return UNKNOWN;
+    }
+    KNOWN_TAGS
+        .iter()
+        .copied()
+        .find(|known| *known == tag)
+        .unwrap_or(UNKNOWN)
+}
+
+/// The label of events this version does not know.
+#[cfg(all(feature = "axum", any(feature = "metrics", feature = "tracing")))]
+const UNKNOWN: &str = "unknown";
+
+/// Every tag of a known event (Railz `data.event`, RootFi `webhook_type` / v4 `event`).
+#[cfg(all(feature = "axum", any(feature = "metrics", feature = "tracing")))]
+const KNOWN_TAGS: &[&str] = &[
+    "login",
+    "auth",
+    "connectionStatus",
+    "customerRequest",
+    "data",
+    "dataPerType",
+    "push",
+    "batchPush",
+    "delete",
+    "DATA_MODEL_CHANGES",
+    "CONNECTION_CHANGED",
+    "connection.changed",
+    "SYNC_STARTED",
+    "SYNC_COMPLETED",
+    "INTEGRATION",
+];
+
+/// The Railz `requestId` of `event`, if it is a Railz event that has one.
+#[cfg(all(feature = "axum", feature = "tracing"))]
+fn request_id<E: 'static>(event: &E) -> Option<&str> {
+    use std::any::Any;
+
+    let any = event as &dyn Any;
+    if let Some(e) = any.downcast_ref::<crate::railz::Event>() {
+        return e.request_id();
+    }
+    match any.downcast_ref::<crate::Event>() {
+        Some(crate::Event::Railz(e)) => e.request_id(),
+        _ => None,
+    }
+}
+
+#[cfg(all(feature = "axum", feature = "metrics", not(feature = "tracing")))]
+fn request_id<E: 'static>(_: &E) -> Option<&str> {
+    None
+}
+
+/// The idempotency layer decided `outcome` for the current delivery.
+#[cfg(feature = "idempotency")]
+pub(crate) fn dedup(outcome: crate::idempotency::Outcome) {
+    span::record_dedup(outcome.code());
+}
+
+/// Times the idempotency store's calls for the route's metrics (nothing without them).
+#[cfg(feature = "idempotency")]
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StoreTimer {
+    #[cfg(feature = "metrics")]
+    metrics: Option<std::sync::Arc<RouteMetrics>>,
+}
+
+/// An idempotency store operation, the `operation` label of the store latency.
+#[cfg(feature = "idempotency")]
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum StoreOp {
+    Begin,
+    Complete,
+    Release,
+}
+
+#[cfg(feature = "idempotency")]
+impl StoreTimer {
+    pub(crate) fn from_extensions(extensions: &http::Extensions) -> Self {
+        let _ = extensions;
+        Self {
+            #[cfg(feature = "metrics")]
+            metrics: extensions.get::<std::sync::Arc<RouteMetrics>>().cloned(),
+        }
+    }
+
+    /// Awaits the store call `call`, recording how long it took.
+    pub(crate) async fn time<F: std::future::Future>(&self, op: StoreOp, call: F) -> F::Output {
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.metrics {
+            let started = std::time::Instant::now();
+            let output = call.await;
+            metrics.store_latency(op, started.elapsed());
+            return output;
+        }
+        let _ = op;
+        call.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rejection::RejectionKind;
+    use crate::{ParseErrorKind, VerificationErrorKind};
+
+    #[test]
+    fn every_refusal_code_is_an_outcome() {
+        let kinds = [
+            RejectionKind::Verification(VerificationErrorKind::MissingHeader),
+            RejectionKind::Verification(VerificationErrorKind::InvalidHeader),
+            RejectionKind::Verification(VerificationErrorKind::InvalidTimestamp),
+            RejectionKind::Verification(VerificationErrorKind::TimestampTooOld),
+            RejectionKind::Verification(VerificationErrorKind::TimestampInFuture),
+            RejectionKind::Verification(VerificationErrorKind::SignatureMismatch),
+            RejectionKind::Verification(VerificationErrorKind::TokenMismatch),
+            #[cfg(feature = "events")]
+            RejectionKind::Payload(ParseErrorKind::Syntax),
+            #[cfg(feature = "events")]
+            RejectionKind::Payload(ParseErrorKind::Data),
+            RejectionKind::BodyTooLarge,
+            RejectionKind::BodyTimeout,
+            RejectionKind::BodyRead,
+            RejectionKind::UnsupportedMediaType,
+            RejectionKind::Overloaded,
+            RejectionKind::InFlight,
+            RejectionKind::StoreUnavailable,
+            RejectionKind::StoreFull,
+            RejectionKind::MissingLayer,
+        ];
+        for kind in kinds {
+            // Fails to compile when a kind is added: list it above, and its code in OUTCOMES.
+            match kind {
+                RejectionKind::Verification(_)
+                | RejectionKind::BodyTooLarge
+                | RejectionKind::BodyTimeout
+                | RejectionKind::BodyRead
+                | RejectionKind::UnsupportedMediaType
+                | RejectionKind::Overloaded
+                | RejectionKind::InFlight
+                | RejectionKind::StoreUnavailable
+                | RejectionKind::StoreFull
+                | RejectionKind::MissingLayer => {}
+                #[cfg(feature = "events")]
+                RejectionKind::Payload(_) => {}
+            }
+            assert!(OUTCOMES.contains(&kind.code()), "{kind:?}");
+        }
+        let mut sorted = OUTCOMES.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), OUTCOMES.len(), "no outcome twice");
+    }
+
+    #[test]
+    fn answers_are_classified_by_rejection_then_status() {
+        let mut response = Response::new(());
+        assert_eq!(outcome(&response), "accepted");
+        *response.status_mut() = http::StatusCode::FOUND;
+        assert_eq!(outcome(&response), "handler_rejected");
+        *response.status_mut() = http::StatusCode::BAD_GATEWAY;
+        assert_eq!(outcome(&response), "handler_failed");
+        // A refusal is its code whatever its status.
+        response
+            .extensions_mut()
+            .insert(Rejection::body_too_large(1));
+        assert_eq!(outcome(&response), "too_large");
+        #[cfg(feature = "idempotency")]
+        {
+            let mut duplicate = Response::new(());
+            duplicate
+                .extensions_mut()
+                .insert(crate::idempotency::Outcome::Duplicate);
+            assert_eq!(outcome(&duplicate), "duplicate");
+            let mut processed = Response::new(());
+            processed
+                .extensions_mut()
+                .insert(crate::idempotency::Outcome::Processed);
+            assert_eq!(outcome(&processed), "accepted");
+        }
+    }
+
+    #[cfg(all(feature = "axum", any(feature = "metrics", feature = "tracing")))]
+    #[test]
+    fn event_labels_are_known_tags_or_unknown() {
+        use crate::{railz, rootfi};
+        let auth = railz::Event::from_slice(br#"{"data":{"event":"auth"}}"#).unwrap();
+        assert_eq!(metric_tag(&auth), "auth");
+        let sender_text =
+            railz::Event::from_slice(br#"{"data":{"event":"anything at all"}}"#).unwrap();
+        assert_eq!(metric_tag(&sender_text), "unknown");
+        let v4 =
+            rootfi::Event::from_slice(br#"{"event":"connection.changed","company_id":1}"#).unwrap();
+        assert_eq!(metric_tag(&v4), "connection.changed");
+        let detected =
+            crate::Event::from_slice(br#"{"webhook_type":"SYNC_STARTED","company_id":1}"#).unwrap();
+        assert_eq!(metric_tag(&detected), "SYNC_STARTED");
+        assert_eq!(metric_tag(&bytes::Bytes::new()), "unknown");
+    }
+}
