@@ -19,12 +19,20 @@
 //! lookup. With `metrics-exporter-prometheus`, as the example receiver does:
 //!
 //! ```no_run
+//! use axum::{Router, routing::{get, post}};
+//! use ledgerhook::VerifyWebhookLayer;
+//!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # #[cfg(any())] {
 //! let prometheus = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
 //! ledgerhook::observe::metrics::describe();
-//! // ... serve `prometheus.render()` at GET /metrics, off the webhook routes.
-//! # }
+//! let app: Router = Router::new()
+//!     .route(
+//!         "/webhooks/railz",
+//!         post(|| async { "ok" }).route_layer(VerifyWebhookLayer::railz("whsec")?.provider("railz-eu")),
+//!     )
+//!     // Off the webhook routes. (Call `prometheus.run_upkeep()` every few seconds too.)
+//!     .route("/metrics", get(move || std::future::ready(prometheus.render())));
+//! # let _ = app;
 //! # Ok(()) }
 //! ```
 

@@ -5,7 +5,7 @@
 //! # Outcomes
 //!
 //! Every request that reaches [`VerifyWebhookLayer`](crate::layer::VerifyWebhookLayer) ends
-//! in exactly one [outcome](outcome), a label from the closed set [`OUTCOMES`]:
+//! in exactly one [`outcome`], a label from the closed set [`OUTCOMES`]:
 //!
 //! | outcome | answer |
 //! |---|---|
@@ -48,19 +48,19 @@
 //! | `outcome` | at the end | the verifying layer: the delivery's outcome (above) |
 //!
 //! To see them, log with `tracing-subscriber`'s `fmt` layer, which prints the fields of the
-//! spans an event happens in (`with_span_events(FmtSpan::CLOSE)` also prints one line per
-//! delivery when it ends, with every field):
+//! spans an event happens in. `with_span_events(FmtSpan::CLOSE)` also prints one line per
+//! request when it ends, with every field: handy while debugging, but forged requests get
+//! one too, so it undoes the [rate-limited refusal log](crate::rejection) on an endpoint
+//! anyone can reach.
 //!
 //! ```no_run
-//! use tracing_subscriber::fmt::format::FmtSpan;
-//!
-//! tracing_subscriber::fmt()
-//!     .with_env_filter("info")
-//!     .with_span_events(FmtSpan::CLOSE)
-//!     .init();
+//! tracing_subscriber::fmt().with_env_filter("info").init();
 //! // A handler's `tracing::info!("stored")` then prints as
 //! // INFO webhook{provider="railz" event="auth" request_id="r-1"}: my_app: stored
 //! ```
+//!
+//! The span is created for every request, but costs next to nothing when no subscriber
+//! wants INFO spans of target `ledgerhook`; `request_id` is read only when it is enabled.
 
 use http::Response;
 

@@ -7,5 +7,6 @@ mod idempotency;
 mod idempotency_http;
 mod idempotency_receiver;
 mod idempotency_redis;
+mod metrics;
 mod properties;
 mod signature;
