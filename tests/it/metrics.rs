@@ -27,7 +27,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use ledgerhook::idempotency::{IdempotencyLayer, KeySource};
 use ledgerhook::{Verifier, VerifyWebhookLayer, WebhookEvent, railz};
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 use tower::ServiceBuilder;
 
 const SECRET: &str = "metrics-test-railz-secret";
@@ -190,7 +192,12 @@ fn promtool_check(scrape: &str) {
 
 #[test]
 fn the_scrape_counts_a_known_mix_exactly() {
-    let recorder = PrometheusBuilder::new().build_recorder();
+    // Durations as histograms with buckets (as the example receiver sets them), body sizes
+    // as the exporter's default summary: promtool checks both forms.
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &[0.001, 0.01, 0.1, 1.0])
+        .unwrap()
+        .build_recorder();
     let prometheus = recorder.handle();
     let scrape = with_recorder(&recorder, async {
         let addr = start(app(prometheus)).await;
