@@ -195,6 +195,7 @@ where
             ))));
         };
         let config = Arc::clone(&self.config);
+        let timer = StoreTimer::of(body);
         let digest: [u8; 32] = Sha256::digest(body.as_ref()).into();
         let key = config.key.key_for(req.headers(), body, &digest);
         let ttl = config.ttl(key.from_body_hash);
@@ -207,7 +208,6 @@ where
         req.extensions_mut().insert(IdempotencyKey(shown));
         let store = Arc::clone(&self.store);
         let responder = Responder::from_extensions(req.extensions());
-        let timer = StoreTimer::from_extensions(req.extensions());
         let path: Arc<str> = req.uri().path().into();
         let answer = move |outcome, error| answer(&responder, &path, outcome, error);
 

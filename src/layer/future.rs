@@ -203,7 +203,7 @@ where
                     .and_then(|bytes| admit(config, &mut parts, bytes));
                 match admitted {
                     Ok(body) => {
-                        timer.start();
+                        timer.start(&config.observer);
                         let future = inner.call(Request::from_parts(parts, body));
                         state.set(State::Calling { future, charge });
                         // Poll the handler now, so its waker is registered.
@@ -286,12 +286,9 @@ fn admit(config: &Config, parts: &mut Parts, bytes: Bytes) -> Result<VerifiedBod
         .verifier
         .verify(&parts.headers, &bytes)
         .map_err(Rejection::verification)?;
-    parts.extensions.insert(VerifiedBytes::new(
-        bytes.clone(),
-        Arc::clone(&config.provider),
-    ));
+    let verified = VerifiedBytes::new(bytes.clone(), Arc::clone(&config.provider));
+    parts.extensions.insert(config.observer.admitted(verified));
     parts.extensions.insert(config.responder.clone());
-    config.observer.admitted(bytes.len(), &mut parts.extensions);
     Ok(VerifiedBody::new(bytes))
 }
 

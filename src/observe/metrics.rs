@@ -37,8 +37,6 @@
 //! ```
 
 use std::sync::{Arc, OnceLock};
-#[cfg(feature = "axum")]
-use std::sync::{PoisonError, RwLock};
 use std::time::Duration;
 
 use ::metrics::{Counter, Histogram, SharedString, Unit};
@@ -90,10 +88,10 @@ pub fn describe() {
     );
 }
 
-#[cfg(feature = "axum")]
 /// Event tags cached per route; more are recorded without caching (never happens with
 /// the crate's event types, whose tags are a fixed set).
-const MAX_CACHED_EVENTS: usize = 64;
+#[cfg(feature = "axum")]
+const MAX_CACHED_EVENTS: usize = 32;
 
 /// One route's metric handles, registered with the recorder on first use.
 #[derive(Debug)]
@@ -101,7 +99,7 @@ pub(crate) struct RouteMetrics {
     provider: Arc<str>,
     deliveries: [OnceLock<Counter>; OUTCOMES.len()],
     #[cfg(feature = "axum")]
-    events: RwLock<Vec<(&'static str, Counter)>>,
+    events: [OnceLock<(&'static str, Counter)>; MAX_CACHED_EVENTS],
     body_size: OnceLock<Histogram>,
     handler_duration: OnceLock<Histogram>,
     #[cfg(feature = "idempotency")]
@@ -114,7 +112,7 @@ impl RouteMetrics {
             provider,
             deliveries: std::array::from_fn(|_| OnceLock::new()),
             #[cfg(feature = "axum")]
-            events: RwLock::new(Vec::new()),
+            events: std::array::from_fn(|_| OnceLock::new()),
             body_size: OnceLock::new(),
             handler_duration: OnceLock::new(),
             #[cfg(feature = "idempotency")]
@@ -143,28 +141,21 @@ impl RouteMetrics {
     /// Counts one event with the bounded tag `tag`.
     #[cfg(feature = "axum")]
     pub(crate) fn event(&self, tag: &'static str) {
-        let cached = |events: &[(&'static str, Counter)]| {
-            events
-                .iter()
-                .find(|(t, _)| *t == tag)
-                .map(|(_, c)| c.clone())
-        };
-        let events = self.events.read().unwrap_or_else(PoisonError::into_inner);
-        if let Some((_, counter)) = events.iter().find(|(t, _)| *t == tag) {
-            counter.increment(1);
-            return;
-        }
-        drop(events);
-        let mut events = self.events.write().unwrap_or_else(PoisonError::into_inner);
-        let counter = cached(&events).unwrap_or_else(|| {
-            let counter =
-                ::metrics::counter!(EVENTS_TOTAL, "provider" => self.provider(), "event" => tag);
-            if events.len() < MAX_CACHED_EVENTS {
-                events.push((tag, counter.clone()));
+        // Slots fill in order and are never emptied, so a tag is found before any empty
+        // slot, and two threads adding one tag meet in the same slot.
+        for slot in &self.events {
+            let (cached, counter) = slot.get_or_init(|| (tag, self.event_counter(tag)));
+            if std::ptr::eq(*cached, tag) || *cached == tag {
+                counter.increment(1);
+                return;
             }
-            counter
-        });
-        counter.increment(1);
+        }
+        self.event_counter(tag).increment(1);
+    }
+
+    #[cfg(feature = "axum")]
+    fn event_counter(&self, tag: &'static str) -> Counter {
+        ::metrics::counter!(EVENTS_TOTAL, "provider" => self.provider(), "event" => tag)
     }
 
     pub(crate) fn body_size(&self, len: usize) {

@@ -182,15 +182,15 @@ impl RouteObserver {
             record.then(|| std::sync::Arc::new(RouteMetrics::new(std::sync::Arc::clone(provider))));
     }
 
-    /// A verified body of `len` bytes is handed on: recorded, and the route's handles
-    /// travel in `extensions` to the extractor and the idempotency layer.
-    pub(crate) fn admitted(&self, len: usize, extensions: &mut http::Extensions) {
-        let _ = (len, &extensions);
+    /// The verified body `verified` is handed on: its size is recorded, and it carries
+    /// the route's handles to the extractor and the idempotency layer.
+    pub(crate) fn admitted(&self, verified: crate::VerifiedBytes) -> crate::VerifiedBytes {
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
-            metrics.body_size(len);
-            extensions.insert(std::sync::Arc::clone(metrics));
+            metrics.body_size(verified.len());
+            return verified.with_metrics(std::sync::Arc::clone(metrics));
         }
+        verified
     }
 }
 
@@ -227,18 +227,20 @@ impl Delivery {
     }
 }
 
-/// When the inner service was called (nothing without the `metrics` feature).
+/// When the inner service was called, if the route records metrics (nothing without the
+/// `metrics` feature).
 #[derive(Debug, Default)]
 pub(crate) struct HandlerTimer {
     #[cfg(feature = "metrics")]
-    started: Option<std::time::Instant>,
+    started: Option<quanta::Instant>,
 }
 
 impl HandlerTimer {
-    pub(crate) fn start(&mut self) {
+    pub(crate) fn start(&mut self, route: &RouteObserver) {
+        let _ = route;
         #[cfg(feature = "metrics")]
-        {
-            self.started = Some(std::time::Instant::now());
+        if route.metrics.is_some() {
+            self.started = Some(quanta::Instant::now());
         }
     }
 }
@@ -252,7 +254,10 @@ pub(crate) fn event_parsed<E: 'static>(extensions: &http::Extensions, event: &E)
     {
         let tag = metric_tag(event);
         #[cfg(feature = "metrics")]
-        if let Some(metrics) = extensions.get::<std::sync::Arc<RouteMetrics>>() {
+        if let Some(metrics) = extensions
+            .get::<crate::VerifiedBytes>()
+            .and_then(|b| b.metrics())
+        {
             metrics.event(tag);
         }
         span::record_event(tag, || request_id(event));
@@ -361,11 +366,11 @@ pub(crate) enum StoreOp {
 
 #[cfg(feature = "idempotency")]
 impl StoreTimer {
-    pub(crate) fn from_extensions(extensions: &http::Extensions) -> Self {
-        let _ = extensions;
+    pub(crate) fn of(verified: &crate::VerifiedBytes) -> Self {
+        let _ = verified;
         Self {
             #[cfg(feature = "metrics")]
-            metrics: extensions.get::<std::sync::Arc<RouteMetrics>>().cloned(),
+            metrics: verified.metrics().cloned(),
         }
     }
 
@@ -373,7 +378,7 @@ impl StoreTimer {
     pub(crate) async fn time<F: std::future::Future>(&self, op: StoreOp, call: F) -> F::Output {
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
-            let started = std::time::Instant::now();
+            let started = quanta::Instant::now();
             let output = call.await;
             metrics.store_latency(op, started.elapsed());
             return output;
