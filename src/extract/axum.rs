@@ -27,11 +27,13 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let bytes = verified(parts)?;
-        let event = bytes
-            .parse()
-            .map_err(|rejection| rejection.answered_by(parts))?;
-        crate::observe::event_parsed(&parts.extensions, &event);
-        Ok(Self(event))
+        match bytes.parse() {
+            Ok(event) => {
+                crate::observe::event_parsed(bytes, &event);
+                Ok(Self(event))
+            }
+            Err(rejection) => Err(rejection.answered_by(parts)),
+        }
     }
 }
 
@@ -48,7 +50,7 @@ where
         };
         match bytes.parse() {
             Ok(event) => {
-                crate::observe::event_parsed(&parts.extensions, &event);
+                crate::observe::event_parsed(bytes, &event);
                 Ok(Some(Self(event)))
             }
             Err(rejection) => Err(rejection.answered_by(parts)),

@@ -112,7 +112,7 @@ impl VerifiedBytes {
     }
 
     /// The route's metric handles, if its metrics are recorded.
-    #[cfg(feature = "metrics")]
+    #[cfg(all(feature = "metrics", any(feature = "axum", feature = "idempotency")))]
     pub(crate) fn metrics(&self) -> Option<&Arc<crate::observe::RouteMetrics>> {
         self.metrics.as_ref()
     }

@@ -245,19 +245,17 @@ impl HandlerTimer {
     }
 }
 
-/// A verified body was parsed into `event` by the `WebhookEvent` extractor: count the event
-/// by its bounded tag and record the tag (and the Railz `requestId`) into the span.
+/// The verified body `verified` was parsed into `event` by the `WebhookEvent` extractor:
+/// count the event by its bounded tag, and record the tag (and the Railz `requestId`) into
+/// the span.
 #[cfg(feature = "axum")]
-pub(crate) fn event_parsed<E: 'static>(extensions: &http::Extensions, event: &E) {
-    let _ = extensions;
+pub(crate) fn event_parsed<E: 'static>(verified: &crate::VerifiedBytes, event: &E) {
+    let _ = verified;
     #[cfg(any(feature = "metrics", feature = "tracing"))]
     {
         let tag = metric_tag(event);
         #[cfg(feature = "metrics")]
-        if let Some(metrics) = extensions
-            .get::<crate::VerifiedBytes>()
-            .and_then(|b| b.metrics())
-        {
+        if let Some(metrics) = verified.metrics() {
             metrics.event(tag);
         }
         span::record_event(tag, || request_id(event));
