@@ -211,14 +211,18 @@ impl Delivery {
 
     /// The answer is ready: count it once, record the handler's duration and the outcome.
     pub(crate) fn finish<B, E>(&self, route: &RouteObserver, output: &Result<Response<B>, E>) {
-        let outcome = match output {
+        let decide = || match output {
             Ok(response) => outcome(response),
             Err(_) => HANDLER_FAILED,
         };
-        self.span.record_outcome(outcome);
+        // Nothing to decide when nobody is told (no metrics, the span disabled).
+        if self.span.is_enabled() {
+            self.span.record_outcome(decide());
+        }
         let _ = route;
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &route.metrics {
+            let outcome = decide();
             metrics.delivery(outcome);
             if let Some(started) = self.timer.started {
                 metrics.handler_duration(started.elapsed());

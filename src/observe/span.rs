@@ -47,6 +47,14 @@ impl DeliverySpan {
         }
     }
 
+    /// Whether a subscriber records this span.
+    pub(crate) fn is_enabled(&self) -> bool {
+        #[cfg(feature = "tracing")]
+        return !self.span.is_disabled();
+        #[cfg(not(feature = "tracing"))]
+        false
+    }
+
     pub(crate) fn record_outcome(&self, outcome: &'static str) {
         let _ = outcome;
         #[cfg(feature = "tracing")]
