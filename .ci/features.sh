@@ -17,6 +17,10 @@ combinations=(
     "layer,tracing"     # the log summary without axum
     "events,layer"      # `VerifiedBytes::parse` without the extractors
     "axum,tracing"
+    "metrics"           # delivery, body and handler metrics, no events or idempotency
+    "axum,metrics"      # + event counts in the extractor
+    "idempotency,metrics"   # + store latency
+    "metrics,tracing"   # + the span without the extractor
 )
 for features in "${combinations[@]}"; do
     echo "--- cargo check --no-default-features --features '${features}'"

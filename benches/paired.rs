@@ -11,6 +11,10 @@
 //! - `layer/*`: the whole layer in-process (`support::apps`) against the hand-rolled
 //!   `from_fn` + `hmac` + `Json<T>` composition and against the same work in a handler.
 //!
+//! - `metrics/*` (with `--features metrics`): the whole layer at 1 KiB with its metrics
+//!   recorded by a real Prometheus recorder against the same layer with the route's metrics
+//!   off (`record_metrics(false)`, which skips everything the feature adds but a branch).
+//!
 //! Run: `cargo bench --bench paired` (optionally `-- <filter>`; `PAIRED_SECS=2` for longer
 //! measurements), then `python3 benches/report.py`.
 
@@ -34,6 +38,8 @@ fn main() {
     verify(&mut run);
     parse(&mut run);
     layer(&mut run);
+    #[cfg(feature = "metrics")]
+    metrics_cost(&mut run);
     run.finish();
 }
 
@@ -180,4 +186,42 @@ fn layer(run: &mut Run) {
             );
         }
     }
+}
+
+/// The cost of the metrics on the whole layer: recorded by `metrics-exporter-prometheus`'s
+/// recorder vs not recorded.
+#[cfg(feature = "metrics")]
+fn metrics_cost(run: &mut Run) {
+    let body = Bytes::from(support::railz_body(1024));
+    let headers = apps::signed_headers(Provider::Railz, &body);
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let prometheus = recorder.handle();
+    let (recorded, off) = (apps::ours_metrics(true), apps::ours_metrics(false));
+    // The route registers its handles on its first delivery and keeps them: register them
+    // with this recorder (this thread's only, so no other comparison records).
+    metrics::with_local_recorder(&recorder, || {
+        assert_eq!(apps::call(&recorded, &headers, &body), 200);
+    });
+    assert_eq!(apps::call(&off, &headers, &body), 200);
+    let scrape = prometheus.render();
+    assert!(
+        scrape.contains(r#"ledgerhook_deliveries_total{provider="railz",outcome="accepted"} 1"#),
+        "{scrape}"
+    );
+    let (off_headers, off_body) = (headers.clone(), body.clone());
+    let mut calls = 0u32;
+    run.compare(
+        "metrics",
+        "railz_1KiB_recorded_vs_off",
+        body.len(),
+        move || {
+            // What the exporter's upkeep task does every few seconds: drain histograms.
+            calls = calls.wrapping_add(1);
+            if calls.is_multiple_of(4096) {
+                prometheus.run_upkeep();
+            }
+            apps::call(&recorded, &headers, &body)
+        },
+        move || apps::call(&off, &off_headers, &off_body),
+    );
 }

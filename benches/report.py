@@ -75,6 +75,7 @@ VERIFY_BASELINE = {
     "standard_webhooks": "raw HMAC of `id.ts.body`",
 }
 LAYER_GOAL = 0.45
+METRICS_GOAL = 1.05
 PARSE_GOAL_BAND = (512, 1536)  # "every fixture of 0.5-1.5 KiB"
 PARSE_GOAL = 2.0  # in that band
 PARSE_FLOOR = 1.0  # every fixture: never slower than `Value`
@@ -180,6 +181,13 @@ class Paired:
                      goal=("<=", LAYER_GOAL), one_kib=case != "railz_16KiB")
             self.row(("layer", f"{case}_vs_in_handler"),
                      f"{case}: ours / the same work in a handler")
+
+        # Only in a run built with `--features metrics` (issue 12's cost goal).
+        if ("metrics", "railz_1KiB_recorded_vs_off") in self.rows:
+            self.header("Metrics cost: whole layer, recorded / off (time per request)", "ratio")
+            self.row(("metrics", "railz_1KiB_recorded_vs_off"),
+                     "railz_1KiB: recorded by the Prometheus recorder / route's metrics off",
+                     goal=("<=", METRICS_GOAL), one_kib=True)
 
         if self.agreement:
             worst, name = max(self.agreement)

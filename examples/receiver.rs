@@ -29,6 +29,11 @@
 //! verified delivery is stored and answered `200` once stored, `503` if it could not be.
 //! `memory` also runs a worker in this process; with `redis` (at `LEDGERHOOK_REDIS_URL`)
 //! run `cargo run --features inbox-redis --example worker` to process the inboxes.
+//!
+//! With `--features metrics`, `GET /metrics` serves the crate's metrics in the Prometheus
+//! text format (`metrics-exporter-prometheus`, installed at the start of `main`): deliveries
+//! by outcome, events by tag, body sizes, handler and store latency. Every log line of a
+//! delivery carries its `webhook{provider, event, request_id, dedup, outcome}` span.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -309,6 +314,41 @@ async fn shutdown_signal() {
     }
 }
 
+/// `GET /metrics`: installs the Prometheus recorder (before any route records) and serves
+/// its scrape, off the webhook routes.
+#[cfg(feature = "metrics")]
+fn metrics_route() -> Result<Router, Box<dyn std::error::Error>> {
+    use ledgerhook::observe::metrics::BODY_SIZE_BYTES;
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+
+    let prometheus = PrometheusBuilder::new()
+        // Histograms with buckets (aggregatable across instances) rather than summaries.
+        .set_buckets_for_metric(
+            Matcher::Suffix("_seconds".into()),
+            &[0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0],
+        )?
+        .set_buckets_for_metric(
+            Matcher::Full(BODY_SIZE_BYTES.into()),
+            &[
+                256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 16777216.0,
+            ],
+        )?
+        .install_recorder()?;
+    ledgerhook::observe::metrics::describe();
+    // The exporter drains histogram samples on upkeep (and on each scrape).
+    let upkeep = prometheus.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(Router::new().route(
+        "/metrics",
+        axum::routing::get(move || std::future::ready(prometheus.render())),
+    ))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
@@ -320,14 +360,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let addr = std::env::var("LEDGERHOOK_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
     let settings = Settings::from_env()?;
+    #[cfg(feature = "metrics")]
+    let metrics = metrics_route()?;
     let app = match inbox_mode::app(&settings)? {
         Some(app) => app,
         None => app(&settings)?,
     };
+    #[cfg(feature = "metrics")]
+    let app = app.merge(metrics);
     let listener = TcpListener::bind(&addr).await?;
     tracing::info!(
-        "listening on http://{}: POST /webhooks/railz, /webhooks/rootfi, /webhooks/rootfi-v3",
-        listener.local_addr()?
+        "listening on http://{}: POST /webhooks/railz, /webhooks/rootfi, /webhooks/rootfi-v3{}",
+        listener.local_addr()?,
+        if cfg!(feature = "metrics") {
+            "; GET /metrics"
+        } else {
+            " (GET /metrics with --features metrics)"
+        }
     );
     serve(listener, app, Serving::default(), shutdown_signal()).await;
     Ok(())

@@ -20,6 +20,7 @@
 //! | `extract` | `layer` | `VerifiedBytes` (what the layer leaves in the request), `WebhookEvent`, and (feature `axum`) the extractors reading them |
 //! | `rejection` | `layer` | `Rejection` and `RejectionKind` (why, with a stable code), `RejectionResponse` and `Responder` (how every refusal is answered), the rate-limited log |
 //! | `body` | `layer` | `VerifiedBody`, the body the inner service receives |
+//! | `observe` | `layer` | every delivery's outcome; (feature `metrics`) its metrics, (feature `tracing`) its span |
 //! | `idempotency` | `idempotency` | `IdempotencyLayer`: each delivery handled once despite the providers' retries, with an in-memory or (feature `redis`) Redis store |
 //! | `inbox` | `inbox` | durable inbox: `InboxService` stores verified deliveries and answers `2xx`, `Worker` processes them later with retries and dead letters, in memory or (feature `inbox-redis`) on Redis Streams |
 //!
@@ -148,7 +149,8 @@
 //! | `layer` | via `axum` | the verifying tower layer (`layer`, `extract`, `rejection`, `body`; tower, http-body, tokio's timer) |
 //! | `axum` | yes | `layer` + `events` + the `WebhookEvent`, `VerifiedBytes` and `VerifiedJson` extractors (axum-core only) |
 //! | `idempotency` | yes | `layer` + `IdempotencyLayer` with its in-memory store |
-//! | `tracing` | yes | rejections logged through `tracing` (target `ledgerhook`: unauthenticated ones at DEBUG plus a WARN summary, others at WARN) |
+//! | `tracing` | yes | rejections logged through `tracing` (target `ledgerhook`: unauthenticated ones at DEBUG plus a WARN summary, others at WARN) and one span per delivery (`observe`) |
+//! | `metrics` | no | `layer` + delivery, event, body-size, handler and store metrics through the `metrics` facade (`observe::metrics`) |
 //! | `redis` | no | `idempotency` + `RedisStore`, a store shared between receiver instances |
 //! | `inbox` | no | `idempotency` + `events` + the durable inbox: store each verified delivery, answer `2xx`, process it later in a `Worker` |
 //! | `inbox-redis` | no | `inbox` + `redis` + `RedisInbox`: the inbox on Redis Streams (one server or a cluster) |
@@ -195,6 +197,8 @@ pub mod body;
 pub mod extract;
 #[cfg(feature = "layer")]
 pub mod layer;
+#[cfg(feature = "layer")]
+pub mod observe;
 #[cfg(feature = "layer")]
 pub mod rejection;
 

@@ -121,6 +121,17 @@ fn ours_app(provider: Provider) -> Router {
     Router::new().route(PATH, route)
 }
 
+/// `ours` (Railz) with the route's metrics on or off, routes built.
+#[cfg(feature = "metrics")]
+pub(crate) fn ours_metrics(record: bool) -> Router {
+    Router::new()
+        .route(
+            PATH,
+            setup::layer_route_metrics::<railz::Event>(setup::railz_verifier(), record),
+        )
+        .with_state(())
+}
+
 fn in_handler_app(provider: Provider) -> Router {
     fn handler<E: Send + 'static>(
         verifier: Verifier,

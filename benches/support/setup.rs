@@ -68,6 +68,23 @@ where
     .route_layer(VerifyWebhookLayer::new(verifier))
 }
 
+/// [`layer_route`] with this route's metrics on or off (`record`): the metrics-cost
+/// comparison of `benches/paired.rs`.
+#[cfg(all(feature = "axum", feature = "metrics"))]
+pub(crate) fn layer_route_metrics<E>(
+    verifier: Verifier,
+    record: bool,
+) -> axum::routing::MethodRouter
+where
+    E: WebhookPayload + Send + Sync + 'static,
+{
+    use ledgerhook::{VerifyWebhookLayer, WebhookEvent};
+    axum::routing::post(|WebhookEvent(event): WebhookEvent<E>| async move {
+        std::hint::black_box(event);
+    })
+    .route_layer(VerifyWebhookLayer::new(verifier).record_metrics(record))
+}
+
 /// Our provider-detecting parse (`ledgerhook::Event`).
 pub(crate) fn parse_detect(body: &Bytes) -> Result<ledgerhook::Event, ParseError> {
     <ledgerhook::Event as WebhookPayload>::parse(body)

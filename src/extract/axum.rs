@@ -27,10 +27,13 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let bytes = verified(parts)?;
-        bytes
-            .parse()
-            .map(Self)
-            .map_err(|rejection| rejection.answered_by(parts))
+        match bytes.parse() {
+            Ok(event) => {
+                crate::observe::event_parsed(bytes, &event);
+                Ok(Self(event))
+            }
+            Err(rejection) => Err(rejection.answered_by(parts)),
+        }
     }
 }
 
@@ -46,7 +49,10 @@ where
             return Ok(None);
         };
         match bytes.parse() {
-            Ok(event) => Ok(Some(Self(event))),
+            Ok(event) => {
+                crate::observe::event_parsed(bytes, &event);
+                Ok(Some(Self(event)))
+            }
             Err(rejection) => Err(rejection.answered_by(parts)),
         }
     }

@@ -56,6 +56,7 @@ let app = Router::new().route(
 "#
 )]
 
+use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -83,15 +84,37 @@ pub use self::axum::VerifiedJson;
 /// ```compile_fail
 /// let forged = ledgerhook::VerifiedBytes(bytes::Bytes::from_static(b"{}"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct VerifiedBytes {
     bytes: Bytes,
     provider: Arc<str>,
+    // The route's metric handles, for the extractor and the idempotency layer: carried
+    // here rather than as an extension of their own, which would cost a map insertion.
+    #[cfg(feature = "metrics")]
+    metrics: Option<Arc<crate::observe::RouteMetrics>>,
 }
 
 impl VerifiedBytes {
     pub(crate) fn new(bytes: Bytes, provider: Arc<str>) -> Self {
-        Self { bytes, provider }
+        Self {
+            bytes,
+            provider,
+            #[cfg(feature = "metrics")]
+            metrics: None,
+        }
+    }
+
+    /// The same bytes, recorded in `metrics` by whatever handles them next.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn with_metrics(mut self, metrics: Arc<crate::observe::RouteMetrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The route's metric handles, if its metrics are recorded.
+    #[cfg(all(feature = "metrics", any(feature = "axum", feature = "idempotency")))]
+    pub(crate) fn metrics(&self) -> Option<&Arc<crate::observe::RouteMetrics>> {
+        self.metrics.as_ref()
     }
 
     /// Verifies `bytes` against `headers` with `verifier` and, only if they verify, wraps
@@ -153,6 +176,24 @@ impl VerifiedBytes {
         E::parse(&self.bytes).map_err(crate::rejection::Rejection::payload)
     }
 }
+
+impl fmt::Debug for VerifiedBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedBytes")
+            .field("bytes", &self.bytes)
+            .field("provider", &self.provider)
+            .finish()
+    }
+}
+
+/// The same bytes from the same route (the metric handles play no part).
+impl PartialEq for VerifiedBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes && self.provider == other.provider
+    }
+}
+
+impl Eq for VerifiedBytes {}
 
 impl Deref for VerifiedBytes {
     type Target = Bytes;

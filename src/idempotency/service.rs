@@ -15,6 +15,7 @@ use super::future::ResponseFuture;
 use super::layer::{Config, OutagePolicy};
 use super::store::{Begin, RecordId, Store, StoreError, StoreErrorKind, StoreFuture, Token};
 use crate::VerifiedBytes;
+use crate::observe::{self, StoreOp, StoreTimer};
 use crate::rejection::{Rejection, Responder};
 use bytes::Bytes;
 
@@ -194,6 +195,7 @@ where
             ))));
         };
         let config = Arc::clone(&self.config);
+        let timer = StoreTimer::of(body);
         let digest: [u8; 32] = Sha256::digest(body.as_ref()).into();
         let key = config.key.key_for(req.headers(), body, &digest);
         let ttl = config.ttl(key.from_body_hash);
@@ -210,7 +212,8 @@ where
         let answer = move |outcome, error| answer(&responder, &path, outcome, error);
 
         ResponseFuture::new(async move {
-            let token = match store.try_begin(&record, config.lease).await {
+            let began = timer.time(StoreOp::Begin, store.try_begin(&record, config.lease));
+            let token = match began.await {
                 Ok(Begin::Acquired { token, other_body }) => {
                     if other_body {
                         log_other_body(&record);
@@ -230,6 +233,7 @@ where
                     }
                     OutagePolicy::FailOpen => {
                         log_error(Outcome::Unprotected, Some(&err));
+                        observe::dedup(Outcome::Unprotected);
                         let mut res = inner.call(req).await?;
                         res.extensions_mut().insert(Outcome::Unprotected);
                         return Ok(res);
@@ -252,8 +256,10 @@ where
                     // arriving after the lease would be handled again. Keep trying while
                     // the lease holds duplicates off (e.g. through a Redis restart).
                     claim.on_drop = Some(Settle::Complete);
-                    let completed =
-                        persist(config.lease, || store.complete(&record, token, ttl)).await;
+                    let completed = persist(config.lease, &timer, StoreOp::Complete, || {
+                        store.complete(&record, token, ttl)
+                    })
+                    .await;
                     claim.on_drop = None;
                     match completed {
                         Ok(true) => {}
@@ -262,17 +268,22 @@ where
                         Ok(false) => log_lost_lease(&record),
                         Err(err) => log_error(Outcome::Processed, Some(&err)),
                     }
+                    observe::dedup(Outcome::Processed);
                     res.extensions_mut().insert(Outcome::Processed);
                     Ok(res)
                 }
                 other => {
                     // If the release fails the key stays in flight until its lease ends,
                     // after which a retry is handled.
-                    let released = persist(config.lease, || store.release(&record, token)).await;
+                    let released = persist(config.lease, &timer, StoreOp::Release, || {
+                        store.release(&record, token)
+                    })
+                    .await;
                     claim.on_drop = None;
                     if let Err(err) = released {
                         log_error(Outcome::Released, Some(&err));
                     }
+                    observe::dedup(Outcome::Released);
                     other.map(|mut res| {
                         res.extensions_mut().insert(Outcome::Released);
                         res
@@ -335,13 +346,15 @@ impl Drop for Claim {
 /// then returns its last error.
 async fn persist<'a, T>(
     budget: Duration,
+    timer: &StoreTimer,
+    kind: StoreOp,
     mut op: impl FnMut() -> StoreFuture<'a, T>,
 ) -> Result<T, StoreError> {
     // Capped so that a huge lease cannot overflow the clock or retry forever.
     let deadline = tokio::time::Instant::now() + budget.min(Duration::from_secs(3600));
     let mut wait = Duration::from_millis(10);
     loop {
-        match op().await {
+        match timer.time(kind, op()).await {
             Ok(value) => return Ok(value),
             Err(err) if tokio::time::Instant::now() + wait > deadline => return Err(err),
             Err(_) => {
@@ -363,6 +376,7 @@ fn answer<B: From<Bytes>>(
     error: Option<StoreError>,
 ) -> Response<B> {
     const RETRY: Duration = Duration::from_secs(1);
+    observe::dedup(outcome);
     let rejection = match outcome {
         Outcome::Duplicate => {
             let mut res = Response::new(B::from(Bytes::new()));

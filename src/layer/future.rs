@@ -16,6 +16,7 @@ use super::budget::Charge;
 use super::layer::Config;
 use crate::body::VerifiedBody;
 use crate::extract::VerifiedBytes;
+use crate::observe::{Delivery, HandlerTimer};
 use crate::rejection::Rejection;
 
 pin_project! {
@@ -31,6 +32,8 @@ pin_project! {
         state: State<S, ReqBody>,
         // Never changes: beside the state machine, so no state needs a fallback value.
         config: Arc<Config>,
+        // The delivery's span and handler timer, and where its outcome is counted once.
+        observed: Delivery,
     }
 }
 
@@ -98,6 +101,7 @@ where
         inner: S,
         config: Arc<Config>,
         charge: Charge,
+        observed: Delivery,
     ) -> Self {
         Self {
             state: State::Buffering {
@@ -109,13 +113,15 @@ where
                 inner,
             },
             config,
+            observed,
         }
     }
 
-    pub(super) fn rejected(response: S::Response, config: Arc<Config>) -> Self {
+    pub(super) fn rejected(response: S::Response, config: Arc<Config>, observed: Delivery) -> Self {
         Self {
             state: State::Rejected { response },
             config,
+            observed,
         }
     }
 }
@@ -130,9 +136,34 @@ where
     type Output = Result<Response<ResBody>, S::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         let config: &Config = this.config;
-        let read = match this.state.as_mut().project() {
+        let observed = this.observed;
+        let output = {
+            // Everything behind the layer runs in the delivery's span.
+            let _entered = observed.span.enter();
+            ready!(poll_state(this.state, cx, config, &mut observed.timer))
+        };
+        observed.finish(&config.observer, &output);
+        Poll::Ready(output)
+    }
+}
+
+/// Drives the state machine: buffering, verification, then the inner service.
+fn poll_state<S, ReqBody, ResBody>(
+    mut state: Pin<&mut State<S, ReqBody>>,
+    cx: &mut Context<'_>,
+    config: &Config,
+    timer: &mut HandlerTimer,
+) -> Poll<Result<Response<ResBody>, S::Error>>
+where
+    S: Service<Request<VerifiedBody>, Response = Response<ResBody>>,
+    ReqBody: Body,
+    ReqBody::Error: Into<BoxError>,
+    ResBody: From<Bytes>,
+{
+    {
+        let read = match state.as_mut().project() {
             StateProj::Calling { future, .. } => return future.poll(cx),
             StateProj::Rejected { .. } => Ok(()),
             StateProj::Done => panic!("{POLLED_AFTER_COMPLETION}"),
@@ -158,7 +189,7 @@ where
                 }
             },
         };
-        match this.state.as_mut().project_replace(State::Done) {
+        match state.as_mut().project_replace(State::Done) {
             StateOwned::Rejected { response } => Poll::Ready(Ok(response)),
             StateOwned::Buffering {
                 received,
@@ -173,10 +204,11 @@ where
                     .and_then(|bytes| admit(config, &mut parts, bytes));
                 match admitted {
                     Ok(body) => {
+                        timer.start(&config.observer);
                         let future = inner.call(Request::from_parts(parts, body));
-                        this.state.set(State::Calling { future, charge });
+                        state.set(State::Calling { future, charge });
                         // Poll the handler now, so its waker is registered.
-                        this.state.as_mut().poll_calling(cx)
+                        state.as_mut().poll_calling(cx)
                     }
                     Err(rejection) => {
                         let response = config.responder.respond(rejection, parts.uri.path());
@@ -275,10 +307,8 @@ fn admit(config: &Config, parts: &mut Parts, bytes: Bytes) -> Result<VerifiedBod
         }
         return Err(Rejection::verification(error));
     }
-    parts.extensions.insert(VerifiedBytes::new(
-        bytes.clone(),
-        Arc::clone(&config.provider),
-    ));
+    let verified = VerifiedBytes::new(bytes.clone(), Arc::clone(&config.provider));
+    parts.extensions.insert(config.observer.admitted(verified));
     parts.extensions.insert(config.responder.clone());
     Ok(VerifiedBody::new(bytes))
 }

@@ -9,6 +9,7 @@ use super::budget::BufferBudget;
 use super::defaults::{self, DEFAULT_BODY_TIMEOUT};
 use super::explain::FailureExplainer;
 use super::service::VerifyWebhook;
+use crate::observe::RouteObserver;
 use crate::rejection::{RejectionResponse, Responder};
 use crate::{ConfigError, Secret, Verifier};
 
@@ -37,6 +38,7 @@ pub(super) struct Config {
     pub(super) budget: BufferBudget,
     /// Off (`None`) unless [`VerifyWebhookLayer::explain_failures`] turned it on.
     pub(super) explain_failures: Option<Arc<FailureExplainer>>,
+    pub(super) observer: RouteObserver,
 }
 
 impl VerifyWebhookLayer {
@@ -95,11 +97,14 @@ impl VerifyWebhookLayer {
     /// [`DefaultRejectionResponse`](crate::rejection::DefaultRejectionResponse).
     pub fn new(verifier: Verifier) -> Self {
         let provider = verifier.provider();
+        let max_body_size = defaults::max_body_size_for(provider);
+        let provider: Arc<str> = Arc::from(provider);
         Self {
             config: Arc::new(Config {
                 verifier,
-                provider: Arc::from(provider),
-                max_body_size: defaults::max_body_size_for(provider),
+                observer: RouteObserver::new(&provider),
+                provider,
+                max_body_size,
                 body_timeout: Some(DEFAULT_BODY_TIMEOUT),
                 require_json: false,
                 responder: Responder::default(),
@@ -117,7 +122,18 @@ impl VerifyWebhookLayer {
     /// for metrics and logs (default: the verifier's preset name). Setting it does not
     /// change the body limit.
     pub fn provider(mut self, name: impl Into<Arc<str>>) -> Self {
-        self.config().provider = name.into();
+        let config = self.config();
+        config.provider = name.into();
+        config.observer = config.observer.renamed(&config.provider);
+        self
+    }
+
+    /// Whether this route's deliveries are counted in the [metrics](crate::observe::metrics)
+    /// (default `true`; `false` leaves the route out, as if the feature were off).
+    #[cfg(feature = "metrics")]
+    pub fn record_metrics(mut self, record: bool) -> Self {
+        let config = self.config();
+        config.observer.record_metrics(&config.provider, record);
         self
     }
 

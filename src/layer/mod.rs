@@ -18,7 +18,11 @@
 //!    [`Verifier`](crate::Verifier) (401, or 400 for a malformed header or timestamp);
 //! 4. calls the inner service with a [`VerifiedBody`](crate::body::VerifiedBody) holding the
 //!    same bytes, and with [`VerifiedBytes`](crate::extract::VerifiedBytes) and the route's
-//!    [`Responder`](crate::rejection::Responder) in the request extensions.
+//!    [`Responder`](crate::rejection::Responder) in the request extensions;
+//! 5. when the answer is ready (its own refusal, or whatever came back from the inner
+//!    service), decides the request's one [outcome](crate::observe::outcome): counted in the
+//!    metrics (feature `metrics`) and recorded in the delivery's span (feature `tracing`),
+//!    inside which everything behind the layer runs. See [`observe`](crate::observe).
 //!
 //! The layer does not parse: the handler's [`WebhookEvent<E>`](crate::extract::WebhookEvent)
 //! extractor parses the verified bytes with `E::parse` (400 not JSON, 422 wrong shape), so

@@ -13,6 +13,7 @@ use super::layer::{Config, VerifyWebhookLayer};
 use crate::Verifier;
 use crate::body::VerifiedBody;
 use crate::macros::define_inner_service_accessors;
+use crate::observe::Delivery;
 use crate::rejection::Rejection;
 
 /// Middleware that prechecks, buffers (bounded, under the shared budget) and verifies
@@ -75,23 +76,28 @@ where
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let config = &self.config;
-        match precheck(config, &req) {
+        let observed = Delivery::start(&config.provider);
+        let prechecked = {
+            let _entered = observed.span.enter();
+            precheck(config, &req)
+                .map_err(|rejection| config.responder.respond(rejection, req.uri().path()))
+        };
+        match prechecked {
             Ok(charge) => {
                 // Run the instance that was polled ready; leave a fresh clone in its place.
                 let clone = self.inner.clone();
                 let inner = mem::replace(&mut self.inner, clone);
                 let (parts, body) = req.into_parts();
-                ResponseFuture::buffering(parts, body, inner, Arc::clone(config), charge)
+                ResponseFuture::buffering(parts, body, inner, Arc::clone(config), charge, observed)
             }
             // The inner service stays ready (and keeps any reservation) for the next call.
-            Err(rejection) => {
-                let response = config.responder.respond(rejection, req.uri().path());
+            Err(response) => {
                 let response = if req.body().is_end_stream() {
                     response
                 } else {
                     closing(response, req.version())
                 };
-                ResponseFuture::rejected(response, Arc::clone(config))
+                ResponseFuture::rejected(response, Arc::clone(config), observed)
             }
         }
     }

@@ -688,7 +688,11 @@ async fn rejection_is_logged_with_its_reason_and_without_the_secret() {
             break;
         }
     }
-    assert!(log.contains("WARN ledgerhook: webhook rejected"), "{log}");
+    // Inside the delivery's span, which names the route.
+    assert!(
+        log.contains(r#"WARN webhook{provider="railz"}: ledgerhook: webhook rejected"#),
+        "{log}"
+    );
     assert!(log.contains("status=401"), "{log}");
     assert!(log.contains("signature_mismatch"), "{log}");
     assert!(log.contains("path=\"/webhooks/railz\""), "{log}");

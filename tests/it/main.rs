@@ -12,5 +12,6 @@ mod inbox;
 mod inbox_bench;
 mod inbox_redis;
 mod inbox_reliability;
+mod metrics;
 mod properties;
 mod signature;
