@@ -62,6 +62,49 @@ pub const HANDLER_DURATION_SECONDS: &str = "ledgerhook_handler_duration_seconds"
 /// `operation`.
 pub const STORE_DURATION_SECONDS: &str = "ledgerhook_store_duration_seconds";
 
+/// Gauge of inbox envelopes ready or pending, label `namespace`.
+#[cfg(feature = "inbox")]
+pub const INBOX_DEPTH: &str = "ledgerhook_inbox_depth";
+/// Gauge of inbox envelopes held by a worker right now, label `namespace`.
+#[cfg(feature = "inbox")]
+pub const INBOX_PENDING: &str = "ledgerhook_inbox_pending";
+/// Gauge of inbox envelopes waiting for their retry time, label `namespace`.
+#[cfg(feature = "inbox")]
+pub const INBOX_SCHEDULED_RETRIES: &str = "ledgerhook_inbox_scheduled_retries";
+/// Gauge of dead-lettered envelopes, label `namespace`.
+#[cfg(feature = "inbox")]
+pub const INBOX_DEAD_LETTERS: &str = "ledgerhook_inbox_dead_letters";
+/// Gauge of how long the oldest ready or pending envelope has waited, in seconds (0 when
+/// empty), label `namespace`.
+#[cfg(feature = "inbox")]
+pub const INBOX_OLDEST_AGE_SECONDS: &str = "ledgerhook_inbox_oldest_age_seconds";
+
+/// Sets the inbox gauges of `namespace` from `stats` (from [`InboxStore::stats`]).
+///
+/// Call it periodically (every few seconds, from the worker's process or a scraper task):
+/// the gauges are as fresh as the last call. `namespace` should be one of the inbox
+/// namespaces you configured, a bounded set.
+///
+/// ```
+/// # async fn run(store: &dyn ledgerhook::inbox::InboxStore) -> Result<(), ledgerhook::inbox::InboxError> {
+/// let stats = store.stats().await?;
+/// ledgerhook::observe::metrics::record_inbox_stats("railz", &stats);
+/// # Ok(()) }
+/// ```
+///
+/// [`InboxStore::stats`]: crate::inbox::InboxStore::stats
+#[cfg(feature = "inbox")]
+#[allow(clippy::cast_precision_loss)] // counts far below 2^52
+pub fn record_inbox_stats(namespace: &str, stats: &crate::inbox::InboxStats) {
+    let label = [("namespace", namespace.to_owned())];
+    ::metrics::gauge!(INBOX_DEPTH, &label).set(stats.depth as f64);
+    ::metrics::gauge!(INBOX_PENDING, &label).set(stats.pending as f64);
+    ::metrics::gauge!(INBOX_SCHEDULED_RETRIES, &label).set(stats.scheduled_retries as f64);
+    ::metrics::gauge!(INBOX_DEAD_LETTERS, &label).set(stats.dead_letters as f64);
+    ::metrics::gauge!(INBOX_OLDEST_AGE_SECONDS, &label)
+        .set(stats.oldest_age.map_or(0.0, |age| age.as_secs_f64()));
+}
+
 /// Registers the unit and help text of every metric above with the installed recorder
 /// (exporters print them, e.g. Prometheus's `# HELP` lines). Call once, after installing
 /// the recorder.
@@ -91,6 +134,34 @@ pub fn describe() {
         Unit::Seconds,
         "Latency of idempotency store calls, by operation."
     );
+    #[cfg(feature = "inbox")]
+    {
+        ::metrics::describe_gauge!(
+            INBOX_DEPTH,
+            Unit::Count,
+            "Inbox envelopes ready or pending."
+        );
+        ::metrics::describe_gauge!(
+            INBOX_PENDING,
+            Unit::Count,
+            "Inbox envelopes held by a worker."
+        );
+        ::metrics::describe_gauge!(
+            INBOX_SCHEDULED_RETRIES,
+            Unit::Count,
+            "Inbox envelopes waiting for their retry time."
+        );
+        ::metrics::describe_gauge!(
+            INBOX_DEAD_LETTERS,
+            Unit::Count,
+            "Dead-lettered inbox envelopes."
+        );
+        ::metrics::describe_gauge!(
+            INBOX_OLDEST_AGE_SECONDS,
+            Unit::Seconds,
+            "Age of the oldest ready or pending inbox envelope."
+        );
+    }
 }
 
 /// Event tags cached per route; more are recorded without caching (never happens with

@@ -432,3 +432,43 @@ fn a_handlers_log_lines_carry_the_delivery_span() {
     let expected = format!(r#"request_id="{}""#, "x".repeat(64));
     assert!(push.contains(&expected), "{push}");
 }
+
+/// The inbox gauges follow the store's stats: an envelope appended, then dead-lettered.
+#[cfg(feature = "inbox")]
+#[test]
+fn inbox_gauges_follow_the_store() {
+    use ledgerhook::inbox::{InboxStore, MemoryInbox, NewEnvelope};
+    use ledgerhook::observe::metrics::record_inbox_stats;
+
+    let recorder = PrometheusBuilder::new().build_recorder();
+    let prometheus = recorder.handle();
+    let scrape = with_recorder(&recorder, async {
+        let store = MemoryInbox::new();
+        record_inbox_stats("railz", &store.stats().await.unwrap());
+        let empty = prometheus.render();
+        store
+            .append(&NewEnvelope::new(
+                "railz",
+                Bytes::from_static(br#"{"data":{"event":"auth"}}"#),
+            ))
+            .await
+            .unwrap();
+        record_inbox_stats("railz", &store.stats().await.unwrap());
+        (empty, prometheus.render())
+    });
+    let (empty, one) = scrape;
+    assert!(
+        empty.contains(r#"ledgerhook_inbox_depth{namespace="railz"} 0"#),
+        "{empty}"
+    );
+    assert!(
+        one.contains(r#"ledgerhook_inbox_depth{namespace="railz"} 1"#),
+        "{one}"
+    );
+    assert!(
+        one.contains(r#"ledgerhook_inbox_dead_letters{namespace="railz"} 0"#),
+        "{one}"
+    );
+    assert!(one.contains("ledgerhook_inbox_oldest_age_seconds"), "{one}");
+    promtool_check(&one);
+}
