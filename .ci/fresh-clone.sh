@@ -19,6 +19,6 @@ git clone --quiet --no-local . "$dir/ledgerhook"
 # Reuse the compiled dependencies; the clone's own crate (another path) is built anew.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 cd "$dir/ledgerhook"
-if [ -e ../shared ]; then echo "FAILED: something is beside the clone" >&2; exit 1; fi
+if [ "$(ls -A "$dir")" != "ledgerhook" ]; then echo "FAILED: something is beside the clone" >&2; exit 1; fi
 echo "running '$test_cmd' in $dir/ledgerhook"
 eval "$test_cmd"
