@@ -166,7 +166,7 @@ mod service;
 #[cfg(test)]
 mod tests;
 
-pub use self::budget::BufferBudget;
+pub use self::budget::{BufferBudget, BufferBudgetBuilder};
 pub use self::defaults::{
     DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_BODY_SIZE, RAILZ_MAX_BODY_SIZE, ROOTFI_MAX_BODY_SIZE,
 };

@@ -1,5 +1,6 @@
 //! Integration tests, one binary.
 
+mod budget;
 mod corpus;
 mod e2e;
 mod events;
