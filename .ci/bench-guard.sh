@@ -23,24 +23,30 @@ fi
 # The check logic itself, on fabricated baseline/run pairs.
 python3 benches/report.py instructions --self-test
 
-# Counts depend on where the program was built and run from, not only on its code: the
-# checkout's path is compiled into panic locations (moving read-only data), and the
-# binary's path is on the stack valgrind gives it (moving stack alignment). A clone in
-# another directory counted up to 2 % more on small parses. So the bench is built with
-# those paths remapped to fixed names, into a target directory at a fixed path, and the
-# counts depend on the code alone.
-export CARGO_TARGET_DIR=/tmp/ledgerhook-bench-guard
+# Counts move with more than the code counted: data layout (what glibc's memcpy and
+# memcmp cost depends on alignment) shifts with every path compiled into the binary
+# (gungraun's `main!` embeds the package's directory) and with code elsewhere in it. So
+# the bench is built from a copy of the tracked files (as they are in the working tree) at
+# a fixed path, into a target directory at a fixed path, with cargo's home remapped to a
+# fixed name: counts do not depend on where the clone lives. The baseline is regenerated
+# with every commit that touches src/ (BENCHMARKS.md, "Instruction counts").
+guard=/tmp/ledgerhook-bench-guard
+rm -rf "$guard/tree"
+mkdir -p "$guard/tree"
+git ls-files -z --cached --others --exclude-standard |
+  tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$guard/tree"
+export CARGO_TARGET_DIR=$guard/target
 cargo_home=$(cd "${CARGO_HOME:-$HOME/.cargo}" && pwd -P)
-export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$(pwd -P)=/ledgerhook --remap-path-prefix=$cargo_home=/cargo"
+export RUSTFLAGS="${RUSTFLAGS:-} --remap-path-prefix=$cargo_home=/cargo"
 # Every bench builds here (CI's "benches compile" is this step), the counted one included.
-cargo bench --quiet --no-run
+(cd "$guard/tree" && cargo bench --quiet --no-run)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cc -O1 -o "$tmp/cpuid" .ci/valgrind-cpuid.c
 machine=$(valgrind --tool=none -q "$tmp/cpuid")
 host=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-cargo bench --quiet --bench instructions -- --output-format=json >"$tmp/counts.json"
+(cd "$guard/tree" && cargo bench --quiet --bench instructions -- --output-format=json) >"$tmp/counts.json"
 mode=--check
 [[ "${1:-}" == "--update" ]] && mode=--write-baseline
 python3 benches/report.py instructions "$tmp/counts.json" "$mode" --machine "$machine" --host "$host"

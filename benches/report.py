@@ -460,6 +460,25 @@ def option(args, name):
     return None
 
 
+def source_fingerprint() -> str:
+    """SHA-256 over the tracked files the counted binary is built from (working tree)."""
+    import hashlib
+    import subprocess
+    try:
+        files = subprocess.run(
+            ["git", "ls-files", "--", "src", "benches/instructions.rs", "benches/support",
+             "Cargo.toml", "Cargo.lock", "tests/fixtures"],
+            cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        path = ROOT / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def instructions_main(args):
     if args and args[0] == "--self-test":
         return self_test()
@@ -484,6 +503,7 @@ def instructions_main(args):
             "valgrind": version(["valgrind", "--version"]),
             "gungraun_runner": version(["gungraun-runner", "--version"]),
             "machine": {"valgrind_cpu": machine, "host_cpu": host},
+            "sources": source_fingerprint(),
             "instructions": dict(sorted(counts.items())),
         }, indent=2, ensure_ascii=False) + "\n")
         print(f"wrote {BASELINE.relative_to(ROOT)} ({len(counts)} benchmarks)")
@@ -505,6 +525,13 @@ def instructions_main(args):
     if failed or problems:
         print(f"\nInstruction-count guard failed ({mode}). If the change is intended, rerun "
               "with `bash .ci/bench-guard.sh --update` and commit benches/instructions-baseline.json.")
+        sources = source_fingerprint()
+        if base.get("sources") != sources:
+            # Code moved elsewhere in the binary shifts data layout, and with it what
+            # glibc's memcpy/memcmp cost: counts of untouched code move by up to ~2 %.
+            print(f"The baseline was recorded from other sources ({base.get('sources', 'not recorded')}, "
+                  f"these are {sources}): a change anywhere in src/ can move these counts, so "
+                  "regenerate the baseline with every commit that touches them.")
         return 1
     print(f"\nInstruction-count guard passed ({len(counts)} benchmarks; {mode}).")
     return 0
