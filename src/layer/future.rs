@@ -18,6 +18,7 @@ use crate::body::VerifiedBody;
 use crate::extract::VerifiedBytes;
 use crate::observe::{Delivery, HandlerTimer};
 use crate::rejection::Rejection;
+use crate::signature::Prechecked;
 
 pin_project! {
     /// Response future of [`VerifyWebhook`](super::VerifyWebhook).
@@ -51,7 +52,7 @@ pin_project! {
             #[pin]
             deadline: Option<Sleep>,
             received: Received,
-            charge: Charge,
+            admission: Admission,
             parts: Parts,
             inner: S,
         },
@@ -66,6 +67,14 @@ pin_project! {
         },
         Done,
     }
+}
+
+/// What the precheck granted a request: the parsed signature header, kept for the body's
+/// verification, and the budget's charge for its body.
+#[derive(Debug)]
+pub(super) struct Admission {
+    pub(super) prechecked: Prechecked,
+    pub(super) charge: Charge,
 }
 
 /// The chunks of the body read so far.
@@ -100,7 +109,7 @@ where
         body: ReqBody,
         inner: S,
         config: Arc<Config>,
-        charge: Charge,
+        admission: Admission,
         observed: Delivery,
     ) -> Self {
         Self {
@@ -108,7 +117,7 @@ where
                 body,
                 deadline: None,
                 received: Received::default(),
-                charge,
+                admission,
                 parts,
                 inner,
             },
@@ -171,9 +180,9 @@ where
                 body,
                 mut deadline,
                 received,
-                charge,
+                admission,
                 ..
-            } => match poll_body(body, cx, received, charge, config) {
+            } => match poll_body(body, cx, received, &mut admission.charge, config) {
                 Poll::Ready(read) => read,
                 Poll::Pending => {
                     let Some(after) = config.body_timeout else {
@@ -193,7 +202,7 @@ where
             StateOwned::Rejected { response } => Poll::Ready(Ok(response)),
             StateOwned::Buffering {
                 received,
-                charge,
+                admission: Admission { prechecked, charge },
                 mut parts,
                 mut inner,
                 ..
@@ -201,7 +210,7 @@ where
                 let body_unread = read.is_err();
                 let admitted = read
                     .map(|()| received.into_bytes())
-                    .and_then(|bytes| admit(config, &mut parts, bytes));
+                    .and_then(|bytes| admit(config, &prechecked, &mut parts, bytes));
                 match admitted {
                     Ok(body) => {
                         timer.start(&config.observer);
@@ -296,12 +305,21 @@ where
 /// Verifies the exact received bytes and leaves them, with the route's responder, in the
 /// extensions. Parsing is the extractor's job (see the `extract` module docs).
 ///
-/// The full `verify` runs even though the precheck passed before buffering: it is what
-/// proves the signature. For shared-secret verifiers it repeats the token check (one
-/// SHA-256 of the short token), which also honours a key revoked while the body was
-/// arriving.
-fn admit(config: &Config, parts: &mut Parts, bytes: Bytes) -> Result<VerifiedBody, Rejection> {
-    if let Err(error) = config.verifier.verify(&parts.headers, &bytes) {
+/// The HMAC over the body is what proves the signature; the signature header it is checked
+/// against is the one the precheck parsed (and checked the tolerance of) before buffering,
+/// not parsed again. The key ring is read now, so a secret revoked while the body was
+/// arriving is refused; for shared-secret verifiers the token check is repeated (one
+/// SHA-256 of the short token) for the same reason.
+fn admit(
+    config: &Config,
+    prechecked: &Prechecked,
+    parts: &mut Parts,
+    bytes: Bytes,
+) -> Result<VerifiedBody, Rejection> {
+    let verified = config
+        .verifier
+        .verify_prechecked(prechecked, &parts.headers, &bytes);
+    if let Err(error) = verified {
         if let Some(explainer) = &config.explain_failures {
             explainer.explain(&config.verifier, &config.provider, parts, &bytes);
         }

@@ -15,7 +15,7 @@ use super::clock::Clock;
 use super::content::{HeaderValues, MAX_HEADER_PIECES, Parts};
 use super::error::{VerificationError, VerificationErrorKind};
 use super::keys::{KeyMaterial, KeySet};
-use super::parsed::{self, ParsedSignature, TimestampCheck};
+use super::parsed::{self, TimestampCheck};
 use super::scheme::{Encoding, Format, HmacScheme, TimestampSource, TimestampUnit};
 
 /// A decoded or computed HMAC-SHA256 output.
@@ -154,7 +154,36 @@ pub(crate) fn verify(
     check: TimestampCheck,
 ) -> Result<(), VerificationError> {
     let parsed = parsed::parse(scheme, clock, headers, check)?;
-    if matches_a_key(scheme, keys, clock, &parsed, body) {
+    let now = || parsed.now.unwrap_or_else(|| clock.now());
+    matched(
+        scheme,
+        matches_a_key(scheme, keys, now, &parsed.parts(), parsed.macs(), body),
+    )
+}
+
+/// Verifies `body` against what a passed precheck kept of the headers (`timestamp` as
+/// signed, the one candidate `mac`): the headers were parsed and the tolerance checked then.
+pub(crate) fn verify_kept(
+    scheme: &HmacScheme,
+    keys: &KeySet,
+    clock: &dyn Clock,
+    (timestamp, mac): (&[u8], &Tag),
+    body: &[u8],
+) -> Result<(), VerificationError> {
+    let parts = Parts {
+        timestamp,
+        headers: HeaderValues::default(),
+    };
+    // Read only when a key expires: expiry is decided now, not when the headers came.
+    let now = || clock.now();
+    matched(
+        scheme,
+        matches_a_key(scheme, keys, now, &parts, std::slice::from_ref(mac), body),
+    )
+}
+
+fn matched(scheme: &HmacScheme, hit: bool) -> Result<(), VerificationError> {
+    if hit {
         Ok(())
     } else {
         Err(VerificationError::with_header(
@@ -164,30 +193,28 @@ pub(crate) fn verify(
     }
 }
 
-/// Whether any active key's MAC of the signed content equals a decoded candidate.
+/// Whether any active key's MAC of the signed content equals one of `macs`; `now` is asked
+/// only when a key expires.
 #[inline]
 fn matches_a_key(
     scheme: &HmacScheme,
     keys: &KeySet,
-    clock: &dyn Clock,
-    parsed: &ParsedSignature<'_>,
+    now: impl FnOnce() -> SystemTime,
+    parts: &Parts<'_>,
+    macs: &[Tag],
     body: &[u8],
 ) -> bool {
-    let parts = parsed.parts();
-    let now = (keys.needs_clock()).then(|| parsed.now.unwrap_or_else(|| clock.now()));
+    let now = (keys.needs_clock()).then(now);
     keys.entries
         .iter()
         .filter(|entry| now.is_none_or(|now| entry.is_active(now)))
         .any(|entry| {
-            let expected = tag(&entry.key, scheme, &parts, body);
+            let expected = tag(&entry.key, scheme, parts, body);
             // Constant time per comparison; stopping after a match only reveals that the
             // request was genuine, which is not secret.
-            let hit = parsed
-                .macs()
-                .iter()
-                .fold(Choice::from(0), |acc, candidate| {
-                    acc | ct_eq(candidate, &expected)
-                });
+            let hit = macs.iter().fold(Choice::from(0), |acc, candidate| {
+                acc | ct_eq(candidate, &expected)
+            });
             bool::from(hit)
         })
 }
