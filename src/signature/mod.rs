@@ -573,10 +573,13 @@ impl Verifier {
         headers: &HeaderMap,
     ) -> Result<Prechecked, VerificationError> {
         match &*self.scheme {
-            Scheme::Hmac(scheme) => {
-                parsed::parse(scheme, self.keys.clock(), headers, TimestampCheck::Enforce)
-                    .map(|parsed| Prechecked::keep(scheme, &parsed))
-            }
+            Scheme::Hmac(scheme) => parsed::parse_then(
+                scheme,
+                self.keys.clock(),
+                headers,
+                TimestampCheck::Enforce,
+                |parsed| Prechecked::keep(scheme, parsed),
+            ),
             Scheme::SharedSecret(scheme) => scheme
                 .verify(&self.keys.load(), self.keys.clock(), headers)
                 .map(|()| Prechecked::reparse()),
