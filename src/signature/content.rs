@@ -156,6 +156,7 @@ impl SignedContent {
     }
 
     /// Whether the content names any header (whose value a verification must read).
+    #[cfg(feature = "layer")]
     pub(crate) fn names_headers(&self) -> bool {
         self.headers().next().is_some()
     }

@@ -161,6 +161,7 @@ pub(crate) fn verify(
 
 /// Verifies `body` against what a passed precheck kept of the headers (`timestamp` as
 /// signed, the one candidate `mac`): the headers were parsed and the tolerance checked then.
+#[cfg(feature = "layer")]
 pub(crate) fn verify_kept(
     scheme: &HmacScheme,
     keys: &KeySet,

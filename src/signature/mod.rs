@@ -164,6 +164,7 @@ mod explain;
 mod header;
 mod keys;
 mod parsed;
+#[cfg(feature = "layer")]
 mod prechecked;
 mod request;
 mod scheme;
@@ -182,6 +183,7 @@ pub use scheme::{
 use crate::{ConfigError, Secret};
 use keys::KeyKind;
 use parsed::TimestampCheck;
+#[cfg(feature = "layer")]
 pub(crate) use prechecked::Prechecked;
 use shared_secret::SharedSecretScheme;
 
@@ -562,12 +564,24 @@ impl Verifier {
     /// # Errors
     /// The [`VerificationError`] `verify` would return for these headers and any body.
     pub fn precheck(&self, headers: &HeaderMap) -> Result<(), VerificationError> {
-        self.precheck_keeping(headers).map(drop)
+        match &*self.scheme {
+            Scheme::Hmac(scheme) => parsed::parse_then(
+                scheme,
+                self.keys.clock(),
+                headers,
+                TimestampCheck::Enforce,
+                |_| (),
+            ),
+            Scheme::SharedSecret(scheme) => {
+                scheme.verify(&self.keys.load(), self.keys.clock(), headers)
+            }
+        }
     }
 
     /// [`precheck`](Self::precheck), keeping what it parsed for
     /// [`verify_prechecked`](Self::verify_prechecked): the layer verifies the buffered body
     /// without looking up, parsing and decoding the headers or reading the clock again.
+    #[cfg(feature = "layer")]
     pub(crate) fn precheck_keeping(
         &self,
         headers: &HeaderMap,
@@ -594,6 +608,7 @@ impl Verifier {
     /// body was arriving is refused, and a rotated-out key's expiry is decided now. When
     /// nothing was kept (shared-secret tokens, several candidates, header placeholders) this
     /// is `verify` itself.
+    #[cfg(feature = "layer")]
     pub(crate) fn verify_prechecked(
         &self,
         prechecked: &Prechecked,
