@@ -1,4 +1,4 @@
-//! Verifying a request allocates nothing, whether it is accepted or refused.
+//! Prechecking and verifying a request allocate nothing, whether it is accepted or refused.
 //!
 //! Its own test binary because it installs dhat's counting global allocator, and dhat allows
 //! one profiler per process (so this file holds a single test).
@@ -57,7 +57,14 @@ fn verification_allocates_nothing_per_request() {
     let before = dhat::HeapStats::get();
     for _ in 0..100 {
         for (verifier, headers, ok) in &cases {
+            // The precheck (the layer's header check, whose parse it keeps) allocates
+            // nothing either.
+            let prechecked = verifier.precheck(std::hint::black_box(headers));
             let result = verifier.verify(std::hint::black_box(headers), body);
+            // Refusals from the headers alone are the same from both.
+            if let Err(err) = &prechecked {
+                assert_eq!(result.as_ref(), Err(err));
+            }
             assert_eq!(result.is_ok(), *ok);
             // The error (kind, header name, status) is built and read without allocating.
             if let Err(err) = result {

@@ -18,6 +18,7 @@ use crate::body::VerifiedBody;
 use crate::extract::VerifiedBytes;
 use crate::observe::{Delivery, HandlerTimer};
 use crate::rejection::Rejection;
+use crate::signature::Prechecked;
 
 pin_project! {
     /// Response future of [`VerifyWebhook`](super::VerifyWebhook).
@@ -51,7 +52,7 @@ pin_project! {
             #[pin]
             deadline: Option<Sleep>,
             received: Received,
-            charge: Charge,
+            admission: Admission,
             parts: Parts,
             inner: S,
         },
@@ -68,21 +69,42 @@ pin_project! {
     }
 }
 
-/// The chunks of the body read so far.
+/// What the precheck granted a request: the parsed signature header, kept for the body's
+/// verification, and the budget's charge for its body.
+#[derive(Debug)]
+pub(super) struct Admission {
+    pub(super) prechecked: Prechecked,
+    pub(super) charge: Charge,
+}
+
+/// The chunks of the body read so far. The first is kept inline: a body that arrives in one
+/// frame (the common case) costs no allocation here and is not copied.
 #[derive(Debug, Default)]
 struct Received {
-    chunks: Vec<Bytes>,
+    first: Option<Bytes>,
+    rest: Vec<Bytes>,
     len: usize,
 }
 
 impl Received {
+    fn push(&mut self, chunk: Bytes) {
+        match &self.first {
+            None => self.first = Some(chunk),
+            Some(_) => self.rest.push(chunk),
+        }
+    }
+
     /// One contiguous buffer: the single chunk itself when the body came in one frame.
-    fn into_bytes(mut self) -> Bytes {
-        if self.chunks.len() <= 1 {
-            return self.chunks.pop().unwrap_or_default();
+    fn into_bytes(self) -> Bytes {
+        let Some(first) = self.first else {
+            return Bytes::new();
+        };
+        if self.rest.is_empty() {
+            return first;
         }
         let mut all = BytesMut::with_capacity(self.len);
-        for chunk in self.chunks {
+        all.extend_from_slice(&first);
+        for chunk in self.rest {
             all.extend_from_slice(&chunk);
         }
         all.freeze()
@@ -100,7 +122,7 @@ where
         body: ReqBody,
         inner: S,
         config: Arc<Config>,
-        charge: Charge,
+        admission: Admission,
         observed: Delivery,
     ) -> Self {
         Self {
@@ -108,7 +130,7 @@ where
                 body,
                 deadline: None,
                 received: Received::default(),
-                charge,
+                admission,
                 parts,
                 inner,
             },
@@ -171,9 +193,9 @@ where
                 body,
                 mut deadline,
                 received,
-                charge,
+                admission,
                 ..
-            } => match poll_body(body, cx, received, charge, config) {
+            } => match poll_body(body, cx, received, &mut admission.charge, config) {
                 Poll::Ready(read) => read,
                 Poll::Pending => {
                     let Some(after) = config.body_timeout else {
@@ -193,7 +215,7 @@ where
             StateOwned::Rejected { response } => Poll::Ready(Ok(response)),
             StateOwned::Buffering {
                 received,
-                charge,
+                admission: Admission { prechecked, charge },
                 mut parts,
                 mut inner,
                 ..
@@ -201,7 +223,7 @@ where
                 let body_unread = read.is_err();
                 let admitted = read
                     .map(|()| received.into_bytes())
-                    .and_then(|bytes| admit(config, &mut parts, bytes));
+                    .and_then(|bytes| admit(config, &prechecked, &mut parts, bytes));
                 match admitted {
                     Ok(body) => {
                         timer.start(&config.observer);
@@ -288,7 +310,7 @@ where
         if !charge.grow_to(len) {
             return Poll::Ready(Err(Rejection::overloaded(config.budget.retry_after())));
         }
-        received.chunks.push(data.copy_to_bytes(data.remaining()));
+        received.push(data.copy_to_bytes(data.remaining()));
         received.len = len;
     }
 }
@@ -296,12 +318,21 @@ where
 /// Verifies the exact received bytes and leaves them, with the route's responder, in the
 /// extensions. Parsing is the extractor's job (see the `extract` module docs).
 ///
-/// The full `verify` runs even though the precheck passed before buffering: it is what
-/// proves the signature. For shared-secret verifiers it repeats the token check (one
-/// SHA-256 of the short token), which also honours a key revoked while the body was
-/// arriving.
-fn admit(config: &Config, parts: &mut Parts, bytes: Bytes) -> Result<VerifiedBody, Rejection> {
-    if let Err(error) = config.verifier.verify(&parts.headers, &bytes) {
+/// The HMAC over the body is what proves the signature; the signature header it is checked
+/// against is the one the precheck parsed (and checked the tolerance of) before buffering,
+/// not parsed again. The key ring is read now, so a secret revoked while the body was
+/// arriving is refused; for shared-secret verifiers the token check is repeated (one
+/// SHA-256 of the short token) for the same reason.
+fn admit(
+    config: &Config,
+    prechecked: &Prechecked,
+    parts: &mut Parts,
+    bytes: Bytes,
+) -> Result<VerifiedBody, Rejection> {
+    let verified = config
+        .verifier
+        .verify_prechecked(prechecked, &parts.headers, &bytes);
+    if let Err(error) = verified {
         if let Some(explainer) = &config.explain_failures {
             explainer.explain(&config.verifier, &config.provider, parts, &bytes);
         }
@@ -327,5 +358,37 @@ where
         f.debug_struct("ResponseFuture")
             .field("state", &state)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn received(chunks: &[&'static [u8]]) -> Bytes {
+        let mut received = Received::default();
+        for chunk in chunks {
+            received.push(Bytes::from_static(chunk));
+            received.len += chunk.len();
+        }
+        received.into_bytes()
+    }
+
+    #[test]
+    fn chunks_are_joined_in_order() {
+        assert_eq!(received(&[]), Bytes::new());
+        assert_eq!(received(&[b"one"]), Bytes::from_static(b"one"));
+        assert_eq!(
+            received(&[b"", b"ab", b"c", b"de"]),
+            Bytes::from_static(b"abcde")
+        );
+    }
+
+    #[test]
+    fn a_single_chunk_is_not_copied() {
+        let chunk = Bytes::from_static(b"{}");
+        let mut received = Received::default();
+        received.push(chunk.clone());
+        assert_eq!(received.into_bytes().as_ptr(), chunk.as_ptr());
     }
 }

@@ -15,7 +15,10 @@
 //!    (413 beyond), charging each chunk to the budget (503 when it runs out), within the
 //!    [`body_timeout`](VerifyWebhookLayer::body_timeout) (30 s by default, 408 after);
 //! 3. verifies the signature (or shared token) over the exact received bytes with its
-//!    [`Verifier`](crate::Verifier) (401, or 400 for a malformed header or timestamp);
+//!    [`Verifier`](crate::Verifier) (401), against the signature header as parsed and
+//!    decoded in step 1 (the header is not parsed again, and the timestamp tolerance is the
+//!    one checked when the headers arrived); the key ring is read at this point, so a
+//!    secret revoked or expired while the body was arriving is refused;
 //! 4. calls the inner service with a [`VerifiedBody`](crate::body::VerifiedBody) holding the
 //!    same bytes, and with [`VerifiedBytes`](crate::extract::VerifiedBytes) and the route's
 //!    [`Responder`](crate::rejection::Responder) in the request extensions;

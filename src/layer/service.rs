@@ -8,13 +8,15 @@ use http::{HeaderMap, Request, Response, header};
 use http_body::Body;
 use tower::{BoxError, Service};
 
-use super::future::{ResponseFuture, closing};
+use super::budget::Charge;
+use super::future::{Admission, ResponseFuture, closing};
 use super::layer::{Config, VerifyWebhookLayer};
 use crate::Verifier;
 use crate::body::VerifiedBody;
 use crate::macros::define_inner_service_accessors;
 use crate::observe::Delivery;
 use crate::rejection::Rejection;
+use crate::signature::Prechecked;
 
 /// Middleware that prechecks, buffers (bounded, under the shared budget) and verifies
 /// webhook requests, and only then calls the inner service.
@@ -83,12 +85,20 @@ where
                 .map_err(|rejection| config.responder.respond(rejection, req.uri().path()))
         };
         match prechecked {
-            Ok(charge) => {
+            Ok((prechecked, charge)) => {
                 // Run the instance that was polled ready; leave a fresh clone in its place.
                 let clone = self.inner.clone();
                 let inner = mem::replace(&mut self.inner, clone);
                 let (parts, body) = req.into_parts();
-                ResponseFuture::buffering(parts, body, inner, Arc::clone(config), charge, observed)
+                let admission = Admission { prechecked, charge };
+                ResponseFuture::buffering(
+                    parts,
+                    body,
+                    inner,
+                    Arc::clone(config),
+                    admission,
+                    observed,
+                )
             }
             // The inner service stays ready (and keeps any reservation) for the next call.
             Err(response) => {
@@ -106,14 +116,12 @@ where
 /// Header-only checks, so the body is not polled, ending with the budget's charge for the
 /// declared length. Authentication comes first: a caller without a well-formed signature
 /// (or with a wrong shared-secret token) is told 401/400 whatever it sends, learns nothing
-/// about the limits, and its body is never read.
-fn precheck<B: Body>(
-    config: &Config,
-    req: &Request<B>,
-) -> Result<super::budget::Charge, Rejection> {
-    config
+/// about the limits, and its body is never read. What the signature check parsed is kept
+/// for the body's verification.
+fn precheck<B: Body>(config: &Config, req: &Request<B>) -> Result<(Prechecked, Charge), Rejection> {
+    let prechecked = config
         .verifier
-        .precheck(req.headers())
+        .precheck_keeping(req.headers())
         .map_err(Rejection::verification)?;
     let declared = declared_length(req.headers(), req.body());
     if declared > config.max_body_size {
@@ -122,10 +130,11 @@ fn precheck<B: Body>(
     if config.require_json && !is_json_content_type(req.headers()) {
         return Err(Rejection::unsupported_media_type());
     }
-    config
+    let charge = config
         .budget
         .charge(declared)
-        .ok_or_else(|| Rejection::overloaded(config.budget.retry_after()))
+        .ok_or_else(|| Rejection::overloaded(config.budget.retry_after()))?;
+    Ok((prechecked, charge))
 }
 
 /// The larger of `Content-Length` and the body's own size hint (saturating); 0 when neither

@@ -1062,3 +1062,127 @@ async fn unauthenticated_refusals_are_summarised_not_logged_one_warn_each() {
     }
     assert_eq!(each, 2, "one WARN per verified-but-malformed delivery");
 }
+
+// ---- issue 14: the precheck's parse is reused, the deadline armed only when needed ----
+
+/// The system clock, counting how often it is read.
+#[derive(Debug, Clone, Default)]
+struct CountingClock(Arc<AtomicUsize>);
+
+impl crate::signature::Clock for CountingClock {
+    fn now(&self) -> SystemTime {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        SystemTime::now()
+    }
+}
+
+fn counted_layer() -> (VerifyWebhookLayer, Arc<AtomicUsize>) {
+    let clock = CountingClock::default();
+    let reads = Arc::clone(&clock.0);
+    let verifier = Verifier::railz(SECRET).unwrap().with_clock(clock);
+    let layer = VerifyWebhookLayer::new(verifier).buffer_budget(BufferBudget::new(1024 * 1024));
+    (layer, reads)
+}
+
+/// The header is parsed and the clock read once per delivery: the body's verification
+/// uses what the precheck found.
+#[tokio::test]
+async fn a_delivery_reads_the_clock_once() {
+    let (layer, reads) = counted_layer();
+    let (response, calls) = send(layer.clone(), signed(AUTH)).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    assert_eq!((calls, reads.load(Ordering::SeqCst)), (1, 1));
+    // A forged MAC is still refused by the body's verification.
+    let (response, calls) = send(layer, request(AUTH, forged_headers())).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!((calls, reads.load(Ordering::SeqCst)), (0, 2));
+}
+
+/// Sends `headers` through `layer`, lets the test change the keys while the body is
+/// pending, then delivers `body` in one chunk.
+async fn with_keys_changed_mid_body(
+    layer: VerifyWebhookLayer,
+    headers: HeaderMap,
+    body: &'static [u8],
+    change: impl FnOnce(),
+) -> (Response<Text>, usize) {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let mut req = Request::post("/webhooks/railz").body(Channel(rx)).unwrap();
+    req.headers_mut().extend(headers);
+    let answer = tokio::spawn(send(layer, req));
+    // Let the layer precheck and start waiting for the body.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert!(!answer.is_finished(), "waiting for the body");
+    change();
+    tx.send(Bytes::from_static(body)).await.unwrap();
+    drop(tx);
+    answer.await.unwrap()
+}
+
+/// The key ring is read after buffering: a secret replaced while the body was arriving is
+/// refused, although the precheck passed with it.
+#[tokio::test(start_paused = true)]
+async fn a_secret_replaced_while_the_body_arrives_is_refused() {
+    let layer = railz_layer();
+    let verifier = layer.verifier().clone();
+    let headers = Verifier::railz(SECRET)
+        .unwrap()
+        .sign(AUTH, SystemTime::now());
+    let (response, calls) = with_keys_changed_mid_body(layer, headers, AUTH, || {
+        verifier.keys().replace("railz-next-secret").unwrap();
+    })
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(calls, 0);
+}
+
+/// A rotated-out key's expiry is decided when the body has arrived, not when the headers
+/// did.
+#[tokio::test(start_paused = true)]
+async fn a_key_that_expires_while_the_body_arrives_is_refused() {
+    let clock = crate::signature::ManualClock::new(SystemTime::now());
+    let verifier = Verifier::railz(SECRET).unwrap().with_clock(clock.clone());
+    verifier
+        .keys()
+        .rotate("railz-next-secret", Duration::from_secs(10))
+        .unwrap();
+    let layer = VerifyWebhookLayer::new(verifier).buffer_budget(BufferBudget::new(1024 * 1024));
+    let old = Verifier::railz(SECRET)
+        .unwrap()
+        .sign(AUTH, crate::signature::Clock::now(&clock));
+    let (response, calls) = with_keys_changed_mid_body(layer.clone(), old.clone(), AUTH, || {
+        clock.advance(Duration::from_secs(1));
+    })
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "still in its grace period"
+    );
+    assert_eq!(calls, 1);
+    let (response, calls) = with_keys_changed_mid_body(layer, old, AUTH, || {
+        clock.advance(Duration::from_secs(20));
+    })
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "expired meanwhile"
+    );
+    assert_eq!(calls, 0);
+}
+
+/// A body that is complete on the first poll arms no timer: on a runtime without a time
+/// driver, creating one would panic.
+#[test]
+fn a_complete_body_arms_no_deadline() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let layer = railz_layer().body_timeout(Duration::from_secs(30));
+    let (response, calls) = runtime.block_on(send(layer, signed(AUTH)));
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.body());
+    assert_eq!(calls, 1);
+}

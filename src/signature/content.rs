@@ -155,6 +155,12 @@ impl SignedContent {
         self.pieces.iter().any(|p| matches!(p, Piece::Timestamp))
     }
 
+    /// Whether the content names any header (whose value a verification must read).
+    #[cfg(feature = "layer")]
+    pub(crate) fn names_headers(&self) -> bool {
+        self.headers().next().is_some()
+    }
+
     /// The headers the content names, in order.
     pub(crate) fn headers(&self) -> impl Iterator<Item = &HeaderName> {
         self.pieces.iter().filter_map(|p| match p {

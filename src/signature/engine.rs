@@ -15,7 +15,7 @@ use super::clock::Clock;
 use super::content::{HeaderValues, MAX_HEADER_PIECES, Parts};
 use super::error::{VerificationError, VerificationErrorKind};
 use super::keys::{KeyMaterial, KeySet};
-use super::parsed::{self, ParsedSignature, TimestampCheck};
+use super::parsed::{self, TimestampCheck};
 use super::scheme::{Encoding, Format, HmacScheme, TimestampSource, TimestampUnit};
 
 /// A decoded or computed HMAC-SHA256 output.
@@ -62,33 +62,32 @@ const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
-/// Decodes one candidate into a fixed array; anything that is not exactly 32 bytes in the
-/// configured encoding (truncated, extended, bad characters) is `None` and never matches.
-/// Hex is accepted in either case.
-pub(crate) fn decode(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
-    let mut out = [0u8; 32];
+/// Decodes one candidate into `out`; anything that is not exactly 32 bytes in the
+/// configured encoding (truncated, extended, bad characters) is `false` and never matches
+/// (`out` is then left in an unspecified state). Hex is accepted in either case.
+pub(crate) fn decode(encoding: Encoding, candidate: &[u8], out: &mut Tag) -> bool {
     match encoding {
         Encoding::Hex => {
             // Exactly 64 digits: `const_hex` also accepts a `0x` prefix, which no sender
             // writes and the docs do not allow (found by fuzzing, see fuzz/regressions).
-            if candidate.len() != 2 * out.len() {
-                return None;
-            }
-            const_hex::decode_to_slice(candidate, &mut out).ok()?;
+            candidate.len() == 2 * out.len() && const_hex::decode_to_slice(candidate, out).is_ok()
         }
         Encoding::Base64 => {
             // A 32-byte MAC is 43 characters unpadded, 44 padded: rejecting other lengths
             // first keeps oversized candidates from costing a decode.
-            if !(43..=44).contains(&candidate.len()) {
-                return None;
-            }
-            let written = BASE64_LENIENT.decode_slice(candidate, &mut out).ok()?;
-            if written != out.len() {
-                return None;
-            }
+            (43..=44).contains(&candidate.len())
+                && BASE64_LENIENT
+                    .decode_slice(candidate, out)
+                    .is_ok_and(|written| written == out.len())
         }
     }
-    Some(out)
+}
+
+/// [`decode`] into a new array.
+#[cfg(any(test, feature = "explain"))]
+pub(crate) fn decoded(encoding: Encoding, candidate: &[u8]) -> Option<Tag> {
+    let mut out = [0u8; 32];
+    decode(encoding, candidate, &mut out).then_some(out)
 }
 
 /// Constant-time equality of two MACs with [`subtle`], compared as four 64-bit words: the
@@ -153,8 +152,37 @@ pub(crate) fn verify(
     body: &[u8],
     check: TimestampCheck,
 ) -> Result<(), VerificationError> {
-    let parsed = parsed::parse(scheme, clock, headers, check)?;
-    if matches_a_key(scheme, keys, clock, &parsed, body) {
+    let hit = parsed::parse_then(scheme, clock, headers, check, |parsed| {
+        let now = || parsed.now.unwrap_or_else(|| clock.now());
+        matches_a_key(scheme, keys, now, &parsed.parts(), parsed.macs(), body)
+    })?;
+    matched(scheme, hit)
+}
+
+/// Verifies `body` against what a passed precheck kept of the headers (`timestamp` as
+/// signed, the one candidate `mac`): the headers were parsed and the tolerance checked then.
+#[cfg(feature = "layer")]
+pub(crate) fn verify_kept(
+    scheme: &HmacScheme,
+    keys: &KeySet,
+    clock: &dyn Clock,
+    (timestamp, mac): (&[u8], &Tag),
+    body: &[u8],
+) -> Result<(), VerificationError> {
+    let parts = Parts {
+        timestamp,
+        headers: HeaderValues::default(),
+    };
+    // Read only when a key expires: expiry is decided now, not when the headers came.
+    let now = || clock.now();
+    matched(
+        scheme,
+        matches_a_key(scheme, keys, now, &parts, std::slice::from_ref(mac), body),
+    )
+}
+
+fn matched(scheme: &HmacScheme, hit: bool) -> Result<(), VerificationError> {
+    if hit {
         Ok(())
     } else {
         Err(VerificationError::with_header(
@@ -164,30 +192,28 @@ pub(crate) fn verify(
     }
 }
 
-/// Whether any active key's MAC of the signed content equals a decoded candidate.
+/// Whether any active key's MAC of the signed content equals one of `macs`; `now` is asked
+/// only when a key expires.
 #[inline]
 fn matches_a_key(
     scheme: &HmacScheme,
     keys: &KeySet,
-    clock: &dyn Clock,
-    parsed: &ParsedSignature<'_>,
+    now: impl FnOnce() -> SystemTime,
+    parts: &Parts<'_>,
+    macs: &[Tag],
     body: &[u8],
 ) -> bool {
-    let parts = parsed.parts();
-    let now = (keys.needs_clock()).then(|| parsed.now.unwrap_or_else(|| clock.now()));
+    let now = (keys.needs_clock()).then(now);
     keys.entries
         .iter()
         .filter(|entry| now.is_none_or(|now| entry.is_active(now)))
         .any(|entry| {
-            let expected = tag(&entry.key, scheme, &parts, body);
+            let expected = tag(&entry.key, scheme, parts, body);
             // Constant time per comparison; stopping after a match only reveals that the
             // request was genuine, which is not secret.
-            let hit = parsed
-                .macs()
-                .iter()
-                .fold(Choice::from(0), |acc, candidate| {
-                    acc | ct_eq(candidate, &expected)
-                });
+            let hit = macs.iter().fold(Choice::from(0), |acc, candidate| {
+                acc | ct_eq(candidate, &expected)
+            });
             bool::from(hit)
         })
 }
@@ -339,24 +365,30 @@ mod tests {
     #[test]
     fn hex_candidates_decode_to_exactly_32_bytes() {
         let hex64 = "e7081c7b8e7f081fbeae78a57c2617f7332035a2729700dda43bc52e87491434";
-        let tag = decode(Encoding::Hex, hex64.as_bytes()).unwrap();
+        let tag = decoded(Encoding::Hex, hex64.as_bytes()).unwrap();
         assert_eq!(tag[..2], [0xe7, 0x08]);
         assert_eq!(tag[31], 0x34);
         assert_eq!(
-            decode(Encoding::Hex, hex64.to_uppercase().as_bytes()),
+            decoded(Encoding::Hex, hex64.to_uppercase().as_bytes()),
             Some(tag)
         );
-        assert_eq!(decode(Encoding::Hex, &hex64.as_bytes()[..62]), None);
-        assert_eq!(decode(Encoding::Hex, format!("{hex64}00").as_bytes()), None);
+        assert_eq!(decoded(Encoding::Hex, &hex64.as_bytes()[..62]), None);
         assert_eq!(
-            decode(Encoding::Hex, hex64.replace('e', "g").as_bytes()),
+            decoded(Encoding::Hex, format!("{hex64}00").as_bytes()),
             None
         );
         assert_eq!(
-            decode(Encoding::Hex, format!("0x{}", &hex64[2..]).as_bytes()),
+            decoded(Encoding::Hex, hex64.replace('e', "g").as_bytes()),
             None
         );
-        assert_eq!(decode(Encoding::Hex, format!("0x{hex64}").as_bytes()), None);
+        assert_eq!(
+            decoded(Encoding::Hex, format!("0x{}", &hex64[2..]).as_bytes()),
+            None
+        );
+        assert_eq!(
+            decoded(Encoding::Hex, format!("0x{hex64}").as_bytes()),
+            None
+        );
         assert_eq!(encode(Encoding::Hex, &tag), hex64);
     }
 
@@ -366,18 +398,18 @@ mod tests {
         let b64 = STANDARD.encode(tag);
         assert_eq!(b64.len(), 44);
         assert_eq!(encode(Encoding::Base64, &tag), b64);
-        assert_eq!(decode(Encoding::Base64, b64.as_bytes()), Some(tag));
+        assert_eq!(decoded(Encoding::Base64, b64.as_bytes()), Some(tag));
         assert_eq!(
-            decode(Encoding::Base64, b64.trim_end_matches('=').as_bytes()),
+            decoded(Encoding::Base64, b64.trim_end_matches('=').as_bytes()),
             Some(tag)
         );
-        assert_eq!(decode(Encoding::Base64, &b64.as_bytes()[..40]), None);
+        assert_eq!(decoded(Encoding::Base64, &b64.as_bytes()[..40]), None);
         assert_eq!(
-            decode(Encoding::Base64, STANDARD.encode([0u8; 33]).as_bytes()),
+            decoded(Encoding::Base64, STANDARD.encode([0u8; 33]).as_bytes()),
             None
         );
-        assert_eq!(decode(Encoding::Base64, b"!!!!"), None);
-        assert_eq!(decode(Encoding::Base64, "!".repeat(44).as_bytes()), None);
+        assert_eq!(decoded(Encoding::Base64, b"!!!!"), None);
+        assert_eq!(decoded(Encoding::Base64, "!".repeat(44).as_bytes()), None);
     }
 
     #[test]

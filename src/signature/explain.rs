@@ -13,7 +13,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 use http::{HeaderMap, HeaderName};
 
 use super::content::{HeaderValues, Parts, Piece};
-use super::engine::{Tag, decode, matches_raw_key, to_unit};
+use super::engine::{Tag, decoded, matches_raw_key, to_unit};
 use super::parsed::{self, ParsedSignature, TimestampCheck};
 use super::scheme::{Encoding, HmacScheme, TimestampUnit};
 use super::{Scheme, SignedContent, VerificationError, Verifier};
@@ -747,7 +747,7 @@ fn signature_candidates(value: &[u8]) -> Vec<(Option<String>, Encoding, Tag)> {
         }
         for (prefix, candidate) in splits {
             for encoding in [Encoding::Hex, Encoding::Base64] {
-                if let Some(tag) = decode(encoding, candidate) {
+                if let Some(tag) = decoded(encoding, candidate) {
                     let prefix = prefix.map(|p| String::from_utf8_lossy(p).into_owned());
                     out.push((prefix, encoding, tag));
                 }

@@ -148,11 +148,11 @@ pub(crate) fn parse_key_value<'a>(
         if key.is_empty() {
             return Err(InvalidHeader);
         }
-        if timestamp_key.is_some_and(|ts_key| key == ts_key) {
+        if timestamp_key.is_some_and(|ts_key| same_key(key, ts_key)) {
             if timestamp.replace(val).is_some() {
                 return Err(InvalidHeader);
             }
-        } else if key == signature_key {
+        } else if same_key(key, signature_key) {
             if val.is_empty() {
                 return Err(InvalidHeader);
             }
@@ -205,21 +205,39 @@ pub(crate) fn parse_versioned<'a>(
 /// fraction) that fits in a `u64`; otherwise `InvalidTimestamp`.
 #[inline]
 pub(crate) fn parse_timestamp(raw: &[u8]) -> Result<u64, VerificationErrorKind> {
-    if raw.is_empty() || !raw.iter().all(u8::is_ascii_digit) {
-        return Err(VerificationErrorKind::InvalidTimestamp);
+    use VerificationErrorKind::InvalidTimestamp;
+    if raw.is_empty() {
+        return Err(InvalidTimestamp);
     }
-    // Up to 19 digits always fit in a `u64`: the common case needs no overflow checks.
+    // Up to 19 digits always fit in a `u64`: the common case checks and folds each digit in
+    // one pass, without overflow checks.
     if raw.len() <= 19 {
-        return Ok(raw
-            .iter()
-            .fold(0u64, |acc, &b| acc * 10 + u64::from(b - b'0')));
+        let mut value = 0u64;
+        let mut digits = true;
+        for &b in raw {
+            let digit = b.wrapping_sub(b'0');
+            digits &= digit <= 9;
+            value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        }
+        return if digits {
+            Ok(value)
+        } else {
+            Err(InvalidTimestamp)
+        };
     }
     raw.iter().try_fold(0u64, |acc, &b| {
         let digit = b.is_ascii_digit().then(|| u64::from(b - b'0'));
         digit
             .and_then(|d| acc.checked_mul(10)?.checked_add(d))
-            .ok_or(VerificationErrorKind::InvalidTimestamp)
+            .ok_or(InvalidTimestamp)
     })
+}
+
+/// `a == b` for the short keys of a signature header, inline: a call to `bcmp` costs more
+/// than comparing one or two bytes.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 #[cfg(test)]

@@ -164,6 +164,8 @@ mod explain;
 mod header;
 mod keys;
 mod parsed;
+#[cfg(feature = "layer")]
+mod prechecked;
 mod request;
 mod scheme;
 mod shared_secret;
@@ -181,6 +183,8 @@ pub use scheme::{
 use crate::{ConfigError, Secret};
 use keys::KeyKind;
 use parsed::TimestampCheck;
+#[cfg(feature = "layer")]
+pub(crate) use prechecked::Prechecked;
 use shared_secret::SharedSecretScheme;
 
 /// Verifies one provider's signature scheme over the raw body.
@@ -561,12 +565,61 @@ impl Verifier {
     /// The [`VerificationError`] `verify` would return for these headers and any body.
     pub fn precheck(&self, headers: &HeaderMap) -> Result<(), VerificationError> {
         match &*self.scheme {
-            Scheme::Hmac(scheme) => {
-                parsed::parse(scheme, self.keys.clock(), headers, TimestampCheck::Enforce).map(drop)
-            }
+            Scheme::Hmac(scheme) => parsed::parse_then(
+                scheme,
+                self.keys.clock(),
+                headers,
+                TimestampCheck::Enforce,
+                |_| (),
+            ),
             Scheme::SharedSecret(scheme) => {
                 scheme.verify(&self.keys.load(), self.keys.clock(), headers)
             }
+        }
+    }
+
+    /// [`precheck`](Self::precheck), keeping what it parsed for
+    /// [`verify_prechecked`](Self::verify_prechecked): the layer verifies the buffered body
+    /// without looking up, parsing and decoding the headers or reading the clock again.
+    #[cfg(feature = "layer")]
+    pub(crate) fn precheck_keeping(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<Prechecked, VerificationError> {
+        match &*self.scheme {
+            Scheme::Hmac(scheme) => parsed::parse_then(
+                scheme,
+                self.keys.clock(),
+                headers,
+                TimestampCheck::Enforce,
+                |parsed| Prechecked::keep(scheme, parsed),
+            ),
+            Scheme::SharedSecret(scheme) => scheme
+                .verify(&self.keys.load(), self.keys.clock(), headers)
+                .map(|()| Prechecked::reparse()),
+        }
+    }
+
+    /// [`verify`](Self::verify) of `body` after `prechecked` passed for the same `headers`.
+    ///
+    /// What the precheck kept is used as it was: the headers are not parsed again, and the
+    /// tolerance was checked when they arrived (a body that takes the layer's deadline to
+    /// arrive is still accepted). The key ring is read now, so a secret revoked while the
+    /// body was arriving is refused, and a rotated-out key's expiry is decided now. When
+    /// nothing was kept (shared-secret tokens, several candidates, header placeholders) this
+    /// is `verify` itself.
+    #[cfg(feature = "layer")]
+    pub(crate) fn verify_prechecked(
+        &self,
+        prechecked: &Prechecked,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), VerificationError> {
+        match (&*self.scheme, prechecked.kept()) {
+            (Scheme::Hmac(scheme), Some(kept)) => {
+                engine::verify_kept(scheme, &self.keys.load(), self.keys.clock(), kept, body)
+            }
+            _ => self.verify(headers, body),
         }
     }
 

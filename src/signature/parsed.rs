@@ -31,7 +31,7 @@ pub(crate) struct Timestamp<'h> {
 }
 
 /// The parsed signature header of one request.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct ParsedSignature<'h> {
     /// The signed timestamp, for schemes that have one.
     pub(crate) timestamp: Option<Timestamp<'h>>,
@@ -69,13 +69,26 @@ impl<'h> ParsedSignature<'h> {
 /// 4. with [`TimestampCheck::Enforce`], the timestamp is inside the tolerance
 ///    (`TimestampTooOld`, `TimestampInFuture`), so a stale or forged-stale header never
 ///    costs a buffered body.
-#[inline]
+#[cfg(feature = "explain")]
 pub(crate) fn parse<'h>(
     scheme: &HmacScheme,
     clock: &dyn Clock,
     headers: &'h HeaderMap,
     check: TimestampCheck,
 ) -> Result<ParsedSignature<'h>, VerificationError> {
+    parse_then(scheme, clock, headers, check, ParsedSignature::clone)
+}
+
+/// [`parse`], handing the parsed header to `then` where it was built: on the hot path the
+/// parse (with its 256 bytes of decoded MACs) is not moved out through `Result`s.
+#[inline]
+pub(crate) fn parse_then<'h, R>(
+    scheme: &HmacScheme,
+    clock: &dyn Clock,
+    headers: &'h HeaderMap,
+    check: TimestampCheck,
+    then: impl FnOnce(&ParsedSignature<'h>) -> R,
+) -> Result<R, VerificationError> {
     let on_sig = |kind| VerificationError::with_header(kind, scheme.header.clone());
     let value = header::single(
         headers,
@@ -85,17 +98,18 @@ pub(crate) fn parse<'h>(
     let (element_ts, candidates) = split(scheme, value).map_err(on_sig)?;
     let timestamp = timestamp(scheme, headers, element_ts)?;
     let signed_headers = HeaderValues::read(&scheme.content, headers)?;
-    let (macs, len) = decode_all(scheme, &candidates);
-    if len == 0 {
-        return Err(on_sig(VerificationErrorKind::SignatureMismatch));
-    }
     let mut parsed = ParsedSignature {
         timestamp,
         signed_headers,
-        macs,
-        len,
+        macs: [[0u8; 32]; MAX_SIGNATURES],
+        len: 0,
         now: None,
     };
+    // Decoded in place: the 256-byte array is not moved.
+    parsed.len = decode_all(scheme, &candidates, &mut parsed.macs);
+    if parsed.len == 0 {
+        return Err(on_sig(VerificationErrorKind::SignatureMismatch));
+    }
     if let (TimestampCheck::Enforce, Some(tolerance), Some(ts)) =
         (check, scheme.tolerance, parsed.timestamp)
     {
@@ -105,7 +119,7 @@ pub(crate) fn parse<'h>(
             VerificationError::with_header(kind, timestamp_header(scheme).clone())
         })?;
     }
-    Ok(parsed)
+    Ok(then(&parsed))
 }
 
 /// The header a timestamp error names: the timestamp's own header, or the signature header
@@ -156,17 +170,21 @@ fn timestamp<'h>(
     Ok(Some(Timestamp { raw, value }))
 }
 
-/// Decodes every candidate once into fixed arrays; those of the wrong length or alphabet
-/// are dropped (they could never match).
+/// Decodes every candidate once into `macs`, returning how many decoded; those of the wrong
+/// length or alphabet are dropped (they could never match).
 #[inline]
-fn decode_all(scheme: &HmacScheme, candidates: &Candidates<'_>) -> ([Tag; MAX_SIGNATURES], usize) {
-    let mut macs = [[0u8; 32]; MAX_SIGNATURES];
+fn decode_all(
+    scheme: &HmacScheme,
+    candidates: &Candidates<'_>,
+    macs: &mut [Tag; MAX_SIGNATURES],
+) -> usize {
     let mut len = 0;
     for candidate in candidates.as_slice() {
-        if let (Some(tag), Some(slot)) = (decode(scheme.encoding, candidate), macs.get_mut(len)) {
-            *slot = tag;
+        if let Some(slot) = macs.get_mut(len)
+            && decode(scheme.encoding, candidate, slot)
+        {
             len += 1;
         }
     }
-    (macs, len)
+    len
 }
