@@ -95,7 +95,6 @@ impl BufferBudget {
     }
 
     /// Every setting of a budget of `capacity` bytes, by name.
-    #[must_use]
     pub fn builder(capacity: usize) -> BufferBudgetBuilder {
         BufferBudgetBuilder {
             capacity,
