@@ -53,6 +53,63 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// How a model reads one field's value: `None` for `null`.
+///
+/// The default goes through serde's `Option`; strings (and the string enums) override it
+/// with one `deserialize_any` that sees `null` and the string in a single dispatch,
+/// instead of `Option`'s peek followed by a second whitespace skip and type check.
+pub(crate) trait ReadField: Sized {
+    fn read<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error>
+    where
+        Self: Deserialize<'de>,
+    {
+        map.next_value()
+    }
+}
+
+/// A string or `null`, read in one dispatch (see [`ReadField`]).
+pub(crate) struct NullableStr<T>(pub(crate) Option<T>);
+
+impl<'de, T: for<'a> From<&'a str> + From<String>> Deserialize<'de> for NullableStr<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<T: for<'a> From<&'a str> + From<String>> Visitor<'_> for V<T> {
+            type Value = NullableStr<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NullableStr<T>, E> {
+                Ok(NullableStr(Some(T::from(v))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<NullableStr<T>, E> {
+                Ok(NullableStr(Some(T::from(v))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<NullableStr<T>, E> {
+                Ok(NullableStr(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<NullableStr<T>, E> {
+                Ok(NullableStr(None))
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl ReadField for String {
+    #[inline]
+    fn read<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
+        Ok(map.next_value::<NullableStr<Self>>()?.0)
+    }
+}
+
+/// Field types read through serde's `Option` (the default of [`ReadField`]).
+macro_rules! read_through_option {
+    ($($t:ty),* $(,)?) => { $( impl ReadField for $t {} )* };
+}
+read_through_option!(u64, u32, bool, Value, super::RawJson);
+impl<T> ReadField for Vec<T> {}
+impl<T> ReadField for Box<T> {}
+
 /// Whether `extra` holds `key` (checked without a search in the usual empty case).
 #[inline]
 pub(crate) fn has_key(extra: &Map<String, Value>, key: &str) -> bool {

@@ -143,6 +143,13 @@ macro_rules! string_enum {
             }
         }
 
+        impl $crate::event::de::ReadField for $name {
+            #[inline]
+            fn read<'de, A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
+                Ok(map.next_value::<$crate::event::de::NullableStr<Self>>()?.0)
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct V;
@@ -197,20 +204,30 @@ macro_rules! model {
         #[allow(dead_code)]
         impl $name {
             /// Reads the value of one entry of the JSON object into its field.
+            ///
+            /// `seen` has one bit per wire field, set once it was read (even as `null`):
+            /// a second one is a duplicate, found without searching `extra`.
             pub(crate) fn read_entry<'de, A: serde::de::MapAccess<'de>>(
                 &mut self,
                 key: $crate::event::de::Key<'de>,
                 map: &mut A,
+                seen: &mut u64,
             ) -> Result<(), A::Error> {
+                /// The bit of each wire field in `seen`.
+                #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+                enum Bit { $($field,)* }
+                const _: () = assert!([$(stringify!($field)),*].len() <= 64);
                 match key.as_str() {
                     $(
                         $wire => {
                             // Read straight into the field (no move of the value through
                             // a helper); a `null` is kept in `extra`.
-                            if self.$field.is_some() || $crate::event::de::has_key(&self.extra, $wire) {
+                            let bit = 1u64 << (Bit::$field as u32);
+                            if *seen & bit != 0 {
                                 return Err(serde::de::Error::duplicate_field($wire));
                             }
-                            self.$field = map.next_value()?;
+                            *seen |= bit;
+                            self.$field = <$ty as $crate::event::de::ReadField>::read(map)?;
                             if self.$field.is_none() {
                                 self.extra.insert($wire.to_owned(), serde_json::Value::Null);
                             }
@@ -234,12 +251,15 @@ macro_rules! model {
 
         impl $crate::event::de::FillFromObject for $name {
             fn fill<'de, A: serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+                let mut seen = 0;
                 while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
-                    self.read_entry(key, &mut map)?;
+                    self.read_entry(key, &mut map, &mut seen)?;
                 }
                 Ok(())
             }
         }
+
+        impl $crate::event::de::ReadField for $name {}
 
         impl $crate::event::de::SerializeFields for $name {
             fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {

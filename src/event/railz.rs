@@ -84,10 +84,11 @@ pub(crate) struct DataObject {
 
 impl FillFromObject for DataObject {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = 0;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let is_tag = key.as_str() == "event";
             if !self.tag_is_unknown {
-                self.fields.read_entry(key, &mut map)?;
+                self.fields.read_entry(key, &mut map, &mut seen)?;
                 self.tag_is_unknown =
                     is_tag && matches!(self.fields.event, Some(EventType::Other(_)));
             } else if is_tag {

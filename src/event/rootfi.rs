@@ -138,10 +138,11 @@ impl Envelope {
 
 impl FillFromObject for Envelope {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = 0;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "webhook_type" | "event" => {
-                    self.fields.read_entry(key, &mut map)?;
+                    self.fields.read_entry(key, &mut map, &mut seen)?;
                     self.as_values = !self.typed_only && self.fields.unknown_tag().is_some();
                 }
                 _ if self.as_values => {
@@ -149,7 +150,7 @@ impl FillFromObject for Envelope {
                     store_extra(&mut self.fields.extra, key, &mut map)?;
                 }
                 "data" => self.read_data(&mut map)?,
-                _ => self.fields.read_entry(key, &mut map)?,
+                _ => self.fields.read_entry(key, &mut map, &mut seen)?,
             }
         }
         Ok(())

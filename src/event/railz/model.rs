@@ -143,6 +143,8 @@ impl Serialize for Requests {
     }
 }
 
+impl crate::event::de::ReadField for Requests {}
+
 impl<'de> Deserialize<'de> for Requests {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;

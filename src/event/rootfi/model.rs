@@ -79,6 +79,8 @@ impl Serialize for Records {
     }
 }
 
+impl crate::event::de::ReadField for Records {}
+
 impl<'de> Deserialize<'de> for Records {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = <RawJson as Deserialize>::deserialize(deserializer)?;
