@@ -53,6 +53,52 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// Any JSON value, checked exactly as [`Value`] checks it (including serde_json's nesting
+/// limit) and dropped: what the parse of an unknown event reads the fields it does not
+/// type with. serde's `IgnoredAny` is cheaper but skips nesting without a limit, so it
+/// would accept bodies that `Value` (and so [`UnknownEvent::raw`](super::UnknownEvent::raw))
+/// rejects.
+pub(crate) struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Skip;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+                while seq.next_element::<Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+                while map.next_entry::<Skip, Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
 /// How a model reads one field's value: `None` for `null`.
 ///
 /// The default goes through serde's `Option`; strings (and the string enums) override it
@@ -227,7 +273,12 @@ pub(crate) fn parse_body_into<T: FillFromObject>(
     }
     match std::str::from_utf8(body) {
         Ok(text) => run(serde_json::Deserializer::from_str(text), out),
-        Err(_) => run(serde_json::Deserializer::from_slice(body), out),
+        // Never JSON (`Value` checks every string), even when the invalid bytes sit in
+        // a value the typed parse skips: `Value` says where it fails.
+        Err(_) => match serde_json::from_slice::<Value>(body) {
+            Err(e) => Err(e),
+            Ok(_) => run(serde_json::Deserializer::from_slice(body), out),
+        },
     }
 }
 

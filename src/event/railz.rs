@@ -68,14 +68,14 @@ pub use model::{
 };
 
 use super::ParseError;
-use super::de::{FillFromObject, Key, NullableObject, WithTag, store, store_extra};
+use super::de::{FillFromObject, Key, NullableObject, Skip, WithTag, store, store_extra};
 use super::peek::{TagPeek, known};
-use super::unknown::{TagAt, UnknownEvent};
-use super::wire::{WireFormat, put_back};
+use super::unknown::UnknownEvent;
+use super::wire::WireFormat;
 
 /// The `data` object. Once `event` turns out to be a tag this version does not know,
-/// the fields after it are kept as JSON values: the event becomes [`Event::Unknown`]
-/// in the same pass, whatever those fields hold.
+/// the fields after it are only checked to be JSON: the event becomes [`Event::Unknown`]
+/// (which keeps the body as text) in the same pass, whatever those fields hold.
 #[derive(Default)]
 pub(crate) struct DataObject {
     fields: DataFields,
@@ -94,7 +94,7 @@ impl FillFromObject for DataObject {
             } else if is_tag {
                 return Err(de::Error::duplicate_field("event"));
             } else {
-                store_extra(&mut self.fields.extra, key, &mut map)?;
+                map.next_value::<Skip>()?;
             }
         }
         Ok(())
@@ -250,11 +250,11 @@ impl WireFormat for Event {
             .any(|k| envelope.extra.contains_key(*k))
     }
 
-    fn build(envelope: &mut Envelope, _body: &[u8]) -> Result<Self, ParseError> {
-        build(envelope)
+    fn build(envelope: &mut Envelope, body: &[u8]) -> Result<Self, ParseError> {
+        build(envelope, body)
     }
 
-    fn unknown_tag_at(body: &[u8]) -> Option<TagAt> {
+    fn unknown_tag(body: &[u8]) -> Option<String> {
         #[derive(Deserialize)]
         struct Peek {
             data: Option<PeekData>,
@@ -267,9 +267,9 @@ impl WireFormat for Event {
             Ok(Peek {
                 data:
                     Some(PeekData {
-                        event: Some(EventType::Other(_)),
+                        event: Some(EventType::Other(tag)),
                     }),
-            }) => Some(TagAt::DataEvent),
+            }) => Some(tag),
             _ => None,
         }
     }
@@ -287,7 +287,7 @@ impl WireFormat for Event {
 }
 
 /// Picks the variant from `data.event` and moves the fields into it.
-fn build(env: &mut Envelope) -> Result<Event, ParseError> {
+fn build(env: &mut Envelope, body: &[u8]) -> Result<Event, ParseError> {
     match env.data_seen {
         Some(true) => {}
         Some(false) => {
@@ -304,12 +304,9 @@ fn build(env: &mut Envelope) -> Result<Event, ParseError> {
         }
     }
     let u = &mut env.data.fields;
-    let request_id = env.request_id.take();
-    let envelope_extra = std::mem::take(&mut env.extra);
-    let mut extra = std::mem::take(&mut u.extra);
     let tag = match u.event.take() {
         Some(EventType::Other(tag)) => {
-            return Ok(unknown(tag, u, extra, request_id, envelope_extra));
+            return Ok(Event::Unknown(UnknownEvent::new(body, tag)));
         }
         Some(tag) => tag,
         None => {
@@ -319,6 +316,10 @@ fn build(env: &mut Envelope) -> Result<Event, ParseError> {
             ));
         }
     };
+
+    let request_id = env.request_id.take();
+    let envelope_extra = std::mem::take(&mut env.extra);
+    let mut extra = std::mem::take(&mut u.extra);
 
     // Moves the common fields and the listed `variant field: union field` pairs, then
     // spills whatever the variant does not use into `extra`.
@@ -395,25 +396,8 @@ fn build(env: &mut Envelope) -> Result<Event, ParseError> {
             response_code: response_code,
             validation: validation,
         })),
-        EventType::Other(tag) => unknown(tag, u, extra, request_id, envelope_extra),
+        EventType::Other(tag) => Event::Unknown(UnknownEvent::new(body, tag)),
     })
-}
-
-/// Puts an unknown event's body back together from what the single pass read.
-fn unknown(
-    tag: String,
-    fields: &mut DataFields,
-    mut data: Map<String, Value>,
-    request_id: Option<String>,
-    mut body: Map<String, Value>,
-) -> Event {
-    fields.spill_into(&mut data);
-    put_back(&mut data, "event", Value::String(tag));
-    put_back(&mut body, "data", Value::Object(data));
-    if let Some(id) = request_id {
-        put_back(&mut body, "requestId", Value::String(id));
-    }
-    Event::Unknown(UnknownEvent::new(Value::Object(body), TagAt::DataEvent))
 }
 
 /// `{"data": {"event": tag, ...fields}, "requestId": ..., ...envelope extras}`.

@@ -4,9 +4,9 @@
 use serde_json::{Map, Value};
 
 use super::ParseError;
-use super::de::{FillFromObject, PathProbe, error_with_path, parse_body_into};
+use super::de::{FillFromObject, PathProbe, Skip, error_with_path, parse_body_into};
 use super::peek::TagPeek;
-use super::unknown::{TagAt, UnknownEvent};
+use super::unknown::UnknownEvent;
 
 /// What a provider's parser supplies; [`parse`] and [`parse_if_own`] do the rest.
 pub(crate) trait WireFormat: Sized {
@@ -18,13 +18,12 @@ pub(crate) trait WireFormat: Sized {
     fn is_own(envelope: &Self::Envelope) -> bool;
 
     /// Picks the variant from the tag and moves the fields into it. An unknown tag
-    /// becomes [`WireFormat::unknown`] built from the envelope, without a second pass.
+    /// becomes [`WireFormat::unknown`] holding `body`, without a second pass.
     fn build(envelope: &mut Self::Envelope, body: &[u8]) -> Result<Self, ParseError>;
 
-    /// The failure path: where the tag is, when the body is an object with a tag this
-    /// version does not know (such a body is never an error, whatever its other fields
-    /// hold).
-    fn unknown_tag_at(body: &[u8]) -> Option<TagAt>;
+    /// The failure path: the tag, when the body is a JSON object with a tag this version
+    /// does not know (such a body is never an error, whatever its other fields hold).
+    fn unknown_tag(body: &[u8]) -> Option<String>;
 
     /// An event with a tag this version does not know.
     fn unknown(event: UnknownEvent) -> Self;
@@ -61,11 +60,11 @@ pub(crate) fn parse_if_own<F: WireFormat>(body: &[u8]) -> Option<F> {
 /// An unknown tag is never an error; anything else gets its field path.
 fn recover<F: WireFormat>(body: &[u8], e: &serde_json::Error) -> Result<F, ParseError> {
     if e.is_data()
-        && let Some(at) = F::unknown_tag_at(body)
+        && let Some(tag) = F::unknown_tag(body)
+        // Whatever found the tag skipped other values without checking them as `Value`.
+        && serde_json::from_slice::<Skip>(body).is_ok()
     {
-        // Cannot fail where the peek at the tag succeeded; mapped all the same.
-        let raw = serde_json::from_slice(body).map_err(|e| error_with_path::<Value>(body, &e))?;
-        return Ok(F::unknown(UnknownEvent::new(raw, at)));
+        return Ok(F::unknown(UnknownEvent::new(body, tag)));
     }
     Err(error_with_path::<PathProbe<F::Envelope>>(body, e))
 }
