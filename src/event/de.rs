@@ -6,7 +6,10 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Vis
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use bytestring::ByteString;
+
 use super::ParseError;
+use super::text::BodyScope;
 
 /// An object key: borrowed from the input when it has no escapes (the common case), so
 /// matching known keys never allocates.
@@ -104,11 +107,18 @@ impl<'de> Deserialize<'de> for Skip {
 /// The default goes through serde's `Option`; strings (and the string enums) override it
 /// with one `deserialize_any` that sees `null` and the string in a single dispatch,
 /// instead of `Option`'s peek followed by a second whitespace skip and type check.
+///
+/// `body` is the body being parsed (see [`Text`](super::Text)), fetched once per object
+/// rather than once per string.
 pub(crate) trait ReadField: Sized {
-    fn read<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error>
+    fn read<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        body: Option<&ByteString>,
+    ) -> Result<Option<Self>, A::Error>
     where
         Self: Deserialize<'de>,
     {
+        let _ = body;
         map.next_value()
     }
 }
@@ -138,13 +148,6 @@ impl<'de, T: for<'a> From<&'a str> + From<String>> Deserialize<'de> for Nullable
             }
         }
         deserializer.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-impl ReadField for String {
-    #[inline]
-    fn read<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
-        Ok(map.next_value::<NullableStr<Self>>()?.0)
     }
 }
 
@@ -255,30 +258,27 @@ impl<'de, T: FillFromObject> DeserializeSeed<'de> for NullableObject<'_, T> {
     }
 }
 
-/// Parses a whole body into `out` (the fast path: no path tracking).
+/// Parses a whole body into `out` (the fast path: no path tracking), with the strings
+/// borrowed from it made slices of it (see [`Text`](super::Text)).
 ///
-/// The body is checked for UTF-8 once, up front, and then parsed as `str`: one
-/// vectorised pass is cheaper than serde_json checking every string on its own. A body
-/// that is not UTF-8 is parsed as bytes so that serde_json reports where it fails.
-pub(crate) fn parse_body_into<T: FillFromObject>(
-    body: &[u8],
+/// The body was checked for UTF-8 once, up front, and is parsed as `str`: one
+/// vectorised pass is cheaper than serde_json checking every string on its own.
+pub(crate) fn parse_text_into<T: FillFromObject>(
+    body: &ByteString,
     out: &mut T,
 ) -> Result<(), serde_json::Error> {
-    fn run<'de, R: serde_json::de::Read<'de>, T: FillFromObject>(
-        mut de: serde_json::Deserializer<R>,
-        out: &mut T,
-    ) -> Result<(), serde_json::Error> {
-        Deserializer::deserialize_map(&mut de, ObjectVisitor(out))?;
-        de.end()
-    }
-    match std::str::from_utf8(body) {
-        Ok(text) => run(serde_json::Deserializer::from_str(text), out),
-        // Never JSON (`Value` checks every string), even when the invalid bytes sit in
-        // a value the typed parse skips: `Value` says where it fails.
-        Err(_) => match serde_json::from_slice::<Value>(body) {
-            Err(e) => Err(e),
-            Ok(_) => run(serde_json::Deserializer::from_slice(body), out),
-        },
+    let _scope = BodyScope::enter(body.clone());
+    let mut de = serde_json::Deserializer::from_str(body);
+    Deserializer::deserialize_map(&mut de, ObjectVisitor(out))?;
+    de.end()
+}
+
+/// Why a body that is not UTF-8 is not JSON (`Value` checks every string, so it says
+/// where).
+pub(crate) fn not_utf8(body: &[u8]) -> serde_json::Error {
+    match serde_json::from_slice::<Skip>(body) {
+        Err(e) => e,
+        Ok(Skip) => de::Error::custom("invalid UTF-8"),
     }
 }
 

@@ -145,7 +145,10 @@ macro_rules! string_enum {
 
         impl $crate::event::de::ReadField for $name {
             #[inline]
-            fn read<'de, A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<Option<Self>, A::Error> {
+            fn read<'de, A: serde::de::MapAccess<'de>>(
+                map: &mut A,
+                _: Option<&bytestring::ByteString>,
+            ) -> Result<Option<Self>, A::Error> {
                 Ok(map.next_value::<$crate::event::de::NullableStr<Self>>()?.0)
             }
         }
@@ -212,6 +215,7 @@ macro_rules! model {
                 key: $crate::event::de::Key<'de>,
                 map: &mut A,
                 seen: &mut u64,
+                body: Option<&bytestring::ByteString>,
             ) -> Result<(), A::Error> {
                 /// The bit of each wire field in `seen`.
                 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
@@ -227,7 +231,7 @@ macro_rules! model {
                                 return Err(serde::de::Error::duplicate_field($wire));
                             }
                             *seen |= bit;
-                            self.$field = <$ty as $crate::event::de::ReadField>::read(map)?;
+                            self.$field = <$ty as $crate::event::de::ReadField>::read(map, body)?;
                             if self.$field.is_none() {
                                 self.extra.insert($wire.to_owned(), serde_json::Value::Null);
                             }
@@ -252,8 +256,9 @@ macro_rules! model {
         impl $crate::event::de::FillFromObject for $name {
             fn fill<'de, A: serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
                 let mut seen = 0;
+                let body = $crate::event::text::current_body();
                 while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
-                    self.read_entry(key, &mut map, &mut seen)?;
+                    self.read_entry(key, &mut map, &mut seen, body.as_ref())?;
                 }
                 Ok(())
             }
@@ -327,7 +332,16 @@ macro_rules! provider_event {
             ///
             /// [`ParseError`]: `Syntax` when the body is not JSON, `Data` when it is JSON of
             /// the wrong shape (see the [module docs](self)).
+            ///
+            /// The body is copied once, so that the event's strings can share it; when
+            /// you have [`Bytes`](bytes::Bytes), [`WebhookPayload::parse`](crate::WebhookPayload::parse)
+            /// shares them without the copy.
             pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
+                Self::from_bytes(&bytes::Bytes::copy_from_slice(body))
+            }
+
+            /// [`Self::from_slice`] without the copy.
+            pub(crate) fn from_bytes(body: &bytes::Bytes) -> Result<Self, ParseError> {
                 $crate::event::wire::parse(body)
             }
 
@@ -377,7 +391,7 @@ macro_rules! webhook_payload_for_event {
     () => {
         impl $crate::event::WebhookPayload for Event {
             fn parse(body: &bytes::Bytes) -> Result<Self, $crate::ParseError> {
-                Self::from_slice(body)
+                Self::from_bytes(body)
             }
             fn tag(&self) -> &str {
                 self.tag()

@@ -67,11 +67,16 @@ pub use model::{
     Validation, ValidationError,
 };
 
-use super::ParseError;
-use super::de::{FillFromObject, Key, NullableObject, Skip, WithTag, store, store_extra};
+use bytestring::ByteString;
+
+use super::de::{
+    FillFromObject, Key, NullableObject, ReadField, Skip, WithTag, store, store_extra,
+};
 use super::peek::{TagPeek, known};
+use super::text::current_body;
 use super::unknown::UnknownEvent;
 use super::wire::WireFormat;
+use super::{ParseError, Text};
 
 /// The `data` object. Once `event` turns out to be a tag this version does not know,
 /// the fields after it are only checked to be JSON: the event becomes [`Event::Unknown`]
@@ -85,10 +90,12 @@ pub(crate) struct DataObject {
 impl FillFromObject for DataObject {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         let mut seen = 0;
+        let body = current_body();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let is_tag = key.as_str() == "event";
             if !self.tag_is_unknown {
-                self.fields.read_entry(key, &mut map, &mut seen)?;
+                self.fields
+                    .read_entry(key, &mut map, &mut seen, body.as_ref())?;
                 self.tag_is_unknown =
                     is_tag && matches!(self.fields.event, Some(EventType::Other(_)));
             } else if is_tag {
@@ -108,12 +115,13 @@ pub(crate) struct Envelope {
     data: DataObject,
     /// `Some(true)` for an object, `Some(false)` for `null`, `None` when absent.
     data_seen: Option<bool>,
-    request_id: Option<String>,
+    request_id: Option<Text>,
     extra: Map<String, Value>,
 }
 
 impl FillFromObject for Envelope {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        let body = current_body();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "data" => {
@@ -123,7 +131,7 @@ impl FillFromObject for Envelope {
                     self.data_seen = Some(map.next_value_seed(NullableObject(&mut self.data))?);
                 }
                 "requestId" => {
-                    let value: Option<String> = map.next_value()?;
+                    let value = Text::read(&mut map, body.as_ref())?;
                     store(&mut self.request_id, &mut self.extra, "requestId", value)?;
                 }
                 _ => store_extra(&mut self.extra, key, &mut map)?,
@@ -250,7 +258,7 @@ impl WireFormat for Event {
             .any(|k| envelope.extra.contains_key(*k))
     }
 
-    fn build(envelope: &mut Envelope, body: &[u8]) -> Result<Self, ParseError> {
+    fn build(envelope: &mut Envelope, body: &ByteString) -> Result<Self, ParseError> {
         build(envelope, body)
     }
 
@@ -287,7 +295,7 @@ impl WireFormat for Event {
 }
 
 /// Picks the variant from `data.event` and moves the fields into it.
-fn build(env: &mut Envelope, body: &[u8]) -> Result<Event, ParseError> {
+fn build(env: &mut Envelope, body: &ByteString) -> Result<Event, ParseError> {
     match env.data_seen {
         Some(true) => {}
         Some(false) => {

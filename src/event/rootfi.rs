@@ -63,11 +63,14 @@ pub use model::{
     SyncData, SyncEvent, TagStyle,
 };
 
-use super::de::{FillFromObject, Key, Skip, WithTag, parse_body_into, parse_part, to_value};
+use super::de::{FillFromObject, Key, Skip, WithTag, parse_part, parse_text_into, to_value};
 use super::peek::{TagPeek, known};
+use super::text::current_body;
 use super::unknown::UnknownEvent;
 use super::wire::{WireFormat, put_back};
-use super::{ParseError, RawJson};
+use bytestring::ByteString;
+
+use super::{ParseError, RawJson, Text};
 
 /// What [`Event::tag`] returns for a pre-v3 body, which carries no tag on the wire.
 pub const LEGACY_TAG: &str = "DATA_MODEL_CHANGES";
@@ -139,10 +142,12 @@ impl Envelope {
 impl FillFromObject for Envelope {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         let mut seen = 0;
+        let body = current_body();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "webhook_type" | "event" => {
-                    self.fields.read_entry(key, &mut map, &mut seen)?;
+                    self.fields
+                        .read_entry(key, &mut map, &mut seen, body.as_ref())?;
                     self.skipping = !self.typed_only && self.fields.unknown_tag().is_some();
                 }
                 _ if self.skipping => {
@@ -150,7 +155,9 @@ impl FillFromObject for Envelope {
                     map.next_value::<Skip>()?;
                 }
                 "data" => self.read_data(&mut map)?,
-                _ => self.fields.read_entry(key, &mut map, &mut seen)?,
+                _ => self
+                    .fields
+                    .read_entry(key, &mut map, &mut seen, body.as_ref())?,
             }
         }
         Ok(())
@@ -291,7 +298,7 @@ impl WireFormat for Event {
         f.webhook_type.is_some() || f.event.is_some() || f.data_model.is_some()
     }
 
-    fn build(envelope: &mut Envelope, body: &[u8]) -> Result<Self, ParseError> {
+    fn build(envelope: &mut Envelope, body: &ByteString) -> Result<Self, ParseError> {
         build(envelope, body)
     }
 
@@ -299,7 +306,7 @@ impl WireFormat for Event {
         #[derive(Deserialize)]
         struct Peek {
             webhook_type: Option<WebhookType>,
-            event: Option<String>,
+            event: Option<Text>,
         }
         let peek = serde_json::from_slice::<Peek>(body).ok()?;
         let fields = TopLevelFields {
@@ -327,7 +334,7 @@ impl WireFormat for Event {
 }
 
 /// Picks the variant from the tag and moves the fields into it.
-fn build(env: &mut Envelope, body: &[u8]) -> Result<Event, ParseError> {
+fn build(env: &mut Envelope, body: &ByteString) -> Result<Event, ParseError> {
     if let Some(tag) = env.fields.unknown_tag() {
         return Ok(Event::Unknown(UnknownEvent::new(body, tag.to_owned())));
     }
@@ -337,7 +344,7 @@ fn build(env: &mut Envelope, body: &[u8]) -> Result<Event, ParseError> {
             typed_only: true,
             ..Envelope::default()
         };
-        parse_body_into(body, &mut typed)?;
+        parse_text_into(body, &mut typed)?;
         return build(&mut typed, body);
     }
     let f = &mut env.fields;

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use bytestring::ByteString;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
@@ -25,7 +26,7 @@ use serde_json::Value;
 #[derive(Clone)]
 pub struct UnknownEvent {
     /// The body, checked to be one JSON object.
-    text: Box<str>,
+    text: ByteString,
     tag: String,
     /// `text` as a value, built on first use.
     value: OnceLock<Value>,
@@ -34,9 +35,9 @@ pub struct UnknownEvent {
 impl UnknownEvent {
     /// `body` must be a JSON object whose tag (the string at the place the provider puts
     /// it) is `tag`: the parsers check both.
-    pub(crate) fn new(body: &[u8], tag: String) -> Self {
+    pub(crate) fn new(body: &ByteString, tag: String) -> Self {
         Self {
-            text: String::from_utf8_lossy(body).into(),
+            text: body.clone(),
             tag,
             value: OnceLock::new(),
         }

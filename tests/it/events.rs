@@ -544,7 +544,7 @@ fn railz_batch_push_and_delete() {
     let batch = e.batch.unwrap();
     assert_eq!(batch.len(), 2);
     assert_eq!(batch[0].status, Some(PushStatus::Success));
-    assert_eq!(batch[0].source_object_ids, Some(vec!["146".to_owned()]));
+    assert_eq!(batch[0].source_object_ids, Some(vec!["146".into()]));
     assert_eq!(batch[1].status, Some(PushStatus::Failed));
     assert_eq!(
         batch[1]
