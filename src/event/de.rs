@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use bytestring::ByteString;
 
 use super::ParseError;
-use super::text::BodyScope;
+use super::text::{BodyRef, BodyScope};
 
 /// An object key: borrowed from the input when it has no escapes (the common case), so
 /// matching known keys never allocates.
@@ -108,12 +108,12 @@ impl<'de> Deserialize<'de> for Skip {
 /// with one `deserialize_any` that sees `null` and the string in a single dispatch,
 /// instead of `Option`'s peek followed by a second whitespace skip and type check.
 ///
-/// `body` is the body being parsed (see [`Text`](super::Text)), fetched once per object
-/// rather than once per string.
+/// `body` is the body being parsed (see [`Text`](super::Text)), fetched at most once per
+/// object rather than once per string.
 pub(crate) trait ReadField: Sized {
     fn read<'de, A: MapAccess<'de>>(
         map: &mut A,
-        body: Option<&ByteString>,
+        body: &mut BodyRef,
     ) -> Result<Option<Self>, A::Error>
     where
         Self: Deserialize<'de>,
@@ -155,7 +155,89 @@ impl<'de, T: for<'a> From<&'a str> + From<String>> Deserialize<'de> for Nullable
 macro_rules! read_through_option {
     ($($t:ty),* $(,)?) => { $( impl ReadField for $t {} )* };
 }
-read_through_option!(u64, u32, bool, Value, super::RawJson);
+read_through_option!(Value, super::RawJson);
+
+/// An unsigned integer or `null`, read in one dispatch (see [`ReadField`]); the errors
+/// are serde's for the plain type.
+struct NullableUint<T>(Option<T>);
+
+macro_rules! read_uint {
+    ($($t:ty),*) => {$(
+        impl<'de> Deserialize<'de> for NullableUint<$t> {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = NullableUint<$t>;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(stringify!($t))
+                    }
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                        match <$t>::try_from(v) {
+                            Ok(v) => Ok(NullableUint(Some(v))),
+                            Err(_) => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                        }
+                    }
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                        match <$t>::try_from(v) {
+                            Ok(v) => Ok(NullableUint(Some(v))),
+                            Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                        }
+                    }
+                    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                        Ok(NullableUint(None))
+                    }
+                    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                        Ok(NullableUint(None))
+                    }
+                }
+                deserializer.deserialize_any(V)
+            }
+        }
+
+        impl ReadField for $t {
+            #[inline]
+            fn read<'de, A: MapAccess<'de>>(map: &mut A, _: &mut BodyRef) -> Result<Option<Self>, A::Error> {
+                Ok(map.next_value::<NullableUint<$t>>()?.0)
+            }
+        }
+    )*};
+}
+read_uint!(u64, u32);
+
+/// A boolean or `null`, read in one dispatch (see [`ReadField`]).
+struct NullableBool(Option<bool>);
+
+impl<'de> Deserialize<'de> for NullableBool {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = NullableBool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<NullableBool, E> {
+                Ok(NullableBool(Some(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<NullableBool, E> {
+                Ok(NullableBool(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<NullableBool, E> {
+                Ok(NullableBool(None))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl ReadField for bool {
+    #[inline]
+    fn read<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        _: &mut BodyRef,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(map.next_value::<NullableBool>()?.0)
+    }
+}
 impl<T> ReadField for Vec<T> {}
 impl<T> ReadField for Box<T> {}
 

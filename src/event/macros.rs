@@ -147,7 +147,7 @@ macro_rules! string_enum {
             #[inline]
             fn read<'de, A: serde::de::MapAccess<'de>>(
                 map: &mut A,
-                _: Option<&bytestring::ByteString>,
+                _: &mut $crate::event::text::BodyRef,
             ) -> Result<Option<Self>, A::Error> {
                 Ok(map.next_value::<$crate::event::de::NullableStr<Self>>()?.0)
             }
@@ -215,7 +215,7 @@ macro_rules! model {
                 key: $crate::event::de::Key<'de>,
                 map: &mut A,
                 seen: &mut u64,
-                body: Option<&bytestring::ByteString>,
+                body: &mut $crate::event::text::BodyRef,
             ) -> Result<(), A::Error> {
                 /// The bit of each wire field in `seen`.
                 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
@@ -256,9 +256,9 @@ macro_rules! model {
         impl $crate::event::de::FillFromObject for $name {
             fn fill<'de, A: serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
                 let mut seen = 0;
-                let body = $crate::event::text::current_body();
+                let mut body = $crate::event::text::BodyRef::default();
                 while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
-                    self.read_entry(key, &mut map, &mut seen, body.as_ref())?;
+                    self.read_entry(key, &mut map, &mut seen, &mut body)?;
                 }
                 Ok(())
             }

@@ -73,7 +73,7 @@ use super::de::{
     FillFromObject, Key, NullableObject, ReadField, Skip, WithTag, store, store_extra,
 };
 use super::peek::{TagPeek, known};
-use super::text::current_body;
+use super::text::BodyRef;
 use super::unknown::UnknownEvent;
 use super::wire::WireFormat;
 use super::{ParseError, Text};
@@ -90,12 +90,12 @@ pub(crate) struct DataObject {
 impl FillFromObject for DataObject {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         let mut seen = 0;
-        let body = current_body();
+        let mut body = BodyRef::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let is_tag = key.as_str() == "event";
             if !self.tag_is_unknown {
                 self.fields
-                    .read_entry(key, &mut map, &mut seen, body.as_ref())?;
+                    .read_entry(key, &mut map, &mut seen, &mut body)?;
                 self.tag_is_unknown =
                     is_tag && matches!(self.fields.event, Some(EventType::Other(_)));
             } else if is_tag {
@@ -121,7 +121,7 @@ pub(crate) struct Envelope {
 
 impl FillFromObject for Envelope {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
-        let body = current_body();
+        let mut body = BodyRef::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "data" => {
@@ -131,7 +131,7 @@ impl FillFromObject for Envelope {
                     self.data_seen = Some(map.next_value_seed(NullableObject(&mut self.data))?);
                 }
                 "requestId" => {
-                    let value = Text::read(&mut map, body.as_ref())?;
+                    let value = Text::read(&mut map, &mut body)?;
                     store(&mut self.request_id, &mut self.extra, "requestId", value)?;
                 }
                 _ => store_extra(&mut self.extra, key, &mut map)?,

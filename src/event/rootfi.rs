@@ -65,7 +65,7 @@ pub use model::{
 
 use super::de::{FillFromObject, Key, Skip, WithTag, parse_part, parse_text_into, to_value};
 use super::peek::{TagPeek, known};
-use super::text::current_body;
+use super::text::BodyRef;
 use super::unknown::UnknownEvent;
 use super::wire::{WireFormat, put_back};
 use bytestring::ByteString;
@@ -142,12 +142,12 @@ impl Envelope {
 impl FillFromObject for Envelope {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         let mut seen = 0;
-        let body = current_body();
+        let mut body = BodyRef::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "webhook_type" | "event" => {
                     self.fields
-                        .read_entry(key, &mut map, &mut seen, body.as_ref())?;
+                        .read_entry(key, &mut map, &mut seen, &mut body)?;
                     self.skipping = !self.typed_only && self.fields.unknown_tag().is_some();
                 }
                 _ if self.skipping => {
@@ -157,7 +157,7 @@ impl FillFromObject for Envelope {
                 "data" => self.read_data(&mut map)?,
                 _ => self
                     .fields
-                    .read_entry(key, &mut map, &mut seen, body.as_ref())?,
+                    .read_entry(key, &mut map, &mut seen, &mut body)?,
             }
         }
         Ok(())

@@ -86,10 +86,21 @@ impl Drop for BodyScope {
     }
 }
 
-/// The body being parsed on this thread, if any: fetched once per JSON object by the
-/// models, which hand it to their [`Text`] fields.
-pub(crate) fn current_body() -> Option<ByteString> {
+/// The body being parsed on this thread, if any.
+fn current_body() -> Option<ByteString> {
     BODY.with(|slot| slot.borrow().clone())
+}
+
+/// The body being parsed, fetched on first use: a model holds one while it reads an
+/// object and hands it to its [`Text`] fields (a thread-local read per object that has
+/// strings, not per string).
+#[derive(Default)]
+pub(crate) struct BodyRef(Option<Option<ByteString>>);
+
+impl BodyRef {
+    fn get(&mut self) -> Option<&ByteString> {
+        self.0.get_or_insert_with(current_body).as_ref()
+    }
 }
 
 /// The body as text, when it is UTF-8 (the only kind of body that can be JSON).
@@ -234,9 +245,9 @@ impl ReadField for Text {
     #[inline]
     fn read<'de, A: MapAccess<'de>>(
         map: &mut A,
-        body: Option<&ByteString>,
+        body: &mut BodyRef,
     ) -> Result<Option<Self>, A::Error> {
-        map.next_value_seed(NullableText(body))
+        map.next_value_seed(NullableText(body.get()))
     }
 }
 
