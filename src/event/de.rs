@@ -238,7 +238,76 @@ impl ReadField for bool {
         Ok(map.next_value::<NullableBool>()?.0)
     }
 }
-impl<T> ReadField for Vec<T> {}
+/// An element type of a list field: read straight into the list's storage (a model is
+/// filled in place, not moved through serde's return values).
+pub(crate) trait ListItem: Sized {
+    fn push_next<'de, A: de::SeqAccess<'de>>(
+        seq: &mut A,
+        list: &mut Vec<Self>,
+        body: &mut BodyRef,
+    ) -> Result<bool, A::Error>;
+}
+
+/// Fills a default model pushed onto the list (the seed runs only when there is one more
+/// element).
+struct PushModel<'a, T>(&'a mut Vec<T>);
+
+impl<'de, T: FillFromObject + Default> DeserializeSeed<'de> for PushModel<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.0.push(T::default());
+        match self.0.last_mut() {
+            Some(item) => deserializer.deserialize_map(ObjectVisitor(item)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// [`ListItem`] of a model: fills it in place.
+pub(crate) fn push_model<'de, T: FillFromObject + Default, A: de::SeqAccess<'de>>(
+    seq: &mut A,
+    list: &mut Vec<T>,
+) -> Result<bool, A::Error> {
+    Ok(seq.next_element_seed(PushModel(list))?.is_some())
+}
+
+/// A list field or `null`, in one dispatch.
+struct NullableList<'b, T>(&'b mut BodyRef, std::marker::PhantomData<T>);
+
+impl<'de, T: ListItem> DeserializeSeed<'de> for NullableList<'_, T> {
+    type Value = Option<Vec<T>>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        struct V<'b, T>(&'b mut BodyRef, std::marker::PhantomData<T>);
+        impl<'de, T: ListItem> Visitor<'de> for V<'_, T> {
+            type Value = Option<Vec<T>>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut list = Vec::new();
+                while T::push_next(&mut seq, &mut list, self.0)? {}
+                Ok(Some(list))
+            }
+        }
+        deserializer.deserialize_any(V(self.0, self.1))
+    }
+}
+
+impl<T: ListItem> ReadField for Vec<T> {
+    #[inline]
+    fn read<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        body: &mut BodyRef,
+    ) -> Result<Option<Self>, A::Error> {
+        map.next_value_seed(NullableList(body, std::marker::PhantomData))
+    }
+}
 impl<T> ReadField for Box<T> {}
 
 /// Whether `extra` holds `key` (checked without a search in the usual empty case).

@@ -266,6 +266,17 @@ macro_rules! model {
 
         impl $crate::event::de::ReadField for $name {}
 
+        impl $crate::event::de::ListItem for $name {
+            #[inline]
+            fn push_next<'de, A: serde::de::SeqAccess<'de>>(
+                seq: &mut A,
+                list: &mut Vec<Self>,
+                _: &mut $crate::event::text::BodyRef,
+            ) -> Result<bool, A::Error> {
+                $crate::event::de::push_model(seq, list)
+            }
+        }
+
         impl $crate::event::de::SerializeFields for $name {
             fn serialize_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
                 $(

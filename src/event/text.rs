@@ -7,10 +7,10 @@ use std::ops::Deref;
 
 use bytes::Bytes;
 use bytestring::ByteString;
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
 
-use super::de::ReadField;
+use super::de::{ListItem, ReadField};
 
 /// A string field of an event (ids, names, timestamps).
 ///
@@ -220,14 +220,7 @@ impl<'de> Visitor<'de> for TextVisitor<'_> {
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let body = current_body();
-        match deserializer.deserialize_str(TextVisitor(body.as_ref()))? {
-            Some(text) => Ok(text),
-            None => Err(de::Error::invalid_type(
-                de::Unexpected::Unit,
-                &TextVisitor(None),
-            )),
-        }
+        NonNullText(current_body().as_ref()).deserialize(deserializer)
     }
 }
 
@@ -238,6 +231,39 @@ impl<'de> DeserializeSeed<'de> for NullableText<'_> {
     type Value = Option<Text>;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Text>, D::Error> {
         deserializer.deserialize_any(TextVisitor(self.0))
+    }
+}
+
+impl ListItem for Text {
+    #[inline]
+    fn push_next<'de, A: SeqAccess<'de>>(
+        seq: &mut A,
+        list: &mut Vec<Self>,
+        body: &mut BodyRef,
+    ) -> Result<bool, A::Error> {
+        match seq.next_element_seed(NonNullText(body.get()))? {
+            Some(text) => {
+                list.push(text);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// A string (not `null`), as an element of a list.
+struct NonNullText<'b>(Option<&'b ByteString>);
+
+impl<'de> DeserializeSeed<'de> for NonNullText<'_> {
+    type Value = Text;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Text, D::Error> {
+        match deserializer.deserialize_str(TextVisitor(self.0))? {
+            Some(text) => Ok(text),
+            None => Err(de::Error::invalid_type(
+                de::Unexpected::Unit,
+                &TextVisitor(None),
+            )),
+        }
     }
 }
 
