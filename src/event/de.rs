@@ -355,6 +355,29 @@ pub(crate) fn store_extra<'de, A: MapAccess<'de>>(
     }
 }
 
+/// A known field sent as `null`, kept in `extra` (out of line: rare, and the models'
+/// hot loops stay small).
+#[cold]
+#[inline(never)]
+pub(crate) fn keep_null(extra: &mut Map<String, Value>, wire: &'static str) {
+    extra.insert(wire.to_owned(), Value::Null);
+}
+
+/// The error for a second `wire` key in one object (out of line, as [`keep_null`]).
+#[cold]
+#[inline(never)]
+pub(crate) fn duplicate<E: de::Error>(wire: &'static str) -> E {
+    E::duplicate_field(wire)
+}
+
+/// Moves a field that the variant does not use into `extra` (out of line, as
+/// [`keep_null`]).
+#[cold]
+#[inline(never)]
+pub(crate) fn spill<T: Serialize>(extra: &mut Map<String, Value>, wire: &str, v: &T) {
+    super::wire::put_back(extra, wire, to_value(v));
+}
+
 /// Converts a typed field back to JSON (only for fields a variant does not use).
 pub(crate) fn to_value<T: Serialize>(v: &T) -> Value {
     // Every model type serialises to JSON with string keys, so this cannot fail.

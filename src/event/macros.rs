@@ -228,12 +228,12 @@ macro_rules! model {
                             // a helper); a `null` is kept in `extra`.
                             let bit = 1u64 << (Bit::$field as u32);
                             if *seen & bit != 0 {
-                                return Err(serde::de::Error::duplicate_field($wire));
+                                return Err($crate::event::de::duplicate($wire));
                             }
                             *seen |= bit;
                             self.$field = <$ty as $crate::event::de::ReadField>::read(map, body)?;
                             if self.$field.is_none() {
-                                self.extra.insert($wire.to_owned(), serde_json::Value::Null);
+                                $crate::event::de::keep_null(&mut self.extra, $wire);
                             }
                             Ok(())
                         }
@@ -242,11 +242,11 @@ macro_rules! model {
                 }
             }
 
-            /// Moves every field still set into `extra` (for fields a variant does not use).
+            /// Copies every field still set into `extra`, as JSON (for fields a variant does not use).
             pub(crate) fn spill_into(&mut self, extra: &mut serde_json::Map<String, serde_json::Value>) {
                 $(
-                    if let Some(v) = self.$field.take() {
-                        $crate::event::wire::put_back(extra, $wire, $crate::event::de::to_value(&v));
+                    if let Some(v) = &self.$field {
+                        $crate::event::de::spill(extra, $wire, v);
                     }
                 )*
                 extra.append(&mut self.extra);
