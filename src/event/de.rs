@@ -6,7 +6,10 @@ use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, Vis
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use bytestring::ByteString;
+
 use super::ParseError;
+use super::text::{BodyRef, BodyScope};
 
 /// An object key: borrowed from the input when it has no escapes (the common case), so
 /// matching known keys never allocates.
@@ -53,6 +56,260 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
+/// Any JSON value, checked exactly as [`Value`] checks it (including serde_json's nesting
+/// limit) and dropped: what the parse of an unknown event reads the fields it does not
+/// type with. serde's `IgnoredAny` is cheaper but skips nesting without a limit, so it
+/// would accept bodies that `Value` (and so [`UnknownEvent::raw`](super::UnknownEvent::raw))
+/// rejects.
+pub(crate) struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Skip;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Skip, E> {
+                Ok(Skip)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+                while seq.next_element::<Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+                while map.next_entry::<Skip, Skip>()?.is_some() {}
+                Ok(Skip)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// How a model reads one field's value: `None` for `null`.
+///
+/// The default goes through serde's `Option`; strings (and the string enums) override it
+/// with one `deserialize_any` that sees `null` and the string in a single dispatch,
+/// instead of `Option`'s peek followed by a second whitespace skip and type check.
+///
+/// `body` is the body being parsed (see [`Text`](super::Text)), fetched at most once per
+/// object rather than once per string.
+pub(crate) trait ReadField: Sized {
+    fn read<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        body: &mut BodyRef,
+    ) -> Result<Option<Self>, A::Error>
+    where
+        Self: Deserialize<'de>,
+    {
+        let _ = body;
+        map.next_value()
+    }
+}
+
+/// A string or `null`, read in one dispatch (see [`ReadField`]).
+pub(crate) struct NullableStr<T>(pub(crate) Option<T>);
+
+impl<'de, T: for<'a> From<&'a str> + From<String>> Deserialize<'de> for NullableStr<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<T: for<'a> From<&'a str> + From<String>> Visitor<'_> for V<T> {
+            type Value = NullableStr<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NullableStr<T>, E> {
+                Ok(NullableStr(Some(T::from(v))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<NullableStr<T>, E> {
+                Ok(NullableStr(Some(T::from(v))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<NullableStr<T>, E> {
+                Ok(NullableStr(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<NullableStr<T>, E> {
+                Ok(NullableStr(None))
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// Field types read through serde's `Option` (the default of [`ReadField`]).
+macro_rules! read_through_option {
+    ($($t:ty),* $(,)?) => { $( impl ReadField for $t {} )* };
+}
+read_through_option!(Value, super::RawJson);
+
+/// An unsigned integer or `null`, read in one dispatch (see [`ReadField`]); the errors
+/// are serde's for the plain type.
+struct NullableUint<T>(Option<T>);
+
+macro_rules! read_uint {
+    ($($t:ty),*) => {$(
+        impl<'de> Deserialize<'de> for NullableUint<$t> {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct V;
+                impl Visitor<'_> for V {
+                    type Value = NullableUint<$t>;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str(stringify!($t))
+                    }
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                        match <$t>::try_from(v) {
+                            Ok(v) => Ok(NullableUint(Some(v))),
+                            Err(_) => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                        }
+                    }
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                        match <$t>::try_from(v) {
+                            Ok(v) => Ok(NullableUint(Some(v))),
+                            Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                        }
+                    }
+                    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                        Ok(NullableUint(None))
+                    }
+                    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                        Ok(NullableUint(None))
+                    }
+                }
+                deserializer.deserialize_any(V)
+            }
+        }
+
+        impl ReadField for $t {
+            #[inline]
+            fn read<'de, A: MapAccess<'de>>(map: &mut A, _: &mut BodyRef) -> Result<Option<Self>, A::Error> {
+                Ok(map.next_value::<NullableUint<$t>>()?.0)
+            }
+        }
+    )*};
+}
+read_uint!(u64, u32);
+
+/// A boolean or `null`, read in one dispatch (see [`ReadField`]).
+struct NullableBool(Option<bool>);
+
+impl<'de> Deserialize<'de> for NullableBool {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = NullableBool;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<NullableBool, E> {
+                Ok(NullableBool(Some(v)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<NullableBool, E> {
+                Ok(NullableBool(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<NullableBool, E> {
+                Ok(NullableBool(None))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl ReadField for bool {
+    #[inline]
+    fn read<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        _: &mut BodyRef,
+    ) -> Result<Option<Self>, A::Error> {
+        Ok(map.next_value::<NullableBool>()?.0)
+    }
+}
+/// An element type of a list field: read straight into the list's storage (a model is
+/// filled in place, not moved through serde's return values).
+pub(crate) trait ListItem: Sized {
+    fn push_next<'de, A: de::SeqAccess<'de>>(
+        seq: &mut A,
+        list: &mut Vec<Self>,
+        body: &mut BodyRef,
+    ) -> Result<bool, A::Error>;
+}
+
+/// Fills a default model pushed onto the list (the seed runs only when there is one more
+/// element).
+struct PushModel<'a, T>(&'a mut Vec<T>);
+
+impl<'de, T: FillFromObject + Default> DeserializeSeed<'de> for PushModel<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.0.push(T::default());
+        match self.0.last_mut() {
+            Some(item) => deserializer.deserialize_map(ObjectVisitor(item)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// [`ListItem`] of a model: fills it in place.
+pub(crate) fn push_model<'de, T: FillFromObject + Default, A: de::SeqAccess<'de>>(
+    seq: &mut A,
+    list: &mut Vec<T>,
+) -> Result<bool, A::Error> {
+    Ok(seq.next_element_seed(PushModel(list))?.is_some())
+}
+
+/// A list field or `null`, in one dispatch.
+struct NullableList<'b, T>(&'b mut BodyRef, std::marker::PhantomData<T>);
+
+impl<'de, T: ListItem> DeserializeSeed<'de> for NullableList<'_, T> {
+    type Value = Option<Vec<T>>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        struct V<'b, T>(&'b mut BodyRef, std::marker::PhantomData<T>);
+        impl<'de, T: ListItem> Visitor<'de> for V<'_, T> {
+            type Value = Option<Vec<T>>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut list = Vec::new();
+                while T::push_next(&mut seq, &mut list, self.0)? {}
+                Ok(Some(list))
+            }
+        }
+        deserializer.deserialize_any(V(self.0, self.1))
+    }
+}
+
+impl<T: ListItem> ReadField for Vec<T> {
+    #[inline]
+    fn read<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        body: &mut BodyRef,
+    ) -> Result<Option<Self>, A::Error> {
+        map.next_value_seed(NullableList(body, std::marker::PhantomData))
+    }
+}
+impl<T> ReadField for Box<T> {}
+
 /// Whether `extra` holds `key` (checked without a search in the usual empty case).
 #[inline]
 pub(crate) fn has_key(extra: &Map<String, Value>, key: &str) -> bool {
@@ -96,6 +353,29 @@ pub(crate) fn store_extra<'de, A: MapAccess<'de>>(
             slot.key()
         ))),
     }
+}
+
+/// A known field sent as `null`, kept in `extra` (out of line: rare, and the models'
+/// hot loops stay small).
+#[cold]
+#[inline(never)]
+pub(crate) fn keep_null(extra: &mut Map<String, Value>, wire: &'static str) {
+    extra.insert(wire.to_owned(), Value::Null);
+}
+
+/// The error for a second `wire` key in one object (out of line, as [`keep_null`]).
+#[cold]
+#[inline(never)]
+pub(crate) fn duplicate<E: de::Error>(wire: &'static str) -> E {
+    E::duplicate_field(wire)
+}
+
+/// Moves a field that the variant does not use into `extra` (out of line, as
+/// [`keep_null`]).
+#[cold]
+#[inline(never)]
+pub(crate) fn spill<T: Serialize>(extra: &mut Map<String, Value>, wire: &str, v: &T) {
+    super::wire::put_back(extra, wire, to_value(v));
 }
 
 /// Converts a typed field back to JSON (only for fields a variant does not use).
@@ -152,25 +432,27 @@ impl<'de, T: FillFromObject> DeserializeSeed<'de> for NullableObject<'_, T> {
     }
 }
 
-/// Parses a whole body into `out` (the fast path: no path tracking).
+/// Parses a whole body into `out` (the fast path: no path tracking), with the strings
+/// borrowed from it made slices of it (see [`Text`](super::Text)).
 ///
-/// The body is checked for UTF-8 once, up front, and then parsed as `str`: one
-/// vectorised pass is cheaper than serde_json checking every string on its own. A body
-/// that is not UTF-8 is parsed as bytes so that serde_json reports where it fails.
-pub(crate) fn parse_body_into<T: FillFromObject>(
-    body: &[u8],
+/// The body was checked for UTF-8 once, up front, and is parsed as `str`: one
+/// vectorised pass is cheaper than serde_json checking every string on its own.
+pub(crate) fn parse_text_into<T: FillFromObject>(
+    body: &ByteString,
     out: &mut T,
 ) -> Result<(), serde_json::Error> {
-    fn run<'de, R: serde_json::de::Read<'de>, T: FillFromObject>(
-        mut de: serde_json::Deserializer<R>,
-        out: &mut T,
-    ) -> Result<(), serde_json::Error> {
-        Deserializer::deserialize_map(&mut de, ObjectVisitor(out))?;
-        de.end()
-    }
-    match std::str::from_utf8(body) {
-        Ok(text) => run(serde_json::Deserializer::from_str(text), out),
-        Err(_) => run(serde_json::Deserializer::from_slice(body), out),
+    let _scope = BodyScope::enter(body.clone());
+    let mut de = serde_json::Deserializer::from_str(body);
+    Deserializer::deserialize_map(&mut de, ObjectVisitor(out))?;
+    de.end()
+}
+
+/// Why a body that is not UTF-8 is not JSON (`Value` checks every string, so it says
+/// where).
+pub(crate) fn not_utf8(body: &[u8]) -> serde_json::Error {
+    match serde_json::from_slice::<Skip>(body) {
+        Err(e) => e,
+        Ok(Skip) => de::Error::custom("invalid UTF-8"),
     }
 }
 

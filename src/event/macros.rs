@@ -143,6 +143,16 @@ macro_rules! string_enum {
             }
         }
 
+        impl $crate::event::de::ReadField for $name {
+            #[inline]
+            fn read<'de, A: serde::de::MapAccess<'de>>(
+                map: &mut A,
+                _: &mut $crate::event::text::BodyRef,
+            ) -> Result<Option<Self>, A::Error> {
+                Ok(map.next_value::<$crate::event::de::NullableStr<Self>>()?.0)
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct V;
@@ -197,22 +207,33 @@ macro_rules! model {
         #[allow(dead_code)]
         impl $name {
             /// Reads the value of one entry of the JSON object into its field.
+            ///
+            /// `seen` has one bit per wire field, set once it was read (even as `null`):
+            /// a second one is a duplicate, found without searching `extra`.
             pub(crate) fn read_entry<'de, A: serde::de::MapAccess<'de>>(
                 &mut self,
                 key: $crate::event::de::Key<'de>,
                 map: &mut A,
+                seen: &mut u64,
+                body: &mut $crate::event::text::BodyRef,
             ) -> Result<(), A::Error> {
+                /// The bit of each wire field in `seen`.
+                #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+                enum Bit { $($field,)* }
+                const _: () = assert!([$(stringify!($field)),*].len() <= 64);
                 match key.as_str() {
                     $(
                         $wire => {
                             // Read straight into the field (no move of the value through
                             // a helper); a `null` is kept in `extra`.
-                            if self.$field.is_some() || $crate::event::de::has_key(&self.extra, $wire) {
-                                return Err(serde::de::Error::duplicate_field($wire));
+                            let bit = 1u64 << (Bit::$field as u32);
+                            if *seen & bit != 0 {
+                                return Err($crate::event::de::duplicate($wire));
                             }
-                            self.$field = map.next_value()?;
+                            *seen |= bit;
+                            self.$field = <$ty as $crate::event::de::ReadField>::read(map, body)?;
                             if self.$field.is_none() {
-                                self.extra.insert($wire.to_owned(), serde_json::Value::Null);
+                                $crate::event::de::keep_null(&mut self.extra, $wire);
                             }
                             Ok(())
                         }
@@ -221,11 +242,11 @@ macro_rules! model {
                 }
             }
 
-            /// Moves every field still set into `extra` (for fields a variant does not use).
+            /// Copies every field still set into `extra`, as JSON (for fields a variant does not use).
             pub(crate) fn spill_into(&mut self, extra: &mut serde_json::Map<String, serde_json::Value>) {
                 $(
-                    if let Some(v) = self.$field.take() {
-                        $crate::event::wire::put_back(extra, $wire, $crate::event::de::to_value(&v));
+                    if let Some(v) = &self.$field {
+                        $crate::event::de::spill(extra, $wire, v);
                     }
                 )*
                 extra.append(&mut self.extra);
@@ -234,10 +255,25 @@ macro_rules! model {
 
         impl $crate::event::de::FillFromObject for $name {
             fn fill<'de, A: serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+                let mut seen = 0;
+                let mut body = $crate::event::text::BodyRef::default();
                 while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
-                    self.read_entry(key, &mut map)?;
+                    self.read_entry(key, &mut map, &mut seen, &mut body)?;
                 }
                 Ok(())
+            }
+        }
+
+        impl $crate::event::de::ReadField for $name {}
+
+        impl $crate::event::de::ListItem for $name {
+            #[inline]
+            fn push_next<'de, A: serde::de::SeqAccess<'de>>(
+                seq: &mut A,
+                list: &mut Vec<Self>,
+                _: &mut $crate::event::text::BodyRef,
+            ) -> Result<bool, A::Error> {
+                $crate::event::de::push_model(seq, list)
             }
         }
 
@@ -307,7 +343,16 @@ macro_rules! provider_event {
             ///
             /// [`ParseError`]: `Syntax` when the body is not JSON, `Data` when it is JSON of
             /// the wrong shape (see the [module docs](self)).
+            ///
+            /// The body is copied once, so that the event's strings can share it; when
+            /// you have [`Bytes`](bytes::Bytes), [`WebhookPayload::parse`](crate::WebhookPayload::parse)
+            /// shares them without the copy.
             pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
+                Self::from_bytes(&bytes::Bytes::copy_from_slice(body))
+            }
+
+            /// [`Self::from_slice`] without the copy.
+            pub(crate) fn from_bytes(body: &bytes::Bytes) -> Result<Self, ParseError> {
                 $crate::event::wire::parse(body)
             }
 
@@ -357,7 +402,7 @@ macro_rules! webhook_payload_for_event {
     () => {
         impl $crate::event::WebhookPayload for Event {
             fn parse(body: &bytes::Bytes) -> Result<Self, $crate::ParseError> {
-                Self::from_slice(body)
+                Self::from_bytes(body)
             }
             fn tag(&self) -> &str {
                 self.tag()

@@ -15,8 +15,11 @@
 //!
 //! Each body is read in one pass into a "union of all known fields" (no intermediate
 //! `Value` or serde `Content` tree; known keys and enum values are matched from the
-//! borrowed input without allocating), then the tag picks the variant. Error paths are
-//! computed only after a failure, by parsing a second time under `serde_path_to_error`.
+//! borrowed input without allocating), then the tag picks the variant. String fields are
+//! [`Text`]: slices of the body's `Bytes`, not copies. Once a tag turns out to be unknown,
+//! the rest of the body is only checked to be JSON; [`UnknownEvent`] keeps the text and
+//! builds a `Value` when asked. Error paths are computed only after a failure, by parsing
+//! a second time under `serde_path_to_error`.
 //!
 //! # Example
 //!
@@ -49,6 +52,7 @@ mod peek;
 pub mod railz;
 mod raw;
 pub mod rootfi;
+pub(crate) mod text;
 mod unknown;
 mod wire;
 
@@ -57,6 +61,7 @@ pub use error::{ParseError, ParseErrorKind};
 /// What `metric_tag()` returns for an event whose tag this version does not know.
 pub const UNKNOWN_TAG: &str = "unknown";
 pub use raw::RawJson;
+pub use text::Text;
 pub use unknown::UnknownEvent;
 
 /// A payload type the verifying layer can parse verified bytes into.
@@ -161,7 +166,15 @@ impl Event {
     /// [`ParseError`]: `Syntax` when the body is not JSON; `Data` when it is JSON but not
     /// an object, has none of the keys in the detection rule, or fails the provider's
     /// own shape checks.
+    ///
+    /// The body is copied once, so that the event's strings can share it; when you have
+    /// [`Bytes`], [`WebhookPayload::parse`] shares them without the copy.
     pub fn from_slice(body: &[u8]) -> Result<Self, ParseError> {
+        Self::from_bytes(&Bytes::copy_from_slice(body))
+    }
+
+    /// [`Event::from_slice`] without the copy.
+    pub(crate) fn from_bytes(body: &Bytes) -> Result<Self, ParseError> {
         if de::first_key(body) == Some(b"data") {
             if let Some(e) = wire::parse_if_own(body) {
                 return Ok(Self::Railz(e));
@@ -170,8 +183,8 @@ impl Event {
             return Ok(Self::RootFi(e));
         }
         match detect(body)? {
-            Provider::RootFi => rootfi::Event::from_slice(body).map(Self::RootFi),
-            Provider::Railz => railz::Event::from_slice(body).map(Self::Railz),
+            Provider::RootFi => rootfi::Event::from_bytes(body).map(Self::RootFi),
+            Provider::Railz => railz::Event::from_bytes(body).map(Self::Railz),
         }
     }
 

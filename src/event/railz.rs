@@ -67,15 +67,20 @@ pub use model::{
     Validation, ValidationError,
 };
 
-use super::ParseError;
-use super::de::{FillFromObject, Key, NullableObject, WithTag, store, store_extra};
+use bytestring::ByteString;
+
+use super::de::{
+    FillFromObject, Key, NullableObject, ReadField, Skip, WithTag, store, store_extra,
+};
 use super::peek::{TagPeek, known};
-use super::unknown::{TagAt, UnknownEvent};
-use super::wire::{WireFormat, put_back};
+use super::text::BodyRef;
+use super::unknown::UnknownEvent;
+use super::wire::WireFormat;
+use super::{ParseError, Text};
 
 /// The `data` object. Once `event` turns out to be a tag this version does not know,
-/// the fields after it are kept as JSON values: the event becomes [`Event::Unknown`]
-/// in the same pass, whatever those fields hold.
+/// the fields after it are only checked to be JSON: the event becomes [`Event::Unknown`]
+/// (which keeps the body as text) in the same pass, whatever those fields hold.
 #[derive(Default)]
 pub(crate) struct DataObject {
     fields: DataFields,
@@ -84,16 +89,19 @@ pub(crate) struct DataObject {
 
 impl FillFromObject for DataObject {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = 0;
+        let mut body = BodyRef::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let is_tag = key.as_str() == "event";
             if !self.tag_is_unknown {
-                self.fields.read_entry(key, &mut map)?;
+                self.fields
+                    .read_entry(key, &mut map, &mut seen, &mut body)?;
                 self.tag_is_unknown =
                     is_tag && matches!(self.fields.event, Some(EventType::Other(_)));
             } else if is_tag {
                 return Err(de::Error::duplicate_field("event"));
             } else {
-                store_extra(&mut self.fields.extra, key, &mut map)?;
+                map.next_value::<Skip>()?;
             }
         }
         Ok(())
@@ -107,12 +115,13 @@ pub(crate) struct Envelope {
     data: DataObject,
     /// `Some(true)` for an object, `Some(false)` for `null`, `None` when absent.
     data_seen: Option<bool>,
-    request_id: Option<String>,
+    request_id: Option<Text>,
     extra: Map<String, Value>,
 }
 
 impl FillFromObject for Envelope {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        let mut body = BodyRef::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "data" => {
@@ -122,7 +131,7 @@ impl FillFromObject for Envelope {
                     self.data_seen = Some(map.next_value_seed(NullableObject(&mut self.data))?);
                 }
                 "requestId" => {
-                    let value: Option<String> = map.next_value()?;
+                    let value = Text::read(&mut map, &mut body)?;
                     store(&mut self.request_id, &mut self.extra, "requestId", value)?;
                 }
                 _ => store_extra(&mut self.extra, key, &mut map)?,
@@ -249,11 +258,11 @@ impl WireFormat for Event {
             .any(|k| envelope.extra.contains_key(*k))
     }
 
-    fn build(envelope: &mut Envelope, _body: &[u8]) -> Result<Self, ParseError> {
-        build(envelope)
+    fn build(envelope: &mut Envelope, body: &ByteString) -> Result<Self, ParseError> {
+        build(envelope, body)
     }
 
-    fn unknown_tag_at(body: &[u8]) -> Option<TagAt> {
+    fn unknown_tag(body: &[u8]) -> Option<String> {
         #[derive(Deserialize)]
         struct Peek {
             data: Option<PeekData>,
@@ -266,9 +275,9 @@ impl WireFormat for Event {
             Ok(Peek {
                 data:
                     Some(PeekData {
-                        event: Some(EventType::Other(_)),
+                        event: Some(EventType::Other(tag)),
                     }),
-            }) => Some(TagAt::DataEvent),
+            }) => Some(tag),
             _ => None,
         }
     }
@@ -286,7 +295,7 @@ impl WireFormat for Event {
 }
 
 /// Picks the variant from `data.event` and moves the fields into it.
-fn build(env: &mut Envelope) -> Result<Event, ParseError> {
+fn build(env: &mut Envelope, body: &ByteString) -> Result<Event, ParseError> {
     match env.data_seen {
         Some(true) => {}
         Some(false) => {
@@ -303,12 +312,9 @@ fn build(env: &mut Envelope) -> Result<Event, ParseError> {
         }
     }
     let u = &mut env.data.fields;
-    let request_id = env.request_id.take();
-    let envelope_extra = std::mem::take(&mut env.extra);
-    let mut extra = std::mem::take(&mut u.extra);
     let tag = match u.event.take() {
         Some(EventType::Other(tag)) => {
-            return Ok(unknown(tag, u, extra, request_id, envelope_extra));
+            return Ok(Event::Unknown(UnknownEvent::new(body, tag)));
         }
         Some(tag) => tag,
         None => {
@@ -318,6 +324,10 @@ fn build(env: &mut Envelope) -> Result<Event, ParseError> {
             ));
         }
     };
+
+    let request_id = env.request_id.take();
+    let envelope_extra = std::mem::take(&mut env.extra);
+    let mut extra = std::mem::take(&mut u.extra);
 
     // Moves the common fields and the listed `variant field: union field` pairs, then
     // spills whatever the variant does not use into `extra`.
@@ -394,25 +404,8 @@ fn build(env: &mut Envelope) -> Result<Event, ParseError> {
             response_code: response_code,
             validation: validation,
         })),
-        EventType::Other(tag) => unknown(tag, u, extra, request_id, envelope_extra),
+        EventType::Other(tag) => Event::Unknown(UnknownEvent::new(body, tag)),
     })
-}
-
-/// Puts an unknown event's body back together from what the single pass read.
-fn unknown(
-    tag: String,
-    fields: &mut DataFields,
-    mut data: Map<String, Value>,
-    request_id: Option<String>,
-    mut body: Map<String, Value>,
-) -> Event {
-    fields.spill_into(&mut data);
-    put_back(&mut data, "event", Value::String(tag));
-    put_back(&mut body, "data", Value::Object(data));
-    if let Some(id) = request_id {
-        put_back(&mut body, "requestId", Value::String(id));
-    }
-    Event::Unknown(UnknownEvent::new(Value::Object(body), TagAt::DataEvent))
 }
 
 /// `{"data": {"event": tag, ...fields}, "requestId": ..., ...envelope extras}`.

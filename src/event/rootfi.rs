@@ -63,11 +63,14 @@ pub use model::{
     SyncData, SyncEvent, TagStyle,
 };
 
-use super::de::{FillFromObject, Key, WithTag, parse_body_into, parse_part, store_extra, to_value};
+use super::de::{FillFromObject, Key, Skip, WithTag, parse_part, parse_text_into, to_value};
 use super::peek::{TagPeek, known};
-use super::unknown::{TagAt, UnknownEvent};
+use super::text::BodyRef;
+use super::unknown::UnknownEvent;
 use super::wire::{WireFormat, put_back};
-use super::{ParseError, RawJson};
+use bytestring::ByteString;
+
+use super::{ParseError, RawJson, Text};
 
 /// What [`Event::tag`] returns for a pre-v3 body, which carries no tag on the wire.
 pub const LEGACY_TAG: &str = "DATA_MODEL_CHANGES";
@@ -97,19 +100,19 @@ enum DataSlot {
 /// A whole RootFi body as the single pass reads it.
 ///
 /// Once the tag turns out to be one this version does not know, the fields after it
-/// are kept as JSON values (the event becomes [`Event::Unknown`] in the same pass,
-/// whatever they hold). A known `webhook_type` after an unknown v4 `event` (it wins)
-/// makes [`build`] read the body again with `typed_only`.
+/// are only checked to be JSON (the event becomes [`Event::Unknown`], which keeps the
+/// body as text, in the same pass, whatever they hold). A known `webhook_type` after an
+/// unknown v4 `event` (it wins) makes [`build`] read the body again with `typed_only`.
 #[derive(Default)]
 pub(crate) struct Envelope {
     fields: TopLevelFields,
     data: Option<DataSlot>,
-    /// Never keep fields as values: every known field is typed.
+    /// Never skip fields: every known field is typed.
     typed_only: bool,
-    /// Fields are being kept as values (the tag read so far is unknown).
-    as_values: bool,
-    /// Some field was kept as a value.
-    kept_values: bool,
+    /// Fields are being skipped (the tag read so far is unknown).
+    skipping: bool,
+    /// Some field was skipped.
+    skipped: bool,
 }
 
 impl Envelope {
@@ -138,18 +141,23 @@ impl Envelope {
 
 impl FillFromObject for Envelope {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = 0;
+        let mut body = BodyRef::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "webhook_type" | "event" => {
-                    self.fields.read_entry(key, &mut map)?;
-                    self.as_values = !self.typed_only && self.fields.unknown_tag().is_some();
+                    self.fields
+                        .read_entry(key, &mut map, &mut seen, &mut body)?;
+                    self.skipping = !self.typed_only && self.fields.unknown_tag().is_some();
                 }
-                _ if self.as_values => {
-                    self.kept_values = true;
-                    store_extra(&mut self.fields.extra, key, &mut map)?;
+                _ if self.skipping => {
+                    self.skipped = true;
+                    map.next_value::<Skip>()?;
                 }
                 "data" => self.read_data(&mut map)?,
-                _ => self.fields.read_entry(key, &mut map)?,
+                _ => self
+                    .fields
+                    .read_entry(key, &mut map, &mut seen, &mut body)?,
             }
         }
         Ok(())
@@ -290,15 +298,15 @@ impl WireFormat for Event {
         f.webhook_type.is_some() || f.event.is_some() || f.data_model.is_some()
     }
 
-    fn build(envelope: &mut Envelope, body: &[u8]) -> Result<Self, ParseError> {
+    fn build(envelope: &mut Envelope, body: &ByteString) -> Result<Self, ParseError> {
         build(envelope, body)
     }
 
-    fn unknown_tag_at(body: &[u8]) -> Option<TagAt> {
+    fn unknown_tag(body: &[u8]) -> Option<String> {
         #[derive(Deserialize)]
         struct Peek {
             webhook_type: Option<WebhookType>,
-            event: Option<String>,
+            event: Option<Text>,
         }
         let peek = serde_json::from_slice::<Peek>(body).ok()?;
         let fields = TopLevelFields {
@@ -306,12 +314,7 @@ impl WireFormat for Event {
             event: peek.event,
             ..TopLevelFields::default()
         };
-        fields.unknown_tag()?;
-        Some(TagAt::Top(if fields.webhook_type.is_some() {
-            "webhook_type"
-        } else {
-            "event"
-        }))
+        fields.unknown_tag().map(str::to_owned)
     }
 
     fn unknown(event: UnknownEvent) -> Self {
@@ -331,17 +334,17 @@ impl WireFormat for Event {
 }
 
 /// Picks the variant from the tag and moves the fields into it.
-fn build(env: &mut Envelope, body: &[u8]) -> Result<Event, ParseError> {
-    if env.fields.unknown_tag().is_some() {
-        return Ok(unknown(env));
+fn build(env: &mut Envelope, body: &ByteString) -> Result<Event, ParseError> {
+    if let Some(tag) = env.fields.unknown_tag() {
+        return Ok(Event::Unknown(UnknownEvent::new(body, tag.to_owned())));
     }
-    if env.kept_values {
+    if env.skipped {
         // A known `webhook_type` came after an unknown `event`: type every field.
         let mut typed = Envelope {
             typed_only: true,
             ..Envelope::default()
         };
-        parse_body_into(body, &mut typed)?;
+        parse_text_into(body, &mut typed)?;
         return build(&mut typed, body);
     }
     let f = &mut env.fields;
@@ -437,30 +440,6 @@ fn finish(
     }
     f.spill_into(&mut extra);
     extra
-}
-
-/// Puts an unknown event's body back together from what the single pass read.
-fn unknown(env: &mut Envelope) -> Event {
-    let f = &mut env.fields;
-    let mut body = std::mem::take(&mut f.extra);
-    // The tag's field moves into the body, where `UnknownEvent::tag` reads it.
-    let at = match (f.webhook_type.take(), f.event.take()) {
-        (Some(WebhookType::Other(tag)), event) => {
-            if let Some(event) = event {
-                put_back(&mut body, "event", Value::String(event));
-            }
-            put_back(&mut body, "webhook_type", Value::String(tag));
-            "webhook_type"
-        }
-        (webhook_type, event) => {
-            // `unknown_tag` found no `webhook_type`, so the tag is the v4 `event`.
-            f.webhook_type = webhook_type;
-            put_back(&mut body, "event", Value::String(event.unwrap_or_default()));
-            "event"
-        }
-    };
-    let body = finish(f, env.data.take(), body);
-    Event::Unknown(UnknownEvent::new(Value::Object(body), TagAt::Top(at)))
 }
 
 impl Serialize for Event {

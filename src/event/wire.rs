@@ -4,9 +4,13 @@
 use serde_json::{Map, Value};
 
 use super::ParseError;
-use super::de::{FillFromObject, PathProbe, error_with_path, parse_body_into};
+use bytes::Bytes;
+use bytestring::ByteString;
+
+use super::de::{FillFromObject, PathProbe, Skip, error_with_path, not_utf8, parse_text_into};
 use super::peek::TagPeek;
-use super::unknown::{TagAt, UnknownEvent};
+use super::text::utf8_body;
+use super::unknown::UnknownEvent;
 
 /// What a provider's parser supplies; [`parse`] and [`parse_if_own`] do the rest.
 pub(crate) trait WireFormat: Sized {
@@ -18,13 +22,12 @@ pub(crate) trait WireFormat: Sized {
     fn is_own(envelope: &Self::Envelope) -> bool;
 
     /// Picks the variant from the tag and moves the fields into it. An unknown tag
-    /// becomes [`WireFormat::unknown`] built from the envelope, without a second pass.
-    fn build(envelope: &mut Self::Envelope, body: &[u8]) -> Result<Self, ParseError>;
+    /// becomes [`WireFormat::unknown`] holding `body`, without a second pass.
+    fn build(envelope: &mut Self::Envelope, body: &ByteString) -> Result<Self, ParseError>;
 
-    /// The failure path: where the tag is, when the body is an object with a tag this
-    /// version does not know (such a body is never an error, whatever its other fields
-    /// hold).
-    fn unknown_tag_at(body: &[u8]) -> Option<TagAt>;
+    /// The failure path: the tag, when the body is a JSON object with a tag this version
+    /// does not know (such a body is never an error, whatever its other fields hold).
+    fn unknown_tag(body: &[u8]) -> Option<String>;
 
     /// An event with a tag this version does not know.
     fn unknown(event: UnknownEvent) -> Self;
@@ -39,33 +42,38 @@ pub(crate) fn peek_metric_tag<F: WireFormat>(body: &[u8]) -> &'static str {
 }
 
 /// Parses a body: one pass, then the tag picks the variant.
-pub(crate) fn parse<F: WireFormat>(body: &[u8]) -> Result<F, ParseError> {
+pub(crate) fn parse<F: WireFormat>(body: &Bytes) -> Result<F, ParseError> {
+    let Some(text) = utf8_body(body) else {
+        return recover(body, &not_utf8(body));
+    };
     let mut envelope = F::Envelope::default();
-    match parse_body_into(body, &mut envelope) {
-        Ok(()) => F::build(&mut envelope, body),
+    match parse_text_into(&text, &mut envelope) {
+        Ok(()) => F::build(&mut envelope, &text),
         Err(e) => recover(body, &e),
     }
 }
 
 /// Parses only when the single pass succeeds and finds this provider's body (used by
 /// provider detection, which handles every other case itself).
-pub(crate) fn parse_if_own<F: WireFormat>(body: &[u8]) -> Option<F> {
+pub(crate) fn parse_if_own<F: WireFormat>(body: &Bytes) -> Option<F> {
+    let text = utf8_body(body)?;
     let mut envelope = F::Envelope::default();
-    parse_body_into(body, &mut envelope).ok()?;
+    parse_text_into(&text, &mut envelope).ok()?;
     if !F::is_own(&envelope) {
         return None;
     }
-    F::build(&mut envelope, body).ok()
+    F::build(&mut envelope, &text).ok()
 }
 
 /// An unknown tag is never an error; anything else gets its field path.
-fn recover<F: WireFormat>(body: &[u8], e: &serde_json::Error) -> Result<F, ParseError> {
+fn recover<F: WireFormat>(body: &Bytes, e: &serde_json::Error) -> Result<F, ParseError> {
     if e.is_data()
-        && let Some(at) = F::unknown_tag_at(body)
+        && let Some(tag) = F::unknown_tag(body)
+        // Whatever found the tag skipped other values without checking them as `Value`.
+        && serde_json::from_slice::<Skip>(body).is_ok()
+        && let Some(text) = utf8_body(body)
     {
-        // Cannot fail where the peek at the tag succeeded; mapped all the same.
-        let raw = serde_json::from_slice(body).map_err(|e| error_with_path::<Value>(body, &e))?;
-        return Ok(F::unknown(UnknownEvent::new(raw, at)));
+        return Ok(F::unknown(UnknownEvent::new(&text, tag)));
     }
     Err(error_with_path::<PathProbe<F::Envelope>>(body, e))
 }
@@ -82,7 +90,8 @@ pub(crate) mod tests {
 
     /// Parses `body`, checks that it serialises back to the same JSON value.
     pub(crate) fn round_trip<F: WireFormat + serde::Serialize>(body: &str) -> F {
-        let event: F = parse(body.as_bytes()).unwrap_or_else(|e| panic!("{body}: {e}"));
+        let event: F = parse(&Bytes::copy_from_slice(body.as_bytes()))
+            .unwrap_or_else(|e| panic!("{body}: {e}"));
         let expected: Value = serde_json::from_str(body).unwrap();
         assert_eq!(serde_json::to_value(&event).unwrap(), expected, "{body}");
         event

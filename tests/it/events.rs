@@ -358,6 +358,68 @@ fn rootfi_undocumented_v4_event_is_unknown_and_lossless() {
 }
 
 #[test]
+fn unknown_events_keep_the_body_exactly_and_ignore_what_follows_the_tag() {
+    let body = br#"{"webhook_type":"PAYROLL_RUN", "company_id":"not a number","data":5}"#;
+    let event = rootfi::Event::from_slice(body).unwrap();
+    let rootfi::Event::Unknown(unknown) = &event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(unknown.raw_json().as_bytes(), body);
+    assert_eq!(unknown.tag(), "PAYROLL_RUN");
+    assert_eq!(unknown.raw()["company_id"], "not a number");
+    assert_eq!(
+        serde_json::to_value(&event).unwrap(),
+        serde_json::from_slice::<Value>(body).unwrap()
+    );
+    assert_eq!(unknown.clone().into_raw()["data"], 5);
+
+    let body = br#"{"data":{"event":"refund","requests":5,"x":[{"y":null}]},"requestId":"r"}"#;
+    let event = railz::Event::from_slice(body).unwrap();
+    assert_eq!(event.tag(), "refund");
+    assert_eq!(event.request_id(), Some("r"));
+    let railz::Event::Unknown(unknown) = &event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(unknown.raw_json().as_bytes(), body);
+
+    // What follows an unknown tag must still be JSON that `Value` accepts.
+    for body in [
+        &br#"{"data":{"event":"refund","x":[1,]}}"#[..],
+        b"{\"data\":{\"event\":\"refund\",\"x\":\"\xff\"}}",
+        br#"{"webhook_type":"NEW","x":tru}"#,
+    ] {
+        assert!(railz::Event::from_slice(body).is_err(), "{body:?}");
+        assert!(rootfi::Event::from_slice(body).is_err(), "{body:?}");
+    }
+}
+
+/// Strings without escapes share the parsed `Bytes`; escaped ones are decoded copies.
+#[test]
+fn string_fields_are_slices_of_the_body() {
+    let body = bytes::Bytes::from(
+        br#"{"data":{"event":"auth","connectionId":"CON-1","businessName":"A\u0026B"},"requestId":"r-1"}"#
+            .to_vec(),
+    );
+    let railz::Event::Auth(auth) = <railz::Event as WebhookPayload>::parse(&body).unwrap() else {
+        panic!()
+    };
+    let inside = |s: &str| body.as_ptr_range().contains(&s.as_ptr());
+    let id = auth.connection_id.as_deref().unwrap();
+    assert_eq!(id, "CON-1");
+    assert!(inside(id));
+    assert!(inside(auth.request_id.as_deref().unwrap()));
+    let name = auth.business_name.as_deref().unwrap();
+    assert_eq!(name, "A&B");
+    assert!(!inside(name));
+    // `from_slice` copies the body once; the strings share that copy, not the input.
+    let railz::Event::Auth(copied) = railz::Event::from_slice(&body).unwrap() else {
+        panic!()
+    };
+    assert!(!inside(copied.connection_id.as_deref().unwrap()));
+    assert_eq!(copied, auth);
+}
+
+#[test]
 fn railz_connection_events() {
     for (name, is_login) in [("railz_login.json", true), ("railz_auth.json", false)] {
         let event = railz(name);
@@ -544,7 +606,7 @@ fn railz_batch_push_and_delete() {
     let batch = e.batch.unwrap();
     assert_eq!(batch.len(), 2);
     assert_eq!(batch[0].status, Some(PushStatus::Success));
-    assert_eq!(batch[0].source_object_ids, Some(vec!["146".to_owned()]));
+    assert_eq!(batch[0].source_object_ids, Some(vec!["146".into()]));
     assert_eq!(batch[1].status, Some(PushStatus::Failed));
     assert_eq!(
         batch[1]

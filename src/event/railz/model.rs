@@ -7,7 +7,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::event::RawJson;
+use crate::event::{RawJson, Text};
 
 use super::enums::{
     ConnectionStatus, CustomerRequestType, DataSyncType, DataType, DisconnectReason, EventType,
@@ -18,7 +18,7 @@ model! {
     /// The account at the service (`serviceAccountRef`).
     pub struct ServiceAccountRef {
         /// The account id.
-        id: String = "id",
+        id: Text = "id",
         /// The sub-account or subsidiary (`null` on the wire is kept in `extra`).
         entity_ref: EntityRef = "entityRef",
     }
@@ -28,7 +28,7 @@ model! {
     /// A sub-account or subsidiary (`serviceAccountRef.entityRef`).
     pub struct EntityRef {
         /// The sub-account id.
-        id: String = "id",
+        id: Text = "id",
     }
 }
 
@@ -36,13 +36,13 @@ model! {
     /// One data sync request of a full `requests` payload.
     pub struct DataRequest {
         /// The data sync request id.
-        id: String = "id",
+        id: Text = "id",
         /// The data type (may be missing: one Railz sample omits it).
         request: DataType = "request",
         /// Period start (`YYYY-MM-DD`), for period reports.
-        start_date: String = "startDate",
+        start_date: Text = "startDate",
         /// Period end (`YYYY-MM-DD`), for period reports.
-        end_date: String = "endDate",
+        end_date: Text = "endDate",
         /// year, quarter or month, for period reports.
         report_frequency: ReportFrequency = "reportFrequency",
         /// success, failed or empty.
@@ -74,9 +74,9 @@ model! {
     /// One validation error.
     pub struct ValidationError {
         /// The field that was rejected.
-        field: String = "field",
+        field: Text = "field",
         /// Why.
-        message: String = "message",
+        message: Text = "message",
     }
 }
 
@@ -84,17 +84,17 @@ model! {
     /// One element of a `batchPush` event's `batch`, in the order of the original request.
     pub struct BatchItem {
         /// The push request id.
-        push_communication_id: String = "pushCommunicationId",
+        push_communication_id: Text = "pushCommunicationId",
         /// Ids of the objects created at the service.
-        source_object_ids: Vec<String> = "sourceObjectIds",
+        source_object_ids: Vec<Text> = "sourceObjectIds",
         /// Id of the object created at the service (older singular form).
-        source_object_id: String = "sourceObjectId",
+        source_object_id: Text = "sourceObjectId",
         /// The data type pushed.
         data_type: DataType = "dataType",
         /// When the push was requested (ISO 8601).
-        requested_on: String = "requestedOn",
+        requested_on: Text = "requestedOn",
         /// When the push finished (ISO 8601).
-        completed_on: String = "completedOn",
+        completed_on: Text = "completedOn",
         /// success, failed or pending.
         status: PushStatus = "status",
         /// The service's HTTP status code.
@@ -143,6 +143,8 @@ impl Serialize for Requests {
     }
 }
 
+impl crate::event::de::ReadField for Requests {}
+
 impl<'de> Deserialize<'de> for Requests {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
@@ -177,13 +179,13 @@ macro_rules! railz_event {
             $(#[$meta])*
             pub struct $name {
                 /// `CON-<uuid>`; Railz plans to replace it with `connectionUuid`.
-                connection_id: String = "connectionId",
+                connection_id: Text = "connectionId",
                 /// The connection's UUID.
-                connection_uuid: String = "connectionUuid",
+                connection_uuid: Text = "connectionUuid",
                 /// `BIZ-<uuid>`.
-                business_uuid: String = "businessUuid",
+                business_uuid: Text = "businessUuid",
                 /// The business name you gave Railz.
-                business_name: String = "businessName",
+                business_name: Text = "businessName",
                 /// The connected service.
                 service_name: ServiceName = "serviceName",
                 /// The account (and sub-account) at the service.
@@ -192,7 +194,7 @@ macro_rules! railz_event {
             }
             ;
             /// The envelope's `requestId` (optional): the best available dedup key.
-            request_id: Option<String>,
+            request_id: Option<Text>,
             /// Unknown envelope fields, beside `data` and `requestId`.
             envelope_extra: Map<String, Value>,
         }
@@ -231,11 +233,11 @@ railz_event! {
         /// The status now, e.g. `disconnected`.
         new_status: ConnectionStatus = "newStatus",
         /// Free text from Railz.
-        message: String = "message",
+        message: Text = "message",
         /// Why the connection was disconnected.
         disconnect_reason: DisconnectReason = "disconnectReason",
         /// When the change took effect (ISO 8601, ms).
-        effective_on: String = "effectiveOn",
+        effective_on: Text = "effectiveOn",
     }
 }
 
@@ -245,7 +247,7 @@ railz_event! {
         /// customersDataRequest or customersRedact.
         request_type: CustomerRequestType = "type",
         /// Free text from Railz.
-        message: String = "message",
+        message: Text = "message",
         /// The provider's request body, passed through as is (unparsed: deserialise it
         /// into your own type, or [`RawJson::to_value`]).
         received_payload: RawJson = "receivedPayload",
@@ -269,7 +271,7 @@ railz_event! {
     pub struct DataPerType {
         /// The data type; Railz documents UPPER_SNAKE and sends camelCase, so it is kept
         /// as a string.
-        request_type: String = "requestType",
+        request_type: Text = "requestType",
         /// How the sync was triggered.
         data_sync_type: DataSyncType = "dataSyncType",
         /// Whether the event comes from the sandbox environment.
@@ -283,19 +285,19 @@ railz_event! {
     /// `push`: a push (write) request finished at Railz and at the service.
     pub struct Push {
         /// The push request id.
-        push_communication_id: String = "pushCommunicationId",
+        push_communication_id: Text = "pushCommunicationId",
         /// Ids of the objects created at the service.
-        source_object_ids: Vec<String> = "sourceObjectIds",
+        source_object_ids: Vec<Text> = "sourceObjectIds",
         /// Id of the object created at the service (older singular form).
-        source_object_id: String = "sourceObjectId",
+        source_object_id: Text = "sourceObjectId",
         /// The batch the push belonged to, if any.
-        batch_id: String = "batchId",
+        batch_id: Text = "batchId",
         /// The data type pushed.
         data_type: DataType = "dataType",
         /// When the push was requested (ISO 8601).
-        requested_on: String = "requestedOn",
+        requested_on: Text = "requestedOn",
         /// When the push finished (ISO 8601).
-        completed_on: String = "completedOn",
+        completed_on: Text = "completedOn",
         /// success, failed or pending.
         status: PushStatus = "status",
         /// The service's HTTP status code.
@@ -309,7 +311,7 @@ railz_event! {
     /// `batchPush`: a batch push finished (beta API).
     pub struct BatchPush {
         /// The batch id.
-        batch_id: String = "batchId",
+        batch_id: Text = "batchId",
         /// One result per pushed object, in request order.
         batch: Vec<BatchItem> = "batch",
     }
@@ -319,13 +321,13 @@ railz_event! {
     /// `delete`: a delete request finished (shape inferred from the API's delete status).
     pub struct Delete {
         /// The delete request id.
-        delete_communication_id: String = "deleteCommunicationId",
+        delete_communication_id: Text = "deleteCommunicationId",
         /// The data type deleted.
         data_type: DataType = "dataType",
         /// When the delete was requested (ISO 8601).
-        requested_on: String = "requestedOn",
+        requested_on: Text = "requestedOn",
         /// When the delete finished (ISO 8601).
-        completed_on: String = "completedOn",
+        completed_on: Text = "completedOn",
         /// success, failed or pending.
         status: PushStatus = "status",
         /// The service's HTTP status code.
@@ -340,34 +342,34 @@ model! {
     /// `event` picks the variant and the fields move into it.
     pub(crate) struct DataFields {
         event: EventType = "event",
-        connection_id: String = "connectionId",
-        connection_uuid: String = "connectionUuid",
-        business_uuid: String = "businessUuid",
-        business_name: String = "businessName",
+        connection_id: Text = "connectionId",
+        connection_uuid: Text = "connectionUuid",
+        business_uuid: Text = "businessUuid",
+        business_name: Text = "businessName",
         service_name: ServiceName = "serviceName",
         service_account_ref: ServiceAccountRef = "serviceAccountRef",
         old_status: ConnectionStatus = "oldStatus",
         new_status: ConnectionStatus = "newStatus",
-        message: String = "message",
+        message: Text = "message",
         disconnect_reason: DisconnectReason = "disconnectReason",
-        effective_on: String = "effectiveOn",
+        effective_on: Text = "effectiveOn",
         customer_request_type: CustomerRequestType = "type",
         received_payload: RawJson = "receivedPayload",
         data_sync_type: DataSyncType = "dataSyncType",
         sandbox: bool = "sandbox",
         requests: Requests = "requests",
-        request_type: String = "requestType",
-        push_communication_id: String = "pushCommunicationId",
-        source_object_ids: Vec<String> = "sourceObjectIds",
-        source_object_id: String = "sourceObjectId",
-        batch_id: String = "batchId",
+        request_type: Text = "requestType",
+        push_communication_id: Text = "pushCommunicationId",
+        source_object_ids: Vec<Text> = "sourceObjectIds",
+        source_object_id: Text = "sourceObjectId",
+        batch_id: Text = "batchId",
         data_type: DataType = "dataType",
-        requested_on: String = "requestedOn",
-        completed_on: String = "completedOn",
+        requested_on: Text = "requestedOn",
+        completed_on: Text = "completedOn",
         status: PushStatus = "status",
         response_code: u32 = "responseCode",
         validation: Validation = "validation",
         batch: Vec<BatchItem> = "batch",
-        delete_communication_id: String = "deleteCommunicationId",
+        delete_communication_id: Text = "deleteCommunicationId",
     }
 }

@@ -10,7 +10,7 @@ use super::enums::{
     WebhookType,
 };
 use crate::event::de::parse_part;
-use crate::event::{ParseError, RawJson};
+use crate::event::{ParseError, RawJson, Text};
 
 /// The records of a `DATA_MODEL_CHANGES` event: a JSON array, kept unparsed.
 ///
@@ -79,6 +79,8 @@ impl Serialize for Records {
     }
 }
 
+impl crate::event::de::ReadField for Records {}
+
 impl<'de> Deserialize<'de> for Records {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = <RawJson as Deserialize>::deserialize(deserializer)?;
@@ -119,7 +121,7 @@ model! {
         /// CREATE, UPDATE or DELETE.
         operation: Operation = "type",
         /// When RootFi produced the event.
-        created_at: String = "created_at",
+        created_at: Text = "created_at",
         /// The changed records, unparsed.
         data: Records = "data",
     }
@@ -136,7 +138,7 @@ model! {
         /// HEALTHY, EXPIRED or DISCONNECTED.
         connection_status: ConnectionStatus = "connection_status",
         /// When RootFi produced the event.
-        created_at: String = "created_at",
+        created_at: Text = "created_at",
     }
     ;
     /// Which field carried the tag (decides [`Event::tag`](super::Event::tag) and how the event serialises).
@@ -151,7 +153,7 @@ model! {
         /// The platform the company is connected to.
         integration_type: IntegrationType = "integration_type",
         /// When RootFi produced the event.
-        created_at: String = "created_at",
+        created_at: Text = "created_at",
         /// The sync and its jobs (boxed: it would make every event as large as itself).
         data: Box<SyncData> = "data",
     }
@@ -161,7 +163,7 @@ model! {
     /// The sync object inside `SYNC_STARTED`/`SYNC_COMPLETED`.
     pub struct SyncData {
         /// The sync id.
-        id: String = "id",
+        id: Text = "id",
         /// SUCCESS, RUNNING, FAILED or PARTIAL_SUCCESS.
         status: SyncStatus = "status",
         /// PULL or PUSH.
@@ -177,9 +179,9 @@ model! {
         /// Number of jobs created but not started.
         created_jobs_count: u64 = "created_jobs_count",
         /// When the sync started (ISO 8601).
-        start_time: String = "start_time",
+        start_time: Text = "start_time",
         /// When the sync ended (ISO 8601).
-        end_time: String = "end_time",
+        end_time: Text = "end_time",
         /// One job per data model.
         jobs: Vec<Job> = "jobs",
     }
@@ -189,7 +191,7 @@ model! {
     /// One job of a sync: one data model pulled or pushed.
     pub struct Job {
         /// The job id.
-        rootfi_id: String = "rootfi_id",
+        rootfi_id: Text = "rootfi_id",
         /// CREATED, RUNNING, SUCCESS or FAILED.
         status: JobStatus = "status",
         /// The error, if any (`{}` when none), as sent.
@@ -199,11 +201,11 @@ model! {
         /// PULL, PUSH or CUSTOM.
         job_type: JobType = "job_type",
         /// When the job started (ISO 8601).
-        start_time: String = "start_time",
+        start_time: Text = "start_time",
         /// When the job ended (ISO 8601).
-        end_time: String = "end_time",
+        end_time: Text = "end_time",
         /// The sync (upload) this job belongs to.
-        upload_job_id: String = "upload_job_id",
+        upload_job_id: Text = "upload_job_id",
     }
 }
 
@@ -216,7 +218,7 @@ model! {
         /// The platform that raised the event.
         integration_type: IntegrationType = "integration_type",
         /// When RootFi produced the event.
-        created_at: String = "created_at",
+        created_at: Text = "created_at",
         /// The payload, unparsed.
         data: RawJson = "data",
     }
@@ -234,7 +236,7 @@ model! {
         /// CREATE, UPDATE or DELETE.
         operation: Operation = "type",
         /// When RootFi produced the event (a date in the legacy sample).
-        created_at: String = "created_at",
+        created_at: Text = "created_at",
         /// The record, unparsed.
         data: RawJson = "data",
     }
@@ -245,12 +247,12 @@ model! {
     /// picks the variant and the fields move into it.
     pub(crate) struct TopLevelFields {
         webhook_type: WebhookType = "webhook_type",
-        event: String = "event",
+        event: Text = "event",
         company_id: u64 = "company_id",
         integration_type: IntegrationType = "integration_type",
         data_model: DataModel = "data_model",
         operation: Operation = "type",
-        created_at: String = "created_at",
+        created_at: Text = "created_at",
         connection_status: ConnectionStatus = "connection_status",
     }
 }

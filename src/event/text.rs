@@ -1,0 +1,308 @@
+//! The string type of event fields: a slice of the received body, shared, not copied.
+
+use std::borrow::Borrow;
+use std::cell::RefCell;
+use std::fmt;
+use std::ops::Deref;
+
+use bytes::Bytes;
+use bytestring::ByteString;
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Serialize, Serializer};
+
+use super::de::{ListItem, ReadField};
+
+/// A string field of an event (ids, names, timestamps).
+///
+/// When the event was parsed from [`Bytes`] (as [`WebhookPayload::parse`] does) and the
+/// string had no escapes on the wire, it is a slice of the body, sharing its buffer: no
+/// allocation, no copy. Otherwise it owns its text. Either way it reads as a `&str`
+/// (through `Deref`), and compares and hashes as one. An event keeps the body's buffer
+/// alive as long as one of its strings lives; convert with `String::from` to let it go.
+///
+/// ```
+/// use bytes::Bytes;
+/// use ledgerhook::railz::Event;
+/// use ledgerhook::event::Text;
+/// use ledgerhook::WebhookPayload;
+///
+/// let body = Bytes::from_static(br#"{"data":{"event":"auth","connectionId":"CON-1"}}"#);
+/// let Event::Auth(auth) = Event::parse(&body)? else { panic!() };
+/// let id: &Text = auth.connection_id.as_ref().unwrap();
+/// assert_eq!(id, "CON-1");
+/// assert_eq!(id.len(), 5);
+/// assert_eq!(String::from(id.clone()), "CON-1");
+/// assert_eq!(auth.connection_id.as_deref(), Some("CON-1"));
+/// # Ok::<(), ledgerhook::ParseError>(())
+/// ```
+///
+/// [`WebhookPayload::parse`]: crate::WebhookPayload::parse
+#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Text(ByteString);
+
+impl Text {
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A string borrowed from the input: a slice of `body` when it lies inside (the usual
+    /// case), a copy otherwise.
+    fn borrowed(s: &str, body: Option<&ByteString>) -> Self {
+        match body {
+            Some(body) if contains(body, s) => Self(body.slice_ref(s)),
+            _ => Self::from(s),
+        }
+    }
+}
+
+fn contains(body: &str, part: &str) -> bool {
+    let (outer, inner) = (
+        body.as_bytes().as_ptr_range(),
+        part.as_bytes().as_ptr_range(),
+    );
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+thread_local! {
+    /// The body being parsed on this thread, while [`BodyScope`] lives.
+    static BODY: RefCell<Option<ByteString>> = const { RefCell::new(None) };
+}
+
+/// Makes the strings borrowed from `body` while it lives slices of it (see [`Text`]).
+pub(crate) struct BodyScope(Option<ByteString>);
+
+impl BodyScope {
+    pub(crate) fn enter(body: ByteString) -> Self {
+        Self(BODY.with(|slot| slot.replace(Some(body))))
+    }
+}
+
+impl Drop for BodyScope {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        BODY.with(|slot| *slot.borrow_mut() = previous);
+    }
+}
+
+/// The body being parsed on this thread, if any.
+fn current_body() -> Option<ByteString> {
+    BODY.with(|slot| slot.borrow().clone())
+}
+
+/// The body being parsed, fetched on first use: a model holds one while it reads an
+/// object and hands it to its [`Text`] fields (a thread-local read per object that has
+/// strings, not per string).
+#[derive(Default)]
+pub(crate) struct BodyRef(Option<Option<ByteString>>);
+
+impl BodyRef {
+    fn get(&mut self) -> Option<&ByteString> {
+        self.0.get_or_insert_with(current_body).as_ref()
+    }
+}
+
+/// The body as text, when it is UTF-8 (the only kind of body that can be JSON).
+pub(crate) fn utf8_body(body: &Bytes) -> Option<ByteString> {
+    ByteString::try_from(body.clone()).ok()
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Self(ByteString::from(s))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Self(ByteString::from(s))
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> Self {
+        t.0.into()
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<Text> for str {
+    fn eq(&self, other: &Text) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Text> for &str {
+    fn eq(&self, other: &Text) -> bool {
+        *self == other.as_str()
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
+/// A string, or `null` (`None`) when read as a model field.
+struct TextVisitor<'b>(Option<&'b ByteString>);
+
+impl<'de> Visitor<'de> for TextVisitor<'_> {
+    type Value = Option<Text>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Option<Text>, E> {
+        Ok(Some(Text::borrowed(v, self.0)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<Text>, E> {
+        Ok(Some(Text::from(v)))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Option<Text>, E> {
+        Ok(Some(Text::from(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Option<Text>, E> {
+        Ok(None)
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        NonNullText(current_body().as_ref()).deserialize(deserializer)
+    }
+}
+
+/// `null` or a string, in one dispatch.
+struct NullableText<'b>(Option<&'b ByteString>);
+
+impl<'de> DeserializeSeed<'de> for NullableText<'_> {
+    type Value = Option<Text>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<Text>, D::Error> {
+        deserializer.deserialize_any(TextVisitor(self.0))
+    }
+}
+
+impl ListItem for Text {
+    #[inline]
+    fn push_next<'de, A: SeqAccess<'de>>(
+        seq: &mut A,
+        list: &mut Vec<Self>,
+        body: &mut BodyRef,
+    ) -> Result<bool, A::Error> {
+        match seq.next_element_seed(NonNullText(body.get()))? {
+            Some(text) => {
+                list.push(text);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+/// A string (not `null`), as an element of a list.
+struct NonNullText<'b>(Option<&'b ByteString>);
+
+impl<'de> DeserializeSeed<'de> for NonNullText<'_> {
+    type Value = Text;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Text, D::Error> {
+        match deserializer.deserialize_str(TextVisitor(self.0))? {
+            Some(text) => Ok(text),
+            None => Err(de::Error::invalid_type(
+                de::Unexpected::Unit,
+                &TextVisitor(None),
+            )),
+        }
+    }
+}
+
+impl ReadField for Text {
+    #[inline]
+    fn read<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        body: &mut BodyRef,
+    ) -> Result<Option<Self>, A::Error> {
+        map.next_value_seed(NullableText(body.get()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_of_the_body_share_it_and_others_are_copied() {
+        let body = ByteString::from_static(r#"["abc","a\u0062c"]"#);
+        let (plain, escaped) = {
+            let _scope = BodyScope::enter(body.clone());
+            serde_json::from_str::<(Text, Text)>(&body).unwrap()
+        };
+        assert_eq!((plain.as_str(), escaped.as_str()), ("abc", "abc"));
+        assert!(contains(&body, &plain));
+        assert!(!contains(&body, &escaped));
+        // Outside a scope (or from another buffer), a copy.
+        let copy: Text = serde_json::from_str(r#""abc""#).unwrap();
+        assert!(!contains(&body, &copy));
+        let other = String::from(r#""abc""#);
+        let _scope = BodyScope::enter(body.clone());
+        let copy: Text = serde_json::from_str(&other).unwrap();
+        assert!(!contains(&body, &copy));
+    }
+
+    #[test]
+    fn null_is_not_a_text() {
+        assert!(serde_json::from_str::<Text>("null").is_err());
+        assert!(serde_json::from_str::<Text>("1").is_err());
+    }
+}
