@@ -119,9 +119,9 @@ $(awk '/Latency/ {print $2}' "$WORK/$name.txt")" >>"$WORK/results"
 # anything else on the machine share the same cores, so single runs vary by ~10 %.
 for _ in $(seq "$ROUNDS"); do
   run bare bare
-  run "receiver(dedup-off)" test-receiver LEDGERHOOK_DEDUP=off
+  run "receiver(dedup-off)" test-receiver LEDGERHOOK_RECORDS=off LEDGERHOOK_DEDUP=off
   # Every delivery is new, more of them than the store's default capacity holds.
-  run "receiver(dedup-on)" test-receiver LEDGERHOOK_STORE_CAPACITY=$((DELIVERIES + 100000))
+  run "receiver(dedup-on)" test-receiver LEDGERHOOK_RECORDS=off LEDGERHOOK_STORE_CAPACITY=$((DELIVERIES + 100000))
 done
 
 echo
