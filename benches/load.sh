@@ -7,6 +7,9 @@
 #   bash benches/load.sh            # 3 rounds of 10 s per endpoint, 1 wrk thread, 32 connections
 #   DURATION=20 CONNECTIONS=64 bash benches/load.sh
 #
+# The receiver runs with LEDGERHOOK_RECORDS=off: the test receiver's `/stats` bookkeeping (a
+# JSON parse, a SHA-256 and a map insert per delivery) is not part of examples/receiver.rs.
+#
 # Payload: the Railz `dataPerType` fixture (compact JSON), each delivery with its own
 # `requestId` and a fresh `Railz-Signature`, pre-signed before the runs and cycled by
 # benches/load.lua. The receiver is run twice: with deduplication off (goal: verification and parsing on, >= 0.90x the bare
