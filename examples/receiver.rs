@@ -35,13 +35,17 @@
 //! by outcome, events by tag, body sizes, handler and store latency. Every log line of a
 //! delivery carries its `webhook{provider, event, request_id, dedup, outcome}` span.
 
+#[path = "support/header_deadline.rs"]
+mod header_deadline;
+
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::routing::{MethodRouter, post};
 use axum::{Json, Router};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use header_deadline::HeaderDeadline;
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use ledgerhook::idempotency::{IdempotencyLayer, KeySource, MemoryStore, Store};
@@ -236,11 +240,12 @@ impl Default for Serving {
 /// Serves `app` on `listener` until `shutdown` resolves, then lets requests in flight
 /// finish for up to `serving.grace`.
 ///
-/// hyper's HTTP/1 server with a timer, so that a client that does not send its headers
-/// within `header_read_timeout` is disconnected (`axum::serve` has no such timeout, so
-/// slow-header connections would pile up), a bounded per-connection buffer, and a
-/// semaphore that bounds open connections: what slow or idle clients can make the server
-/// hold is at most `max_connections × connection_buffer`, for at most the timeout.
+/// hyper's HTTP/1 server, with a deadline per connection ([`HeaderDeadline`]) so that a
+/// client that does not send its next request head within `header_read_timeout` is
+/// disconnected (`axum::serve` has no such timeout, so slow-header connections would pile
+/// up), a bounded per-connection buffer, and a semaphore that bounds open connections: what
+/// slow or idle clients can make the server hold is at most `max_connections ×
+/// connection_buffer`, for at most the timeout.
 pub(crate) async fn serve(
     listener: TcpListener,
     app: Router,
@@ -248,9 +253,9 @@ pub(crate) async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(serving.header_read_timeout)
-        .max_buf_size(serving.connection_buffer.max(8192));
+    // No hyper `header_read_timeout`: it arms a timer per request; `HeaderDeadline` keeps
+    // one per connection.
+    http.max_buf_size(serving.connection_buffer.max(8192));
     let graceful = GracefulShutdown::new();
     let connections = Arc::new(Semaphore::new(serving.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
@@ -273,11 +278,12 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(app.clone());
+        let deadline = HeaderDeadline::new(serving.header_read_timeout);
+        let service = deadline.track(TowerToHyperService::new(app.clone()));
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             // Errors here are the client's (reset, timed out): nothing to do.
-            let _ = connection.await;
+            let _ = deadline.run(connection).await;
             drop(permit);
         });
     }

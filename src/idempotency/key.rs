@@ -257,14 +257,106 @@ fn id_key(id: &[u8]) -> String {
 }
 
 /// `<requestId>:<event>` (or `<requestId>` without a tag), if the body has a `requestId`.
+///
+/// One pass over the body finds both, as `lookup` of `/requestId` and of `/data/event`
+/// would (the first duplicate key with a value wins).
 fn railz_id(body: &[u8]) -> Option<String> {
-    let request = lookup(body, &["requestId"]).filter(|v| !v.is_empty())?;
-    Some(
-        match lookup(body, &["data", "event"]).filter(|v| !v.is_empty()) {
-            Some(event) => format!("{request}:{event}"),
-            None => request,
-        },
-    )
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let (request, event) = de::Deserializer::deserialize_any(&mut de, RailzIds).ok()?;
+    de.end().ok()?;
+    let request = request.filter(|v| !v.is_empty())?;
+    Some(match event.filter(|v| !v.is_empty()) {
+        Some(event) => format!("{request}:{event}"),
+        None => request,
+    })
+}
+
+/// The top level of a Railz body: `requestId`, and `event` inside `data`.
+struct RailzIds;
+
+impl<'de> Visitor<'de> for RailzIds {
+    type Value = (Option<String>, Option<String>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut request, mut event) = (None, None);
+        while let Some(field) = map.next_key_seed(RailzField)? {
+            match field {
+                Some(RailzKey::RequestId) if request.is_none() => {
+                    request = map.next_value_seed(Seek {
+                        tokens: &[] as &[&str],
+                    })?;
+                }
+                Some(RailzKey::Data) if event.is_none() => {
+                    event = map.next_value_seed(Seek { tokens: &["event"] })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok((request, event))
+    }
+
+    // Anything but an object has neither.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok((None, None))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok((None, None))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok((None, None))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok((None, None))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok((None, None))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok((None, None))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok((None, None))
+    }
+}
+
+/// The top-level keys [`RailzIds`] reads.
+enum RailzKey {
+    RequestId,
+    Data,
+}
+
+/// Tells which [`RailzKey`] an object key is, if any, without allocating.
+struct RailzField;
+
+impl<'de> DeserializeSeed<'de> for RailzField {
+    type Value = Option<RailzKey>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
+        de.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RailzField {
+    type Value = Option<RailzKey>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(match key {
+            "requestId" => Some(RailzKey::RequestId),
+            "data" => Some(RailzKey::Data),
+            _ => None,
+        })
+    }
 }
 
 /// The fields of a RootFi body that can identify an event; everything else is skipped.
@@ -575,6 +667,51 @@ mod tests {
         assert_eq!(key_of(&source, &h, trailing), body_hash_key(trailing));
         let empty = br#"{"requestId":""}"#;
         assert_eq!(key_of(&source, &h, empty), body_hash_key(empty));
+    }
+
+    /// The one-pass Railz lookup answers as the two pointer lookups it replaced.
+    #[test]
+    fn railz_id_matches_the_two_pointer_lookups() {
+        let two_lookups = |body: &[u8]| {
+            let request = lookup(body, &["requestId"]).filter(|v| !v.is_empty())?;
+            Some(
+                match lookup(body, &["data", "event"]).filter(|v| !v.is_empty()) {
+                    Some(event) => format!("{request}:{event}"),
+                    None => request,
+                },
+            )
+        };
+        let bodies: &[&[u8]] = &[
+            br#"{"data":{"event":"auth","requestId":"inner"},"requestId":"abc-123"}"#,
+            br#"{"requestId":"r","data":{"event":"e"}}"#,
+            br#"{"requestId":{"x":1},"requestId":"second","data":[1],"data":{"event":"e2"}}"#,
+            br#"{"requestId":"first","requestId":"second","data":{"event":""}}"#,
+            br#"{"requestId":12,"data":{"event":7}}"#,
+            br#"{"requestId":"","data":{"event":"e"}}"#,
+            br#"{"requestId":1.5,"data":{"event":true}}"#,
+            br#"{"requ\u0065stId":"escaped","data":{"ev\u0065nt":"x\ny"}}"#,
+            br#"["requestId","r"]"#,
+            br#""requestId""#,
+            br#"{"requestId":"x"} junk"#,
+            br#"{"requestId":"x""#,
+            b"",
+            include_bytes!("../../tests/fixtures/railz_data_per_type.json"),
+            include_bytes!("../../tests/fixtures/railz_data_simple.json"),
+            include_bytes!("../../tests/fixtures/railz_customer_request.json"),
+        ];
+        for body in bodies {
+            assert_eq!(
+                railz_id(body),
+                two_lookups(body),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(
+            railz_id(bodies[2]).as_deref(),
+            Some("second:e2"),
+            "the first duplicate with a value wins"
+        );
     }
 
     #[test]

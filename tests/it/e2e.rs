@@ -463,6 +463,47 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     assert_eq!(closed.ok(), Some(true), "closed at the header-read timeout");
 }
 
+// The deadline runs from the previous answer on a kept-alive connection, not from
+// the accept: the first request comes 6 s after connecting, the stalled second head is
+// still served 9 s after the answer (15 s after connecting), then cut at 10 s.
+#[tokio::test(start_paused = true)]
+async fn a_kept_alive_client_that_stalls_its_next_head_is_disconnected() {
+    let serving = receiver::Serving {
+        header_read_timeout: Duration::from_secs(10),
+        ..receiver::Serving::default()
+    };
+    let addr = start_with(serving, std::future::pending()).await;
+    let mut client = TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    client
+        .write_all(b"GET /webhooks/railz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut buf = [0u8; 256];
+        let n = tokio::time::timeout(DEADLINE, client.read(&mut buf))
+            .await
+            .expect("answered in time")
+            .unwrap();
+        assert!(n > 0, "closed before answering");
+        answer.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        answer.starts_with(b"HTTP/1.1 405"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    client
+        .write_all(b"POST /webhooks/railz HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    assert!(still_open(&client), "open 9 s after the answer");
+    let closed = tokio::time::timeout(Duration::from_secs(5), closed_by_server(&mut client)).await;
+    assert_eq!(closed.ok(), Some(true), "closed 10 s after the answer");
+}
+
 /// Sends a complete request head carrying one `x-padding` header of `padding` bytes and
 /// returns the first bytes of the answer.
 async fn answer_to_a_head_of(addr: SocketAddr, padding: usize) -> Vec<u8> {

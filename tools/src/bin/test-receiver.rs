@@ -17,12 +17,15 @@
 //! Environment (all optional):
 //! - `LEDGERHOOK_ADDR` (`127.0.0.1:3000`), the secrets as in examples/receiver.rs.
 //! - `LEDGERHOOK_REDIS_URL`: records in Redis; `LEDGERHOOK_DEDUP=off`: no dedup layer.
+//! - `LEDGERHOOK_RECORDS=off`: no `record` hook (so `/stats` counts nothing, and no
+//!   delivery is refused once): the example receiver's layers and nothing else, what the
+//!   HTTP load benchmark measures.
 //! - `LEDGERHOOK_STORE_CAPACITY`: keys of the in-memory store (the library's default).
 //! - `LEDGERHOOK_BODY_DIGEST_WINDOW_MS`: how long the RootFi v4 route remembers a body
 //!   digest (the library's default).
 //! - `LEDGERHOOK_BODY_TIMEOUT_SECS` (10): the verifying layers' body deadline.
-//! - `LEDGERHOOK_HEADER_TIMEOUT_SECS` (10, `0` = none, as `axum::serve`): hyper's
-//!   header-read timeout.
+//! - `LEDGERHOOK_HEADER_TIMEOUT_SECS` (10, `0` = none, as `axum::serve`): the header-read
+//!   timeout, kept per connection as in examples/receiver.rs.
 //! - `LEDGERHOOK_MAX_CONNECTIONS` (2048, `0` = unlimited): connections served at once;
 //!   further ones wait in the listen backlog.
 //! - `LEDGERHOOK_MAX_BUF_BYTES` (16384 as examples/receiver.rs; `0` = hyper's default,
@@ -31,6 +34,10 @@
 //! - `LEDGERHOOK_SERVE=axum`: serve with plain `axum::serve` instead (no header-read
 //!   timeout, no connection limit: how examples/receiver.rs served before the fixes).
 //! - `RUST_LOG` (`warn`).
+
+// The example receiver's per-connection header-read deadline, the same file.
+#[path = "../../../examples/support/header_deadline.rs"]
+mod header_deadline;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,8 +48,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
+use header_deadline::HeaderDeadline;
 use http::StatusCode;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use ledgerhook::idempotency::{IdempotencyLayer, KeySource, MemoryStore, Store};
 use ledgerhook::{VerifiedBytes, VerifyWebhookLayer, WebhookEvent, railz, rootfi};
@@ -130,6 +138,7 @@ fn app() -> Result<Router, BoxError> {
     )?
     .body_timeout(body_timeout);
 
+    let records = !std::env::var("LEDGERHOOK_RECORDS").is_ok_and(|v| v == "off");
     let (store, memory, mode) = store()?;
     let hooks = Hooks {
         records: Arc::default(),
@@ -139,8 +148,11 @@ fn app() -> Result<Router, BoxError> {
     // Inner to outer: records, deduplication, verification (added by the caller). Route
     // layers, so another method is answered 405 before any of them runs.
     let guard = |route: MethodRouter, namespace: &str, key: KeySource, window: Option<Duration>| {
-        let route: MethodRouter =
-            route.route_layer(middleware::from_fn_with_state(hooks.clone(), record));
+        let route: MethodRouter = if records {
+            route.route_layer(middleware::from_fn_with_state(hooks.clone(), record))
+        } else {
+            route
+        };
         match &store {
             Some(store) => {
                 let layer = IdempotencyLayer::from_arc(Arc::clone(store))
@@ -266,20 +278,30 @@ async fn serve(listener: TcpListener, app: Router) -> Result<(), BoxError> {
                 continue;
             }
         };
-        let service = TowerToHyperService::new(app.clone());
         let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout);
         if let Some(max_buf) = max_buf {
             builder.max_buf_size(max_buf);
         }
-        tokio::spawn(async move {
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-            drop(permit);
-        });
+        let service = TowerToHyperService::new(app.clone());
+        match header_timeout {
+            Some(timeout) => {
+                let deadline = HeaderDeadline::new(timeout);
+                let service = deadline.track(service);
+                tokio::spawn(async move {
+                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                    let _ = deadline.run(connection).await;
+                    drop(permit);
+                });
+            }
+            None => {
+                tokio::spawn(async move {
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                    drop(permit);
+                });
+            }
+        }
     }
 }
 
