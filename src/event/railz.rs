@@ -370,11 +370,11 @@ fn build(env: &mut Envelope, body: &ByteString) -> Result<Event, ParseError> {
         }
     }
     let u = &mut env.data.fields;
-    if let Some(mut event) = env.data.direct.take() {
+    if let Some(event) = &mut env.data.direct {
         u.event = None;
         let request_id = env.request_id.take();
         let envelope_extra = std::mem::take(&mut env.extra);
-        match &mut event {
+        match event {
             Event::Login(v) | Event::Auth(v) => v.finish(request_id, envelope_extra, u),
             Event::ConnectionStatusChanged(v) => v.finish(request_id, envelope_extra, u),
             Event::CustomerRequest(v) => v.finish(request_id, envelope_extra, u),
@@ -385,6 +385,9 @@ fn build(env: &mut Envelope, body: &ByteString) -> Result<Event, ParseError> {
             Event::Delete(v) => v.finish(request_id, envelope_extra, u),
             Event::Unknown(_) => {}
         }
+    }
+    // Completed in place above, then moved once, straight into the result.
+    if let Some(event) = env.data.direct.take() {
         return Ok(event);
     }
     let tag = match u.event.take() {
