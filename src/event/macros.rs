@@ -217,6 +217,22 @@ macro_rules! model {
                 seen: &mut u64,
                 body: &mut $crate::event::text::BodyRef,
             ) -> Result<(), A::Error> {
+                match self.read_known(key, map, seen, body)? {
+                    None => Ok(()),
+                    Some(key) => $crate::event::de::store_extra(&mut self.extra, key, map),
+                }
+            }
+
+            /// [`Self::read_entry`] for this model's wire fields only: any other key is
+            /// given back, unread, for the caller to place.
+            #[inline(always)]
+            pub(crate) fn read_known<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                key: $crate::event::de::Key<'de>,
+                map: &mut A,
+                seen: &mut u64,
+                body: &mut $crate::event::text::BodyRef,
+            ) -> Result<Option<$crate::event::de::Key<'de>>, A::Error> {
                 /// The bit of each wire field in `seen`.
                 #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
                 enum Bit { $($field,)* }
@@ -235,10 +251,10 @@ macro_rules! model {
                             if self.$field.is_none() {
                                 $crate::event::de::keep_null(&mut self.extra, $wire);
                             }
-                            Ok(())
+                            Ok(None)
                         }
                     )*
-                    _ => $crate::event::de::store_extra(&mut self.extra, key, map),
+                    _ => Ok(Some(key)),
                 }
             }
 

@@ -78,19 +78,59 @@ use super::unknown::UnknownEvent;
 use super::wire::WireFormat;
 use super::{ParseError, Text};
 
-/// The `data` object. Once `event` turns out to be a tag this version does not know,
-/// the fields after it are only checked to be JSON: the event becomes [`Event::Unknown`]
-/// (which keeps the body as text) in the same pass, whatever those fields hold.
+/// The `data` object. When `event` comes first with a tag this version knows (as in
+/// every Railz body seen), the other fields go straight into that variant, and only the
+/// fields of other variants into the (large) field set: the hot loop is the variant's
+/// own. Otherwise every field goes into the field set and `build` picks the variant.
+/// Once `event` turns out to be a tag this version does not know, the fields after it
+/// are only checked to be JSON: the event becomes [`Event::Unknown`] (which keeps the
+/// body as text) in the same pass, whatever those fields hold.
 #[derive(Default)]
 pub(crate) struct DataObject {
     fields: DataFields,
     tag_is_unknown: bool,
+    /// The variant filled straight, when a known tag came first.
+    direct: Option<Event>,
 }
 
 impl FillFromObject for DataObject {
     fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
         let mut seen = 0;
         let mut body = BodyRef::default();
+        let Some(first) = map.next_key::<Key<'de>>()? else {
+            return Ok(());
+        };
+        let tag_first = first.as_str() == "event";
+        self.fields
+            .read_entry(first, &mut map, &mut seen, &mut body)?;
+        if tag_first && let Some(tag) = &self.fields.event {
+            self.direct = direct_variant(tag);
+        }
+        // Reads the remaining entries into the variant `$v`, the others' into `fields`.
+        macro_rules! fill_rest {
+            ($v:expr) => {{
+                let mut own = 0;
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    if let Some(key) = $v.read_known(key, &mut map, &mut own, &mut body)? {
+                        self.fields
+                            .read_entry(key, &mut map, &mut seen, &mut body)?;
+                    }
+                }
+                return Ok(());
+            }};
+        }
+        match &mut self.direct {
+            Some(Event::Login(v) | Event::Auth(v)) => fill_rest!(v),
+            Some(Event::ConnectionStatusChanged(v)) => fill_rest!(v),
+            Some(Event::CustomerRequest(v)) => fill_rest!(v),
+            Some(Event::Data(v)) => fill_rest!(v),
+            Some(Event::DataPerType(v)) => fill_rest!(v),
+            Some(Event::Push(v)) => fill_rest!(v),
+            Some(Event::BatchPush(v)) => fill_rest!(v),
+            Some(Event::Delete(v)) => fill_rest!(v),
+            Some(Event::Unknown(_)) | None => {}
+        }
+        self.tag_is_unknown = tag_first && matches!(self.fields.event, Some(EventType::Other(_)));
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let is_tag = key.as_str() == "event";
             if !self.tag_is_unknown {
@@ -106,6 +146,24 @@ impl FillFromObject for DataObject {
         }
         Ok(())
     }
+}
+
+/// An empty variant for a known tag, to be filled straight.
+fn direct_variant(tag: &EventType) -> Option<Event> {
+    Some(match tag {
+        EventType::Login => Event::Login(Connection::default()),
+        EventType::Auth => Event::Auth(Connection::default()),
+        EventType::ConnectionStatusChanged => {
+            Event::ConnectionStatusChanged(ConnectionStatusChanged::default())
+        }
+        EventType::CustomerRequest => Event::CustomerRequest(CustomerRequest::default()),
+        EventType::Data => Event::Data(DataSync::default()),
+        EventType::DataPerType => Event::DataPerType(DataPerType::default()),
+        EventType::Push => Event::Push(Push::default()),
+        EventType::BatchPush => Event::BatchPush(BatchPush::default()),
+        EventType::Delete => Event::Delete(Delete::default()),
+        EventType::Other(_) => return None,
+    })
 }
 
 /// A whole Railz body as the single pass reads it: `data` goes straight into the
@@ -312,6 +370,26 @@ fn build(env: &mut Envelope, body: &ByteString) -> Result<Event, ParseError> {
         }
     }
     let u = &mut env.data.fields;
+    if let Some(event) = &mut env.data.direct {
+        u.event = None;
+        let request_id = env.request_id.take();
+        let envelope_extra = std::mem::take(&mut env.extra);
+        match event {
+            Event::Login(v) | Event::Auth(v) => v.finish(request_id, envelope_extra, u),
+            Event::ConnectionStatusChanged(v) => v.finish(request_id, envelope_extra, u),
+            Event::CustomerRequest(v) => v.finish(request_id, envelope_extra, u),
+            Event::Data(v) => v.finish(request_id, envelope_extra, u),
+            Event::DataPerType(v) => v.finish(request_id, envelope_extra, u),
+            Event::Push(v) => v.finish(request_id, envelope_extra, u),
+            Event::BatchPush(v) => v.finish(request_id, envelope_extra, u),
+            Event::Delete(v) => v.finish(request_id, envelope_extra, u),
+            Event::Unknown(_) => {}
+        }
+    }
+    // Completed in place above, then moved once, straight into the result.
+    if let Some(event) = env.data.direct.take() {
+        return Ok(event);
+    }
     let tag = match u.event.take() {
         Some(EventType::Other(tag)) => {
             return Ok(Event::Unknown(UnknownEvent::new(body, tag)));
@@ -519,6 +597,54 @@ mod tests {
             let err = Event::from_slice(body.as_bytes()).unwrap_err();
             assert_eq!(err.kind(), ParseErrorKind::Data, "{body}: {err}");
             assert_eq!(err.path(), *path, "{body}: {err}");
+        }
+    }
+
+    /// The tag first (fields read straight into the variant) or later (every field into
+    /// the field set first) gives the same event.
+    #[test]
+    fn tag_first_and_tag_later_give_the_same_event() {
+        let fields = r#""connectionId":"c","status":"failed","responseCode":400,"batchId":null,"requests":[],"sandbox":true,"x":{"y":1},"batch":[{"status":"success"}]"#;
+        for t in EventType::KNOWN {
+            let first = round_trip(&format!(
+                r#"{{"data":{{"event":"{t}",{fields}}},"requestId":"r","z":2}}"#
+            ));
+            let later = round_trip(&format!(
+                r#"{{"requestId":"r","data":{{{fields},"event":"{t}"}},"z":2}}"#
+            ));
+            assert_eq!(first, later, "{t}");
+            assert_eq!(first.request_id(), Some("r"));
+            assert_eq!(first.connection_id(), Some("c"));
+        }
+    }
+
+    #[test]
+    fn tag_first_still_checks_duplicates_and_other_variants_fields() {
+        for (body, message) in [
+            (
+                r#"{"data":{"event":"push","status":"failed","status":"success"}}"#,
+                "duplicate field `status`",
+            ),
+            (
+                r#"{"data":{"event":"login","sandbox":true,"sandbox":false}}"#,
+                "duplicate field `sandbox`",
+            ),
+            (
+                r#"{"data":{"event":"login","event":"auth"}}"#,
+                "duplicate field `event`",
+            ),
+            (
+                r#"{"data":{"event":"login","x":1,"x":2}}"#,
+                "duplicate field `x`",
+            ),
+            (
+                r#"{"data":{"event":"login","sandbox":"yes"}}"#,
+                "expected a boolean",
+            ),
+        ] {
+            let err = Event::from_slice(body.as_bytes()).unwrap_err();
+            assert_eq!(err.kind(), ParseErrorKind::Data, "{body}: {err}");
+            assert!(err.message().contains(message), "{body}: {err}");
         }
     }
 

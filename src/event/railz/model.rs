@@ -199,6 +199,21 @@ macro_rules! railz_event {
             envelope_extra: Map<String, Value>,
         }
 
+        impl $name {
+            /// Completes a variant filled straight from `data` (its tag came first): the
+            /// envelope's fields, and the fields of other variants (`rest`) into `extra`.
+            pub(super) fn finish(
+                &mut self,
+                request_id: Option<Text>,
+                envelope_extra: Map<String, Value>,
+                rest: &mut DataFields,
+            ) {
+                self.request_id = request_id;
+                self.envelope_extra = envelope_extra;
+                rest.spill_into(&mut self.extra);
+            }
+        }
+
         impl EnvelopeFields for $name {
             fn request_id(&self) -> Option<&str> {
                 self.request_id.as_deref()
