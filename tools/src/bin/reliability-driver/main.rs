@@ -95,8 +95,8 @@ impl Class {
         }
     }
 
-    /// Valid events and their duplicates are retried until accepted; the rest must be
-    /// refused.
+    /// Valid events and their duplicates are retried until accepted; the rest must end
+    /// refused with a 4xx (they are retried only when answered 503, as by a provider).
     fn must_succeed(self) -> bool {
         matches!(self, Self::Valid | Self::Duplicate | Self::Slow)
     }
@@ -620,12 +620,18 @@ impl Run {
                     *tally.during_restart.entry(label.clone()).or_default() += 1;
                 }
                 *tally.attempts.entry((job.class, label)).or_default() += 1;
-                let retry = job.class.must_succeed()
-                    && match &result {
-                        Ok((status, _)) => !status.is_success(),
-                        Err(_) => true,
-                    }
-                    && !matches!(&result, Ok((s, _)) if s.is_client_error() && *s != StatusCode::CONFLICT && *s != StatusCode::REQUEST_TIMEOUT && *s != StatusCode::TOO_MANY_REQUESTS);
+                // A provider retries every delivery answered 503 (a store or the budget
+                // unavailable for a moment), whatever its body: a malformed one must then
+                // end refused with a 4xx.
+                let unavailable =
+                    matches!(&result, Ok((s, _)) if *s == StatusCode::SERVICE_UNAVAILABLE);
+                let retry = unavailable
+                    || (job.class.must_succeed()
+                        && match &result {
+                            Ok((status, _)) => !status.is_success(),
+                            Err(_) => true,
+                        }
+                        && !matches!(&result, Ok((s, _)) if s.is_client_error() && *s != StatusCode::CONFLICT && *s != StatusCode::REQUEST_TIMEOUT && *s != StatusCode::TOO_MANY_REQUESTS));
                 if !retry || attempt >= MAX_ATTEMPTS || self.started.elapsed() > self.args.deadline
                 {
                     break result;
