@@ -502,6 +502,12 @@ where
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        // The first error may come from a plain syntax pass (a body that is not UTF-8 is
+        // checked that way): the typed re-run can then meet a wrong type before the
+        // syntax error. The body is not JSON, and that is what is reported.
+        Err(e) if !first.is_data() && e.inner().is_data() => {
+            ParseError::from_json(first, String::new())
+        }
         Err(e) => {
             let path = e.path().to_string();
             let path = if path == "." { String::new() } else { path };
