@@ -140,14 +140,16 @@ impl Envelope {
 }
 
 impl FillFromObject for Envelope {
-    fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+    fn fill<'de, A: MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+        body: &mut BodyRef,
+    ) -> Result<(), A::Error> {
         let mut seen = 0;
-        let mut body = BodyRef::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "webhook_type" | "event" => {
-                    self.fields
-                        .read_entry(key, &mut map, &mut seen, &mut body)?;
+                    self.fields.read_entry(key, &mut map, &mut seen, body)?;
                     self.skipping = !self.typed_only && self.fields.unknown_tag().is_some();
                 }
                 _ if self.skipping => {
@@ -155,9 +157,7 @@ impl FillFromObject for Envelope {
                     map.next_value::<Skip>()?;
                 }
                 "data" => self.read_data(&mut map)?,
-                _ => self
-                    .fields
-                    .read_entry(key, &mut map, &mut seen, &mut body)?,
+                _ => self.fields.read_entry(key, &mut map, &mut seen, body)?,
             }
         }
         Ok(())
