@@ -7,7 +7,8 @@
 //!   fed exactly the bytes the scheme signs, at 1 KiB and 1 MiB (a real Railz fixture
 //!   grown and padded to the size).
 //! - `parse/<fixture>`: our typed parse against `serde_json::from_slice::<Value>`, every
-//!   fixture in `tests/fixtures`.
+//!   fixture in `tests/fixtures`; `parse_floor/<fixture>` (informational) times
+//!   `serde_json::from_slice::<IgnoredAny>`, a parse that builds nothing, against the same.
 //! - `layer/*`: the whole layer in-process (`support::apps`) against the hand-rolled
 //!   `from_fn` + `hmac` + `Json<T>` composition and against the same work in a handler.
 //!
@@ -141,6 +142,18 @@ fn parse(run: &mut Run) {
             name,
             body.len(),
             move || setup::parse_fixture(name, black_box(&body)),
+            move || serde_json::from_slice::<serde_json::Value>(black_box(&value_body)),
+        );
+    }
+    // Informational, not a goal: the floor of any serde_json parse (a syntax check that
+    // builds nothing), against the same `Value` baseline.
+    for &(name, body) in fixtures::FIXTURES {
+        let (floor_body, value_body) = (Bytes::from_static(body), Bytes::from_static(body));
+        run.compare(
+            "parse_floor",
+            name,
+            body.len(),
+            move || serde_json::from_slice::<serde::de::IgnoredAny>(black_box(&floor_body)),
             move || serde_json::from_slice::<serde_json::Value>(black_box(&value_body)),
         );
     }

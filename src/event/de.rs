@@ -121,6 +121,35 @@ pub(crate) trait ReadField: Sized {
         let _ = body;
         map.next_value()
     }
+
+    /// [`Self::read`] into the (empty) field itself: models override it to be filled in
+    /// place rather than moved out of serde's return values.
+    #[inline]
+    fn read_into<'de, A: MapAccess<'de>>(
+        map: &mut A,
+        slot: &mut Option<Self>,
+        body: &mut BodyRef,
+    ) -> Result<(), A::Error>
+    where
+        Self: Deserialize<'de>,
+    {
+        *slot = Self::read(map, body)?;
+        Ok(())
+    }
+}
+
+/// [`ReadField::read_into`] of a model: filled in place, `None` for `null`.
+#[inline]
+pub(crate) fn read_model_into<'de, T: FillFromObject + Default, A: MapAccess<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    body: &mut BodyRef,
+) -> Result<(), A::Error> {
+    let value = slot.insert(T::default());
+    if !map.next_value_seed(NullableObject(value, body))? {
+        *slot = None;
+    }
+    Ok(())
 }
 
 /// A string or `null`, read in one dispatch (see [`ReadField`]).
@@ -250,14 +279,14 @@ pub(crate) trait ListItem: Sized {
 
 /// Fills a default model pushed onto the list (the seed runs only when there is one more
 /// element).
-struct PushModel<'a, T>(&'a mut Vec<T>);
+struct PushModel<'a, 'b, T>(&'a mut Vec<T>, &'b mut BodyRef);
 
-impl<'de, T: FillFromObject + Default> DeserializeSeed<'de> for PushModel<'_, T> {
+impl<'de, T: FillFromObject + Default> DeserializeSeed<'de> for PushModel<'_, '_, T> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         self.0.push(T::default());
         match self.0.last_mut() {
-            Some(item) => deserializer.deserialize_map(ObjectVisitor(item)),
+            Some(item) => deserializer.deserialize_map(ObjectVisitor(item, self.1)),
             None => Ok(()),
         }
     }
@@ -267,8 +296,9 @@ impl<'de, T: FillFromObject + Default> DeserializeSeed<'de> for PushModel<'_, T>
 pub(crate) fn push_model<'de, T: FillFromObject + Default, A: de::SeqAccess<'de>>(
     seq: &mut A,
     list: &mut Vec<T>,
+    body: &mut BodyRef,
 ) -> Result<bool, A::Error> {
-    Ok(seq.next_element_seed(PushModel(list))?.is_some())
+    Ok(seq.next_element_seed(PushModel(list, body))?.is_some())
 }
 
 /// A list field or `null`, in one dispatch.
@@ -391,32 +421,35 @@ pub(crate) trait SerializeFields {
 
 /// A type filled in place from a JSON object, so that the large field sets are never
 /// moved through serde's return values (the moves showed up in the parse benchmark).
+///
+/// `body` is the body being parsed, handed down from object to object (see
+/// [`Text`](super::Text)).
 pub(crate) trait FillFromObject {
-    fn fill<'de, A: MapAccess<'de>>(&mut self, map: A) -> Result<(), A::Error>;
+    fn fill<'de, A: MapAccess<'de>>(&mut self, map: A, body: &mut BodyRef) -> Result<(), A::Error>;
 }
 
 /// The visitor of a [`FillFromObject`] type: a JSON object into an existing value.
-pub(crate) struct ObjectVisitor<'a, T>(pub(crate) &'a mut T);
+pub(crate) struct ObjectVisitor<'a, 'b, T>(pub(crate) &'a mut T, pub(crate) &'b mut BodyRef);
 
-impl<'de, T: FillFromObject> Visitor<'de> for ObjectVisitor<'_, T> {
+impl<'de, T: FillFromObject> Visitor<'de> for ObjectVisitor<'_, '_, T> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        self.0.fill(map)
+        self.0.fill(map, self.1)
     }
 }
 
 /// A seed for a [`FillFromObject`] value that may be `null`: fills it from an object
 /// (`true`), or reports `null` (`false`).
-pub(crate) struct NullableObject<'a, T>(pub(crate) &'a mut T);
+pub(crate) struct NullableObject<'a, 'b, T>(pub(crate) &'a mut T, pub(crate) &'b mut BodyRef);
 
-impl<'de, T: FillFromObject> DeserializeSeed<'de> for NullableObject<'_, T> {
+impl<'de, T: FillFromObject> DeserializeSeed<'de> for NullableObject<'_, '_, T> {
     type Value = bool;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
-        struct V<'a, T>(&'a mut T);
-        impl<'de, T: FillFromObject> Visitor<'de> for V<'_, T> {
+        struct V<'a, 'b, T>(&'a mut T, &'b mut BodyRef);
+        impl<'de, T: FillFromObject> Visitor<'de> for V<'_, '_, T> {
             type Value = bool;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
@@ -425,10 +458,11 @@ impl<'de, T: FillFromObject> DeserializeSeed<'de> for NullableObject<'_, T> {
                 Ok(false)
             }
             fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-                d.deserialize_map(ObjectVisitor(self.0)).map(|()| true)
+                d.deserialize_map(ObjectVisitor(self.0, self.1))
+                    .map(|()| true)
             }
         }
-        deserializer.deserialize_option(V(self.0))
+        deserializer.deserialize_option(V(self.0, self.1))
     }
 }
 
@@ -443,7 +477,8 @@ pub(crate) fn parse_text_into<T: FillFromObject>(
 ) -> Result<(), serde_json::Error> {
     let _scope = BodyScope::enter(body.clone());
     let mut de = serde_json::Deserializer::from_str(body);
-    Deserializer::deserialize_map(&mut de, ObjectVisitor(out))?;
+    let mut body = BodyRef::of(body.clone());
+    Deserializer::deserialize_map(&mut de, ObjectVisitor(out, &mut body))?;
     de.end()
 }
 
@@ -463,7 +498,7 @@ pub(crate) struct PathProbe<T>(pub(crate) T);
 impl<'de, T: FillFromObject + Default> Deserialize<'de> for PathProbe<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let mut out = T::default();
-        deserializer.deserialize_map(ObjectVisitor(&mut out))?;
+        deserializer.deserialize_map(ObjectVisitor(&mut out, &mut BodyRef::default()))?;
         Ok(Self(out))
     }
 }

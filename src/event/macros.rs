@@ -247,7 +247,7 @@ macro_rules! model {
                                 return Err($crate::event::de::duplicate($wire));
                             }
                             *seen |= bit;
-                            self.$field = <$ty as $crate::event::de::ReadField>::read(map, body)?;
+                            <$ty as $crate::event::de::ReadField>::read_into(map, &mut self.$field, body)?;
                             if self.$field.is_none() {
                                 $crate::event::de::keep_null(&mut self.extra, $wire);
                             }
@@ -270,26 +270,38 @@ macro_rules! model {
         }
 
         impl $crate::event::de::FillFromObject for $name {
-            fn fill<'de, A: serde::de::MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+            fn fill<'de, A: serde::de::MapAccess<'de>>(
+                &mut self,
+                mut map: A,
+                body: &mut $crate::event::text::BodyRef,
+            ) -> Result<(), A::Error> {
                 let mut seen = 0;
-                let mut body = $crate::event::text::BodyRef::default();
                 while let Some(key) = map.next_key::<$crate::event::de::Key<'de>>()? {
-                    self.read_entry(key, &mut map, &mut seen, &mut body)?;
+                    self.read_entry(key, &mut map, &mut seen, body)?;
                 }
                 Ok(())
             }
         }
 
-        impl $crate::event::de::ReadField for $name {}
+        impl $crate::event::de::ReadField for $name {
+            #[inline]
+            fn read_into<'de, A: serde::de::MapAccess<'de>>(
+                map: &mut A,
+                slot: &mut Option<Self>,
+                body: &mut $crate::event::text::BodyRef,
+            ) -> Result<(), A::Error> {
+                $crate::event::de::read_model_into(map, slot, body)
+            }
+        }
 
         impl $crate::event::de::ListItem for $name {
             #[inline]
             fn push_next<'de, A: serde::de::SeqAccess<'de>>(
                 seq: &mut A,
                 list: &mut Vec<Self>,
-                _: &mut $crate::event::text::BodyRef,
+                body: &mut $crate::event::text::BodyRef,
             ) -> Result<bool, A::Error> {
-                $crate::event::de::push_model(seq, list)
+                $crate::event::de::push_model(seq, list, body)
             }
         }
 
@@ -319,7 +331,10 @@ macro_rules! model {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let mut out = Self::default();
-                deserializer.deserialize_map($crate::event::de::ObjectVisitor(&mut out))?;
+                deserializer.deserialize_map($crate::event::de::ObjectVisitor(
+                    &mut out,
+                    &mut $crate::event::text::BodyRef::default(),
+                ))?;
                 Ok(out)
             }
         }

@@ -94,15 +94,17 @@ pub(crate) struct DataObject {
 }
 
 impl FillFromObject for DataObject {
-    fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+    fn fill<'de, A: MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+        body: &mut BodyRef,
+    ) -> Result<(), A::Error> {
         let mut seen = 0;
-        let mut body = BodyRef::default();
         let Some(first) = map.next_key::<Key<'de>>()? else {
             return Ok(());
         };
         let tag_first = first.as_str() == "event";
-        self.fields
-            .read_entry(first, &mut map, &mut seen, &mut body)?;
+        self.fields.read_entry(first, &mut map, &mut seen, body)?;
         if tag_first && let Some(tag) = &self.fields.event {
             self.direct = direct_variant(tag);
         }
@@ -111,9 +113,8 @@ impl FillFromObject for DataObject {
             ($v:expr) => {{
                 let mut own = 0;
                 while let Some(key) = map.next_key::<Key<'de>>()? {
-                    if let Some(key) = $v.read_known(key, &mut map, &mut own, &mut body)? {
-                        self.fields
-                            .read_entry(key, &mut map, &mut seen, &mut body)?;
+                    if let Some(key) = $v.read_known(key, &mut map, &mut own, body)? {
+                        self.fields.read_entry(key, &mut map, &mut seen, body)?;
                     }
                 }
                 return Ok(());
@@ -134,8 +135,7 @@ impl FillFromObject for DataObject {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let is_tag = key.as_str() == "event";
             if !self.tag_is_unknown {
-                self.fields
-                    .read_entry(key, &mut map, &mut seen, &mut body)?;
+                self.fields.read_entry(key, &mut map, &mut seen, body)?;
                 self.tag_is_unknown =
                     is_tag && matches!(self.fields.event, Some(EventType::Other(_)));
             } else if is_tag {
@@ -178,18 +178,22 @@ pub(crate) struct Envelope {
 }
 
 impl FillFromObject for Envelope {
-    fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
-        let mut body = BodyRef::default();
+    fn fill<'de, A: MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+        body: &mut BodyRef,
+    ) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "data" => {
                     if self.data_seen.is_some() {
                         return Err(de::Error::duplicate_field("data"));
                     }
-                    self.data_seen = Some(map.next_value_seed(NullableObject(&mut self.data))?);
+                    self.data_seen =
+                        Some(map.next_value_seed(NullableObject(&mut self.data, body))?);
                 }
                 "requestId" => {
-                    let value = Text::read(&mut map, &mut body)?;
+                    let value = Text::read(&mut map, body)?;
                     store(&mut self.request_id, &mut self.extra, "requestId", value)?;
                 }
                 _ => store_extra(&mut self.extra, key, &mut map)?,

@@ -63,7 +63,9 @@ pub use model::{
     SyncData, SyncEvent, TagStyle,
 };
 
-use super::de::{FillFromObject, Key, Skip, WithTag, parse_part, parse_text_into, to_value};
+use super::de::{
+    FillFromObject, Key, NullableObject, Skip, WithTag, parse_part, parse_text_into, to_value,
+};
 use super::peek::{TagPeek, known};
 use super::text::BodyRef;
 use super::unknown::UnknownEvent;
@@ -116,14 +118,21 @@ pub(crate) struct Envelope {
 }
 
 impl Envelope {
-    fn read_data<'de, A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
+    fn read_data<'de, A: MapAccess<'de>>(
+        &mut self,
+        map: &mut A,
+        body: &mut BodyRef,
+    ) -> Result<(), A::Error> {
         if self.data.is_some() || self.fields.extra.contains_key("data") {
             return Err(de::Error::duplicate_field("data"));
         }
         let slot = match self.fields.webhook_type {
-            Some(WebhookType::SyncStarted | WebhookType::SyncCompleted) => map
-                .next_value::<Option<Box<SyncData>>>()?
-                .map(DataSlot::Sync),
+            Some(WebhookType::SyncStarted | WebhookType::SyncCompleted) => {
+                // Filled in place, with the body handed down (see `Text`).
+                let mut data = Box::<SyncData>::default();
+                map.next_value_seed(NullableObject(&mut *data, body))?
+                    .then_some(DataSlot::Sync(data))
+            }
             Some(WebhookType::DataModelChanges) => {
                 map.next_value::<Option<Records>>()?.map(DataSlot::Records)
             }
@@ -140,24 +149,24 @@ impl Envelope {
 }
 
 impl FillFromObject for Envelope {
-    fn fill<'de, A: MapAccess<'de>>(&mut self, mut map: A) -> Result<(), A::Error> {
+    fn fill<'de, A: MapAccess<'de>>(
+        &mut self,
+        mut map: A,
+        body: &mut BodyRef,
+    ) -> Result<(), A::Error> {
         let mut seen = 0;
-        let mut body = BodyRef::default();
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.as_str() {
                 "webhook_type" | "event" => {
-                    self.fields
-                        .read_entry(key, &mut map, &mut seen, &mut body)?;
+                    self.fields.read_entry(key, &mut map, &mut seen, body)?;
                     self.skipping = !self.typed_only && self.fields.unknown_tag().is_some();
                 }
                 _ if self.skipping => {
                     self.skipped = true;
                     map.next_value::<Skip>()?;
                 }
-                "data" => self.read_data(&mut map)?,
-                _ => self
-                    .fields
-                    .read_entry(key, &mut map, &mut seen, &mut body)?,
+                "data" => self.read_data(&mut map, body)?,
+                _ => self.fields.read_entry(key, &mut map, &mut seen, body)?,
             }
         }
         Ok(())

@@ -98,8 +98,25 @@ fn current_body() -> Option<ByteString> {
 pub(crate) struct BodyRef(Option<Option<ByteString>>);
 
 impl BodyRef {
+    /// The body, known already.
+    pub(crate) fn of(body: ByteString) -> Self {
+        Self(Some(Some(body)))
+    }
+
+    #[inline]
     fn get(&mut self) -> Option<&ByteString> {
-        self.0.get_or_insert_with(current_body).as_ref()
+        if self.0.is_none() {
+            self.fetch();
+        }
+        self.0.as_ref().and_then(Option::as_ref)
+    }
+
+    /// Only outside [`parse_text_into`](super::de::parse_text_into), which hands the body
+    /// down itself.
+    #[cold]
+    #[inline(never)]
+    fn fetch(&mut self) {
+        self.0 = Some(current_body());
     }
 }
 

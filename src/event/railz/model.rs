@@ -155,9 +155,8 @@ impl<'de> Deserialize<'de> for Requests {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Requests, A::Error> {
                 let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-                while let Some(item) = seq.next_element()? {
-                    list.push(item);
-                }
+                let mut body = crate::event::text::BodyRef::default();
+                while crate::event::de::push_model(&mut seq, &mut list, &mut body)? {}
                 Ok(Requests::Full(list))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Requests, A::Error> {
