@@ -174,6 +174,14 @@ class Paired:
         if not parse:
             self.missed.append("parse/* missing")
 
+        floor = sorted((c for c in run["comparisons"] if c["group"] == "parse_floor"),
+                       key=lambda c: c["bytes"])
+        if floor:
+            self.header("For orientation, the floor: `from_slice::<IgnoredAny>` (builds nothing) "
+                        "over `Value`", "speed-up")
+            for c in floor:
+                self.row(("parse_floor", c["id"]), f"{c['id']} ({c['bytes']} B)", invert=True)
+
         self.header("Whole layer in-process: ours / baseline (time per request)", "ratio")
         for case in ["railz_1KiB", "railz_16KiB", "rootfi_sync_started"]:
             self.row(("layer", f"{case}_vs_naive"),
