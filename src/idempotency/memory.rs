@@ -40,9 +40,10 @@ type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 /// the sender retries and nothing is lost or handled twice.
 ///
 /// Size the capacity for the deliveries one route receives within its longest window
-/// (about 200 bytes per record plus the key; the total grows with the number of
-/// namespaces, which the layers' configuration fixes). [`refused`](Self::refused) counts the claims
-/// refused because a namespace was full, so you can tell when it is too small.
+/// (up to about 400 bytes per record, counting the growth of its table; the total grows
+/// with the number of namespaces, which the layers' configuration fixes).
+/// [`refused`](Self::refused) counts the claims refused because a namespace was full, so
+/// you can tell when it is too small.
 ///
 /// # Clock
 ///
@@ -151,7 +152,7 @@ const MAX_FULL_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 impl MemoryStore {
     /// The per-namespace capacity of [`MemoryStore::new`]: 100,000 records (roughly
-    /// 20 MB per namespace when full).
+    /// 40 MB per namespace when full).
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
     /// A store holding at most [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) records per
