@@ -210,7 +210,7 @@ impl KeySource {
             Kind::Pointer { tokens, .. } => lookup(body, tokens)
                 .filter(|v| !v.is_empty())
                 .map(|v| id_key(v.as_bytes())),
-            Kind::Railz => railz_id(body).map(|id| id_key(id.as_bytes())),
+            Kind::Railz => railz_key(body),
             Kind::Rootfi => rootfi_identity(body).map(|id| id_key(id.as_bytes())),
         };
         match id {
@@ -260,22 +260,48 @@ fn id_key(id: &[u8]) -> String {
 ///
 /// One pass over the body finds both, as `lookup` of `/requestId` and of `/data/event`
 /// would (the first duplicate key with a value wins).
+#[cfg(test)]
 fn railz_id(body: &[u8]) -> Option<String> {
+    let (request, event) = railz_parts(body)?;
+    Some(match event {
+        Some(event) => format!("{request}:{event}"),
+        None => request.into_owned(),
+    })
+}
+
+/// `requestId` and the non-empty event tag, borrowed from the body where unescaped.
+fn railz_parts(body: &[u8]) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let (request, event) = de::Deserializer::deserialize_any(&mut de, RailzIds).ok()?;
     de.end().ok()?;
     let request = request.filter(|v| !v.is_empty())?;
-    Some(match event.filter(|v| !v.is_empty()) {
-        Some(event) => format!("{request}:{event}"),
-        None => request,
-    })
+    Some((request, event.filter(|v| !v.is_empty())))
+}
+
+/// [`id_key`] of [`railz_id`], built in one string.
+fn railz_key(body: &[u8]) -> Option<String> {
+    let (request, event) = railz_parts(body)?;
+    let len = request.len() + event.as_ref().map_or(0, |e| 1 + e.len());
+    let mut key = String::with_capacity(3 + len);
+    key.push_str("id:");
+    key.push_str(&request);
+    if let Some(event) = event {
+        key.push(':');
+        key.push_str(&event);
+    }
+    let id = &key.as_bytes()[3..];
+    if id.len() <= MAX_RAW_ID_LEN && id.iter().all(u8::is_ascii_graphic) {
+        Some(key)
+    } else {
+        Some(id_key(id))
+    }
 }
 
 /// The top level of a Railz body: `requestId`, and `event` inside `data`.
 struct RailzIds;
 
 impl<'de> Visitor<'de> for RailzIds {
-    type Value = (Option<String>, Option<String>);
+    type Value = (Option<Cow<'de, str>>, Option<Cow<'de, str>>);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -465,7 +491,7 @@ fn unescape_token(token: &str) -> Option<String> {
 }
 
 /// The scalar at `tokens` in the JSON `body`, if there is one and the body is valid JSON.
-fn lookup<T: AsRef<str>>(body: &[u8], tokens: &[T]) -> Option<String> {
+fn lookup<'b, T: AsRef<str>>(body: &'b [u8], tokens: &[T]) -> Option<Cow<'b, str>> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let found = Seek { tokens }.deserialize(&mut de).ok()?;
     de.end().ok()?;
@@ -478,7 +504,7 @@ struct Seek<'t, T> {
 }
 
 impl<'de, T: AsRef<str>> DeserializeSeed<'de> for Seek<'_, T> {
-    type Value = Option<String>;
+    type Value = Option<Cow<'de, str>>;
 
     fn deserialize<D: de::Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         if self.tokens.is_empty() {
@@ -490,7 +516,7 @@ impl<'de, T: AsRef<str>> DeserializeSeed<'de> for Seek<'_, T> {
 }
 
 impl<'de, T: AsRef<str>> Visitor<'de> for Seek<'_, T> {
-    type Value = Option<String>;
+    type Value = Option<Cow<'de, str>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
@@ -591,20 +617,23 @@ impl<'de> Visitor<'de> for KeyIs<'_> {
 struct Leaf;
 
 impl<'de> Visitor<'de> for Leaf {
-    type Value = Option<String>;
+    type Value = Option<Cow<'de, str>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(v.to_owned()))
+        Ok(Some(Cow::Owned(v.to_owned())))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
+        Ok(Some(Cow::Owned(v.to_string())))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(v.to_string()))
+        Ok(Some(Cow::Owned(v.to_string())))
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
         Ok(None)
@@ -677,7 +706,7 @@ mod tests {
             Some(
                 match lookup(body, &["data", "event"]).filter(|v| !v.is_empty()) {
                     Some(event) => format!("{request}:{event}"),
-                    None => request,
+                    None => request.into_owned(),
                 },
             )
         };

@@ -1,18 +1,23 @@
 //! A bounded, in-process [`Store`] with per-record expiry and per-namespace capacity.
 
-use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use hashbrown::HashTable;
+
 use super::store::{Begin, RecordId, Store, StoreError, StoreFuture, Token};
 
-/// The store's maps. Keys are derived from verified bodies (or headers of verified
-/// deliveries), so only a signer can choose them; foldhash, seeded per map, is several
-/// times cheaper than SipHash on these 70-byte keys.
-type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// Hashes for the store's tables. Keys are derived from verified bodies (or headers of
+/// verified deliveries), so only a signer can choose them; foldhash, seeded per store, is
+/// several times cheaper than SipHash on these 70-byte keys.
+type Hasher = foldhash::fast::RandomState;
+
+/// The namespaces (a handful, fixed by the layers' configuration).
+type Map<K, V> = HashMap<K, V, Hasher>;
 
 /// Where a [`MemoryStore`] takes its notion of "now" from.
 type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
@@ -35,9 +40,10 @@ type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 /// the sender retries and nothing is lost or handled twice.
 ///
 /// Size the capacity for the deliveries one route receives within its longest window
-/// (about 200 bytes per record plus twice the key; the total grows with the number of
-/// namespaces, which the layers' configuration fixes). [`refused`](Self::refused) counts the claims
-/// refused because a namespace was full, so you can tell when it is too small.
+/// (up to about 400 bytes per record, counting the growth of its table; the total grows
+/// with the number of namespaces, which the layers' configuration fixes).
+/// [`refused`](Self::refused) counts the claims refused because a namespace was full, so
+/// you can tell when it is too small.
 ///
 /// # Clock
 ///
@@ -73,26 +79,66 @@ struct Inner {
 #[derive(Default)]
 struct State {
     spaces: Map<Arc<str>, Space>,
+    /// Hashes record keys; one seed for the whole store.
+    hasher: Hasher,
 }
 
 /// One namespace's records.
 #[derive(Default)]
 struct Space {
-    entries: Map<Slot, Entry>,
-    /// Live records per key (over all digests), to notice a key reused for another body.
-    per_key: Map<Arc<str>, usize>,
-    /// Expiry order of every record; `seq` breaks ties.
-    expiries: BTreeMap<(Instant, u64), Slot>,
+    /// Every record, one table slot each, placed by the hash of its key alone: the
+    /// records of one key with different bodies share a probe sequence, so one probe
+    /// finds the record and notices a key reused for another body.
+    records: HashTable<Record>,
+    /// Expiry order of every record, `(expires, seq)` to the record's key hash; `seq`
+    /// (unique within the namespace) breaks ties and finds the record again.
+    expiries: BTreeMap<(Instant, u64), u64>,
     seq: u64,
 }
 
-/// A record within its namespace: key and body digest.
-type Slot = (Arc<str>, [u8; 32]);
-
-struct Entry {
+/// A record within its namespace: key, body digest and state, in its table slot.
+struct Record {
+    key: Key,
+    digest: [u8; 32],
     status: Status,
     expires: Instant,
     seq: u64,
+}
+
+impl Record {
+    fn is(&self, key: &[u8], digest: &[u8; 32]) -> bool {
+        self.digest == *digest && self.key.as_bytes() == key
+    }
+}
+
+/// Longest key kept inside its record; every key the layer derives fits (ids of up to
+/// 40 bytes with their event tag, `sha256:<hex>`), longer ones are boxed.
+const INLINE_KEY: usize = 80;
+
+/// A record's key bytes: inline, so that a record is no allocation of its own.
+enum Key {
+    Inline { len: u8, bytes: [u8; INLINE_KEY] },
+    Boxed(Box<[u8]>),
+}
+
+impl Key {
+    fn new(key: &[u8]) -> Self {
+        match u8::try_from(key.len()) {
+            Ok(len) if key.len() <= INLINE_KEY => {
+                let mut bytes = [0; INLINE_KEY];
+                bytes[..key.len()].copy_from_slice(key);
+                Self::Inline { len, bytes }
+            }
+            _ => Self::Boxed(key.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Self::Boxed(bytes) => bytes,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -106,7 +152,7 @@ const MAX_FULL_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 impl MemoryStore {
     /// The per-namespace capacity of [`MemoryStore::new`]: 100,000 records (roughly
-    /// 20 MB per namespace when full).
+    /// 40 MB per namespace when full).
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
     /// A store holding at most [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) records per
@@ -157,7 +203,7 @@ impl MemoryStore {
     /// yet dropped.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lock().spaces.values().map(|s| s.entries.len()).sum()
+        self.lock().spaces.values().map(|s| s.records.len()).sum()
     }
 
     /// The number of records held now in `namespace`, including expired ones not yet
@@ -167,7 +213,7 @@ impl MemoryStore {
         self.lock()
             .spaces
             .get(namespace)
-            .map_or(0, |s| s.entries.len())
+            .map_or(0, |s| s.records.len())
     }
 
     /// Whether no record is held.
@@ -193,38 +239,36 @@ impl MemoryStore {
 
     fn begin_now(&self, record: &RecordId, lease: Duration) -> Result<Begin, StoreError> {
         let now = (self.inner.clock)();
-        let mut state = self.lock();
-        let space = state.space(record.namespace_arc());
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let hash = state.hasher.hash_one(record.key().as_bytes());
+        let space = space(&mut state.spaces, record.namespace_arc());
         space.drop_expired(now);
-        let full = space.entries.len() >= self.inner.capacity;
-        // One lookup of the slot: the answer if it is held, else where it goes.
-        let vacant = match space.entries.entry(slot(record)) {
-            MapEntry::Occupied(held) => {
-                return Ok(match held.get().status {
-                    Status::InFlight(_) => Begin::InFlight,
-                    Status::Completed => Begin::Completed,
-                });
+        let (key, digest) = (record.key().as_bytes(), record.digest());
+        let mut other_body = false;
+        for held in space.records.iter_hash(hash) {
+            if held.key.as_bytes() == key {
+                if held.digest == *digest {
+                    return Ok(match held.status {
+                        Status::InFlight(_) => Begin::InFlight,
+                        Status::Completed => Begin::Completed,
+                    });
+                }
+                other_body = true;
             }
-            MapEntry::Vacant(vacant) => vacant,
-        };
-        if full {
-            self.inner.refused.fetch_add(1, Ordering::Relaxed);
-            return Err(Space::full(&space.expiries, now));
         }
-        let expires = deadline(now, lease);
-        space.seq = space.seq.wrapping_add(1);
-        let seq = space.seq;
-        let slot = vacant.key().clone();
-        let live = space.per_key.entry(Arc::clone(&slot.0)).or_default();
-        let other_body = *live > 0;
-        *live += 1;
+        if let Err(err) = space.has_room(self.inner.capacity, now) {
+            self.inner.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(err);
+        }
         let token = Token::generate();
-        vacant.insert(Entry {
-            status: Status::InFlight(token),
-            expires,
-            seq,
-        });
-        space.expiries.insert((expires, seq), slot);
+        space.insert(
+            &state.hasher,
+            hash,
+            record,
+            Status::InFlight(token),
+            deadline(now, lease),
+        );
         Ok(Begin::Acquired { token, other_body })
     }
 
@@ -235,23 +279,24 @@ impl MemoryStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = (self.inner.clock)();
-        let mut state = self.lock();
-        let space = state.space(record.namespace_arc());
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let hash = state.hasher.hash_one(record.key().as_bytes());
+        let space = space(&mut state.spaces, record.namespace_arc());
         space.drop_expired(now);
-        let slot = slot(record);
-        match space.entries.get_mut(&slot) {
-            Some(entry) if entry.status != Status::InFlight(token) => return Ok(false),
-            Some(entry) => {
-                // Completed in place: the record keeps its slot and its key count, only
-                // its place in the expiry order moves.
+        let (key, digest) = (record.key().as_bytes(), record.digest());
+        match space.records.find_mut(hash, |held| held.is(key, digest)) {
+            Some(held) if held.status != Status::InFlight(token) => return Ok(false),
+            Some(held) => {
+                // Completed in place: the record keeps its slot, only its place in the
+                // expiry order moves.
                 space.seq = space.seq.wrapping_add(1);
-                let old = (entry.expires, entry.seq);
-                entry.status = Status::Completed;
-                entry.expires = deadline(now, ttl);
-                entry.seq = space.seq;
-                let new = (entry.expires, entry.seq);
-                let stored = space.expiries.remove(&old).unwrap_or(slot);
-                space.expiries.insert(new, stored);
+                let old = (held.expires, held.seq);
+                held.status = Status::Completed;
+                held.expires = deadline(now, ttl);
+                held.seq = space.seq;
+                space.expiries.remove(&old);
+                space.expiries.insert((held.expires, held.seq), hash);
                 return Ok(true);
             }
             None => {
@@ -262,34 +307,50 @@ impl MemoryStore {
                 }
             }
         }
-        space.insert(slot, Status::Completed, deadline(now, ttl));
+        space.insert(
+            &state.hasher,
+            hash,
+            record,
+            Status::Completed,
+            deadline(now, ttl),
+        );
         Ok(true)
     }
 
     fn release_now(&self, record: &RecordId, token: Token) -> bool {
         let now = (self.inner.clock)();
-        let mut state = self.lock();
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let hash = state.hasher.hash_one(record.key().as_bytes());
         let Some(space) = state.spaces.get_mut(record.namespace()) else {
             return false;
         };
         space.drop_expired(now);
-        let slot = slot(record);
-        let released = match space.entries.get(&slot) {
-            Some(entry) if entry.status == Status::InFlight(token) => {
-                space.remove(&slot);
+        let (key, digest) = (record.key().as_bytes(), record.digest());
+        let released = match space.records.find_entry(hash, |held| held.is(key, digest)) {
+            Ok(held) if held.get().status == Status::InFlight(token) => {
+                let (held, _) = held.remove();
+                space.expiries.remove(&(held.expires, held.seq));
                 true
             }
             _ => false,
         };
-        if space.entries.is_empty() {
+        if space.records.is_empty() {
             state.spaces.remove(record.namespace());
         }
         released
     }
 }
 
-fn slot(record: &RecordId) -> Slot {
-    (Arc::clone(record.key_arc()), *record.digest())
+/// The namespace's records, created on first use.
+fn space<'s>(spaces: &'s mut Map<Arc<str>, Space>, namespace: &Arc<str>) -> &'s mut Space {
+    // Looked up by `&str` first: no reference count traffic on the common path.
+    if !spaces.contains_key(&**namespace) {
+        spaces.insert(Arc::clone(namespace), Space::default());
+    }
+    spaces
+        .get_mut(&**namespace)
+        .unwrap_or_else(|| unreachable!())
 }
 
 /// `now + d`, saturating far in the future instead of overflowing.
@@ -298,74 +359,59 @@ fn deadline(now: Instant, d: Duration) -> Instant {
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
-impl State {
-    fn space(&mut self, namespace: &Arc<str>) -> &mut Space {
-        self.spaces.entry(Arc::clone(namespace)).or_default()
-    }
-}
-
 impl Space {
-    fn insert(&mut self, slot: Slot, status: Status, expires: Instant) {
+    fn insert(
+        &mut self,
+        hasher: &Hasher,
+        hash: u64,
+        record: &RecordId,
+        status: Status,
+        expires: Instant,
+    ) {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
-        self.expiries.insert((expires, seq), slot.clone());
-        *self.per_key.entry(Arc::clone(&slot.0)).or_default() += 1;
-        self.entries.insert(
-            slot,
-            Entry {
+        self.expiries.insert((expires, seq), hash);
+        self.records.insert_unique(
+            hash,
+            Record {
+                key: Key::new(record.key().as_bytes()),
+                digest: *record.digest(),
                 status,
                 expires,
                 seq,
             },
+            |held| hasher.hash_one(held.key.as_bytes()),
         );
-    }
-
-    fn remove(&mut self, slot: &Slot) {
-        if let Some(entry) = self.entries.remove(slot) {
-            self.expiries.remove(&(entry.expires, entry.seq));
-            self.forget_key(&slot.0);
-        }
-    }
-
-    fn forget_key(&mut self, key: &Arc<str>) {
-        if let Some(n) = self.per_key.get_mut(key) {
-            *n -= 1;
-            if *n == 0 {
-                self.per_key.remove(key);
-            }
-        }
     }
 
     fn drop_expired(&mut self, now: Instant) {
         while let Some(first) = self.expiries.first_entry() {
-            if first.key().0 > now {
+            let (expires, seq) = *first.key();
+            if expires > now {
                 break;
             }
-            let slot = first.remove();
-            self.entries.remove(&slot);
-            self.forget_key(&slot.0);
+            let hash = first.remove();
+            if let Ok(held) = self.records.find_entry(hash, |held| held.seq == seq) {
+                held.remove();
+            }
         }
     }
 
     /// Whether one more record fits; a full namespace evicts nothing and says when its
     /// next record expires.
     fn has_room(&self, capacity: usize, now: Instant) -> Result<(), StoreError> {
-        if self.entries.len() < capacity {
+        if self.records.len() < capacity {
             return Ok(());
         }
-        Err(Self::full(&self.expiries, now))
-    }
-
-    /// The refusal of a full namespace, with the time until its next record expires.
-    fn full(expiries: &BTreeMap<(Instant, u64), Slot>, now: Instant) -> StoreError {
-        let next = expiries
+        let next = self
+            .expiries
             .first_key_value()
             .map(|((at, _), _)| at.saturating_duration_since(now));
         let hint = next
             .unwrap_or(Duration::ZERO)
             .max(Duration::from_secs(1))
             .min(MAX_FULL_RETRY_AFTER);
-        StoreError::full(Some(hint))
+        Err(StoreError::full(Some(hint)))
     }
 }
 
@@ -627,6 +673,143 @@ mod tests {
             store.begin_now(&k, Duration::MAX).unwrap(),
             Begin::Completed
         );
+    }
+
+    #[test]
+    fn bodies_under_one_key_are_independent_records() {
+        let clock = ManualClock::new();
+        let store = clock.store(10);
+        let body = |b: &str| RecordId::new("ns", "id:r-1", b.as_bytes());
+        let first = store.begin_now(&body("a"), LEASE).unwrap();
+        assert!(matches!(
+            first,
+            Begin::Acquired {
+                other_body: false,
+                ..
+            }
+        ));
+        let a = acquired(first);
+        let b = acquired(store.begin_now(&body("b"), LEASE).unwrap());
+        let c = store.begin_now(&body("c"), LEASE).unwrap();
+        assert!(matches!(
+            c,
+            Begin::Acquired {
+                other_body: true,
+                ..
+            }
+        ));
+        assert!(store.release_now(&body("b"), b));
+        assert!(store.complete_now(&body("a"), a, TTL).unwrap());
+        assert_eq!(store.len(), 2);
+        assert_eq!(
+            store.begin_now(&body("a"), LEASE).unwrap(),
+            Begin::Completed
+        );
+        assert_eq!(store.begin_now(&body("c"), LEASE).unwrap(), Begin::InFlight);
+        // "c"'s lease lapses; "a" is kept for its TTL and still counts as another body.
+        clock.advance(LEASE);
+        assert_eq!(store.len(), 2, "expired records go on the next call");
+        let again = store.begin_now(&body("c"), LEASE).unwrap();
+        assert!(matches!(
+            again,
+            Begin::Acquired {
+                other_body: true,
+                ..
+            }
+        ));
+        assert_eq!(store.len(), 2);
+        assert_eq!(
+            store.begin_now(&body("a"), LEASE).unwrap(),
+            Begin::Completed
+        );
+        // Once "a" expires too, a new body under the key sees no other.
+        clock.advance(TTL);
+        let alone = store.begin_now(&body("d"), LEASE).unwrap();
+        assert!(matches!(
+            alone,
+            Begin::Acquired {
+                other_body: false,
+                ..
+            }
+        ));
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn records_survive_the_table_growing_and_all_expire() {
+        let clock = ManualClock::new();
+        let store = clock.store(20_000);
+        let tokens: Vec<_> = (0..10_000)
+            .map(|i| acquired(store.begin_now(&rec(&format!("k{i}")), LEASE).unwrap()))
+            .collect();
+        // Every other record completed (moved in the expiry order), the rest in flight.
+        for (i, token) in tokens.iter().enumerate().step_by(2) {
+            assert!(
+                store
+                    .complete_now(&rec(&format!("k{i}")), *token, TTL)
+                    .unwrap()
+            );
+        }
+        for i in 0..10_000 {
+            let expected = if i % 2 == 0 {
+                Begin::Completed
+            } else {
+                Begin::InFlight
+            };
+            assert_eq!(
+                store.begin_now(&rec(&format!("k{i}")), LEASE).unwrap(),
+                expected
+            );
+        }
+        clock.advance(LEASE);
+        acquired(store.begin_now(&rec("k1"), LEASE).unwrap());
+        assert_eq!(store.len(), 5_001);
+        clock.advance(TTL);
+        acquired(store.begin_now(&rec("k0"), LEASE).unwrap());
+        assert_eq!(store.len(), 1);
+        // A released record leaves nothing behind in the expiry order either.
+        let token = acquired(store.begin_now(&rec("k2"), LEASE).unwrap());
+        assert!(store.release_now(&rec("k2"), token));
+        clock.advance(LEASE);
+        acquired(store.begin_now(&rec("k3"), LEASE).unwrap());
+        assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn a_completion_after_a_lapsed_lease_needs_room() {
+        let clock = ManualClock::new();
+        let store = clock.store(1);
+        let k = rec("k");
+        let token = acquired(store.begin_now(&k, LEASE).unwrap());
+        clock.advance(LEASE);
+        let other = rec("other");
+        let other_token = acquired(store.begin_now(&other, LEASE).unwrap());
+        let err = store.complete_now(&k, token, TTL).unwrap_err();
+        assert_eq!(err.kind(), StoreErrorKind::Full);
+        assert!(store.complete_now(&other, other_token, TTL).unwrap());
+    }
+
+    #[test]
+    fn keys_of_every_length_are_kept_whole() {
+        let store = ManualClock::new().store(100);
+        let keys: Vec<String> = [0, 1, INLINE_KEY - 1, INLINE_KEY, INLINE_KEY + 1, 300]
+            .iter()
+            .flat_map(|&n| ["a".repeat(n), format!("{}b", "a".repeat(n))])
+            .collect();
+        for key in &keys {
+            let k = RecordId::new("ns", key.as_str(), b"x");
+            let token = acquired(store.begin_now(&k, LEASE).unwrap());
+            assert!(store.complete_now(&k, token, TTL).unwrap());
+        }
+        assert_eq!(store.len(), keys.len());
+        for key in &keys {
+            let k = RecordId::new("ns", key.as_str(), b"x");
+            assert_eq!(
+                store.begin_now(&k, LEASE).unwrap(),
+                Begin::Completed,
+                "{key}"
+            );
+        }
     }
 
     #[test]

@@ -199,19 +199,23 @@ where
         let digest: [u8; 32] = Sha256::digest(body.as_ref()).into();
         let key = config.key.key_for(req.headers(), body, &digest);
         let ttl = config.ttl(key.from_body_hash);
-        let record = Arc::new(RecordId::from_digest(
-            Arc::clone(&self.namespace),
-            key.text,
-            digest,
-        ));
-        let shown: Arc<str> = format!("{}:{}", record.namespace(), record.key()).into();
-        req.extensions_mut().insert(IdempotencyKey(shown));
+        // `<namespace>:<key>` for the handler, the key alone for the record.
+        let mut shown = String::with_capacity(self.namespace.len() + 1 + key.text.len());
+        shown.push_str(&self.namespace);
+        shown.push(':');
+        shown.push_str(&key.text);
+        let record = RecordId::from_digest(Arc::clone(&self.namespace), key.text.as_str(), digest);
+        req.extensions_mut()
+            .insert(IdempotencyKey(Arc::from(shown)));
         let store = Arc::clone(&self.store);
         let responder = Responder::from_extensions(req.extensions());
-        let path: Arc<str> = req.uri().path().into();
-        let answer = move |outcome, error| answer(&responder, &path, outcome, error);
 
         ResponseFuture::new(async move {
+            // Refusals are answered before the request moves on to the handler, so they
+            // read its path from it.
+            let refuse = |req: &Request<ReqBody>, outcome, error| {
+                answer(&responder, req.uri().path(), outcome, error)
+            };
             let began = timer.time(StoreOp::Begin, store.try_begin(&record, config.lease));
             let token = match began.await {
                 Ok(Begin::Acquired { token, other_body }) => {
@@ -220,16 +224,16 @@ where
                     }
                     token
                 }
-                Ok(Begin::Completed) => return Ok(answer(Outcome::Duplicate, None)),
-                Ok(Begin::InFlight) => return Ok(answer(Outcome::InFlight, None)),
+                Ok(Begin::Completed) => return Ok(refuse(&req, Outcome::Duplicate, None)),
+                Ok(Begin::InFlight) => return Ok(refuse(&req, Outcome::InFlight, None)),
                 // Full is not an outage: handling without a record would let a replay
                 // through, so even fail-open refuses (nothing is lost, the sender retries).
                 Err(err) if err.kind() == StoreErrorKind::Full => {
-                    return Ok(answer(Outcome::StoreFull, Some(err)));
+                    return Ok(refuse(&req, Outcome::StoreFull, Some(err)));
                 }
                 Err(err) => match config.outage {
                     OutagePolicy::FailClosed => {
-                        return Ok(answer(Outcome::StoreUnavailable, Some(err)));
+                        return Ok(refuse(&req, Outcome::StoreUnavailable, Some(err)));
                     }
                     OutagePolicy::FailOpen => {
                         log_error(Outcome::Unprotected, Some(&err));
@@ -244,8 +248,8 @@ where
             // From here until the record is settled, dropping this future (the client
             // went away) settles it from `Drop`.
             let mut claim = Claim {
-                store: Arc::clone(&store),
-                record: Arc::clone(&record),
+                store: &store,
+                record: &record,
                 token,
                 ttl,
                 on_drop: Some(Settle::Release),
@@ -304,21 +308,21 @@ enum Settle {
 }
 
 /// A claim held by a response future; settles it when the future is dropped unsettled.
-struct Claim {
-    store: Arc<dyn Store>,
-    record: Arc<RecordId>,
+struct Claim<'a> {
+    store: &'a Arc<dyn Store>,
+    record: &'a RecordId,
     token: Token,
     ttl: Duration,
     on_drop: Option<Settle>,
 }
 
-impl Drop for Claim {
+impl Drop for Claim<'_> {
     fn drop(&mut self) {
         let Some(settle) = self.on_drop.take() else {
             return;
         };
-        let store = Arc::clone(&self.store);
-        let record = Arc::clone(&self.record);
+        let store = Arc::clone(self.store);
+        let record = self.record.clone();
         let (token, ttl) = (self.token, self.ttl);
         let mut settling: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async move {
             let result = match settle {
@@ -337,7 +341,7 @@ impl Drop for Claim {
         }
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => drop(runtime.spawn(settling)),
-            Err(_) => log_unsettled(&self.record),
+            Err(_) => log_unsettled(self.record),
         }
     }
 }
