@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
-use super::clock::Clock;
+use super::clock::TimeSource;
 use super::content::{HeaderValues, MAX_HEADER_PIECES, Parts};
 use super::error::{VerificationError, VerificationErrorKind};
 use super::keys::{KeyMaterial, KeySet};
@@ -147,7 +147,7 @@ pub(crate) fn check_tolerance(
 pub(crate) fn verify(
     scheme: &HmacScheme,
     keys: &KeySet,
-    clock: &dyn Clock,
+    clock: &TimeSource,
     headers: &HeaderMap,
     body: &[u8],
     check: TimestampCheck,
@@ -165,7 +165,7 @@ pub(crate) fn verify(
 pub(crate) fn verify_kept(
     scheme: &HmacScheme,
     keys: &KeySet,
-    clock: &dyn Clock,
+    clock: &TimeSource,
     (timestamp, mac): (&[u8], &Tag),
     body: &[u8],
 ) -> Result<(), VerificationError> {

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderName};
 
-use super::clock::Clock;
+use super::clock::TimeSource;
 use super::content::{HeaderValues, Parts};
 use super::engine::{Tag, check_tolerance, decode};
 use super::error::{VerificationError, VerificationErrorKind};
@@ -72,7 +72,7 @@ impl<'h> ParsedSignature<'h> {
 #[cfg(feature = "explain")]
 pub(crate) fn parse<'h>(
     scheme: &HmacScheme,
-    clock: &dyn Clock,
+    clock: &TimeSource,
     headers: &'h HeaderMap,
     check: TimestampCheck,
 ) -> Result<ParsedSignature<'h>, VerificationError> {
@@ -84,7 +84,7 @@ pub(crate) fn parse<'h>(
 #[inline]
 pub(crate) fn parse_then<'h, R>(
     scheme: &HmacScheme,
-    clock: &dyn Clock,
+    clock: &TimeSource,
     headers: &'h HeaderMap,
     check: TimestampCheck,
     then: impl FnOnce(&ParsedSignature<'h>) -> R,
