@@ -32,8 +32,9 @@ impl Clock for SystemClock {
 fn system_now() -> SystemTime {
     #[cfg(target_os = "linux")]
     {
-        let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
-        if let (Ok(secs), Ok(nanos)) = (u64::try_from(now.tv_sec), u32::try_from(now.tv_nsec))
+        use nix::time::{ClockId, clock_gettime};
+        if let Ok(now) = clock_gettime(ClockId::CLOCK_REALTIME_COARSE)
+            && let (Ok(secs), Ok(nanos)) = (u64::try_from(now.tv_sec()), u32::try_from(now.tv_nsec()))
             && let Some(now) = UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
         {
             return now;
