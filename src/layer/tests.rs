@@ -1042,7 +1042,10 @@ async fn unauthenticated_refusals_are_summarised_not_logged_one_warn_each() {
     // A verified delivery that does not parse stays at WARN each (here in the extractor).
     // Another test's thread may register this callsite while no subscriber is installed,
     // caching "never" (a tracing-core race): rebuild the cache and allow retries.
-    let verified = VerifiedBytes::new(Bytes::from_static(b"[1]"), Arc::from("railz"));
+    let verified = VerifiedBytes::new(
+        Bytes::from_static(b"[1]"),
+        Arc::new(crate::extract::RouteContext::standalone(Arc::from("railz"))),
+    );
     let warns = || {
         let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         log.matches("WARN").count()

@@ -80,6 +80,19 @@ pub(crate) fn single<'h>(
 /// own lookup first hashes the name byte by byte (FNV), which costs more than that.
 const SCAN_KEYS: usize = 6;
 
+/// The first value of header `name`: [`HeaderMap::get`], without hashing the name when the
+/// map is small.
+#[cfg(feature = "layer")]
+#[inline]
+pub(crate) fn first<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h HeaderValue> {
+    if headers.keys_len() > SCAN_KEYS {
+        return headers.get(name);
+    }
+    headers
+        .iter()
+        .find_map(|(key, value)| (key == name).then_some(value))
+}
+
 /// The first value of header `name` and whether it has another.
 #[inline]
 fn lookup<'h>(headers: &'h HeaderMap, name: &HeaderName) -> (Option<&'h HeaderValue>, bool) {
@@ -489,6 +502,13 @@ mod tests {
                     b"abc",
                     "{others} {at}"
                 );
+                #[cfg(feature = "layer")]
+                {
+                    assert_eq!(first(&headers, &name), headers.get(&name));
+                    assert_eq!(first(&without, &name), None);
+                    let host = &http::header::HOST;
+                    assert_eq!(first(&headers, host), headers.get(host));
+                }
                 headers.append(&name, HeaderValue::from_static("abc"));
                 assert_eq!(
                     single(&headers, &name, MissingSignature).unwrap_err().kind(),

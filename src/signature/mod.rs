@@ -174,6 +174,8 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{VerificationError, VerificationErrorKind};
 #[cfg(feature = "explain")]
 pub use explain::{BodyChange, Explanation, Finding, SchemeGuess};
+#[cfg(feature = "layer")]
+pub(crate) use header::first as header_value;
 pub use header::MAX_SIGNATURES;
 pub use keys::KeyRing;
 pub use scheme::{
