@@ -34,7 +34,8 @@ fn system_now() -> SystemTime {
     {
         use nix::time::{ClockId, clock_gettime};
         if let Ok(now) = clock_gettime(ClockId::CLOCK_REALTIME_COARSE)
-            && let (Ok(secs), Ok(nanos)) = (u64::try_from(now.tv_sec()), u32::try_from(now.tv_nsec()))
+            && let (Ok(secs), Ok(nanos)) =
+                (u64::try_from(now.tv_sec()), u32::try_from(now.tv_nsec()))
             && let Some(now) = UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
         {
             return now;

@@ -104,7 +104,10 @@ fn lookup<'h>(headers: &'h HeaderMap, name: &HeaderName) -> (Option<&'h HeaderVa
     let mut iter = headers.iter();
     while let Some((key, value)) = iter.next() {
         if key == name {
-            return (Some(value), iter.next().is_some_and(|(next, _)| next == name));
+            return (
+                Some(value),
+                iter.next().is_some_and(|(next, _)| next == name),
+            );
         }
     }
     (None, false)
@@ -493,7 +496,9 @@ mod tests {
                     map
                 };
                 assert_eq!(
-                    single(&without, &name, MissingSignature).unwrap_err().kind(),
+                    single(&without, &name, MissingSignature)
+                        .unwrap_err()
+                        .kind(),
                     MissingSignature
                 );
                 headers.insert(&name, HeaderValue::from_static("abc"));
@@ -511,7 +516,9 @@ mod tests {
                 }
                 headers.append(&name, HeaderValue::from_static("abc"));
                 assert_eq!(
-                    single(&headers, &name, MissingSignature).unwrap_err().kind(),
+                    single(&headers, &name, MissingSignature)
+                        .unwrap_err()
+                        .kind(),
                     InvalidHeader,
                     "{others} {at}"
                 );

@@ -174,9 +174,9 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{VerificationError, VerificationErrorKind};
 #[cfg(feature = "explain")]
 pub use explain::{BodyChange, Explanation, Finding, SchemeGuess};
+pub use header::MAX_SIGNATURES;
 #[cfg(feature = "layer")]
 pub(crate) use header::first as header_value;
-pub use header::MAX_SIGNATURES;
 pub use keys::KeyRing;
 pub use scheme::{
     DEFAULT_TOLERANCE, Encoding, HmacScheme, SignatureFormat, SignedContent, TimestampUnit,
