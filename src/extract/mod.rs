@@ -102,8 +102,10 @@ pub(crate) struct RouteContext {
     pub(crate) provider: Arc<str>,
     /// How the route answers a refusal; `None` outside a layer (the default responder).
     pub(crate) responder: Option<crate::rejection::Responder>,
-    /// The route's metric handles, if its metrics are recorded.
+    /// The route's metric handles, if its metrics are recorded (read by the extractor and
+    /// the idempotency layer).
     #[cfg(feature = "metrics")]
+    #[cfg_attr(not(any(feature = "axum", feature = "idempotency")), allow(dead_code))]
     pub(crate) metrics: Option<Arc<crate::observe::RouteMetrics>>,
 }
 
