@@ -30,18 +30,26 @@ impl Clock for SystemClock {
 /// [`SystemClock`]'s reading.
 #[inline]
 fn system_now() -> SystemTime {
+    coarse_since_epoch()
+        .and_then(|since| UNIX_EPOCH.checked_add(since))
+        .unwrap_or_else(SystemTime::now)
+}
+
+/// The coarse wall clock since the Unix epoch (`None` before it, or where there is none).
+#[inline]
+fn coarse_since_epoch() -> Option<Duration> {
     #[cfg(target_os = "linux")]
     {
         use nix::time::{ClockId, clock_gettime};
-        if let Ok(now) = clock_gettime(ClockId::CLOCK_REALTIME_COARSE)
-            && let (Ok(secs), Ok(nanos)) =
-                (u64::try_from(now.tv_sec()), u32::try_from(now.tv_nsec()))
-            && let Some(now) = UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
-        {
-            return now;
-        }
+        let now = clock_gettime(ClockId::CLOCK_REALTIME_COARSE).ok()?;
+        let (Ok(secs), Ok(nanos)) = (u64::try_from(now.tv_sec()), u32::try_from(now.tv_nsec()))
+        else {
+            return None;
+        };
+        Some(Duration::new(secs, nanos))
     }
-    SystemTime::now()
+    #[cfg(not(target_os = "linux"))]
+    None
 }
 
 /// The clock a key ring reads: the system clock called directly (no dynamic dispatch on the
@@ -66,6 +74,18 @@ impl TimeSource {
             None => system_now(),
             Some(clock) => clock.now(),
         }
+    }
+
+    /// The current time since the Unix epoch (zero at or before it), for the tolerance
+    /// check: the system clock's reading is not turned into a `SystemTime` and back.
+    #[inline]
+    pub(crate) fn since_epoch(&self) -> Duration {
+        if self.0.is_none()
+            && let Some(since) = coarse_since_epoch()
+        {
+            return since;
+        }
+        self.now().duration_since(UNIX_EPOCH).unwrap_or_default()
     }
 }
 
@@ -150,6 +170,14 @@ mod tests {
         let floor = SystemTime::UNIX_EPOCH + Duration::from_secs(1_577_836_800);
         assert!(SystemClock.now() > floor);
         assert!(TimeSource::system().now() > floor);
+        let since = TimeSource::system().since_epoch();
+        assert!(UNIX_EPOCH + since > floor);
+        let manual = TimeSource::custom(Arc::new(ManualClock::new(floor)));
+        assert_eq!(UNIX_EPOCH + manual.since_epoch(), floor);
+        let before = TimeSource::custom(Arc::new(ManualClock::new(
+            UNIX_EPOCH - Duration::from_secs(1),
+        )));
+        assert_eq!(before.since_epoch(), Duration::ZERO);
         // At most a timer tick behind the precise clock.
         let precise = SystemTime::now();
         let coarse = SystemClock.now();

@@ -124,13 +124,25 @@ pub(crate) fn to_unit(since_epoch: Duration, unit: TimestampUnit) -> u64 {
 
 /// Checks `timestamp` against `now` in the timestamp's own unit; exactly `tolerance` away
 /// is accepted.
+#[cfg(test)]
 pub(crate) fn check_tolerance(
     timestamp: u64,
     unit: TimestampUnit,
     tolerance: Duration,
     now: SystemTime,
 ) -> Result<(), VerificationErrorKind> {
-    let now = to_unit(now.duration_since(UNIX_EPOCH).unwrap_or_default(), unit);
+    let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    check_tolerance_since(timestamp, unit, tolerance, since_epoch)
+}
+
+/// [`check_tolerance`] at `since_epoch` after the Unix epoch (zero at or before it).
+pub(crate) fn check_tolerance_since(
+    timestamp: u64,
+    unit: TimestampUnit,
+    tolerance: Duration,
+    since_epoch: Duration,
+) -> Result<(), VerificationErrorKind> {
+    let now = to_unit(since_epoch, unit);
     let tolerance = to_unit(tolerance, unit);
     if now.saturating_sub(timestamp) > tolerance {
         Err(VerificationErrorKind::TimestampTooOld)
@@ -153,7 +165,14 @@ pub(crate) fn verify(
     check: TimestampCheck,
 ) -> Result<(), VerificationError> {
     let hit = parsed::parse_then(scheme, clock, headers, check, |parsed| {
-        let now = || parsed.now.unwrap_or_else(|| clock.now());
+        // The tolerance's reading, unless it was at or before the epoch (then not exact).
+        let now = || {
+            parsed
+                .now
+                .filter(|since| !since.is_zero())
+                .and_then(|since| UNIX_EPOCH.checked_add(since))
+                .unwrap_or_else(|| clock.now())
+        };
         matches_a_key(scheme, keys, now, &parsed.parts(), parsed.macs(), body)
     })?;
     matched(scheme, hit)

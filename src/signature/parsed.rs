@@ -5,13 +5,13 @@
 //! body is read, and `verify` runs the same parse before its key loop, so the two can never
 //! disagree. Fixed arrays, no allocation.
 
-use std::time::SystemTime;
+use std::time::Duration;
 
 use http::{HeaderMap, HeaderName};
 
 use super::clock::TimeSource;
 use super::content::{HeaderValues, Parts};
-use super::engine::{Tag, check_tolerance, decode};
+use super::engine::{Tag, check_tolerance_since, decode};
 use super::error::{VerificationError, VerificationErrorKind};
 use super::header::{self, Candidates, MAX_SIGNATURES};
 use super::scheme::{Format, HmacScheme, TimestampSource};
@@ -39,8 +39,9 @@ pub(crate) struct ParsedSignature<'h> {
     pub(crate) signed_headers: HeaderValues<'h>,
     macs: [Tag; MAX_SIGNATURES],
     len: usize,
-    /// The clock reading taken for the tolerance, reused for key expiry.
-    pub(crate) now: Option<SystemTime>,
+    /// The clock reading taken for the tolerance (since the Unix epoch), reused for key
+    /// expiry.
+    pub(crate) now: Option<Duration>,
 }
 
 impl<'h> ParsedSignature<'h> {
@@ -113,9 +114,9 @@ pub(crate) fn parse_then<'h, R>(
     if let (TimestampCheck::Enforce, Some(tolerance), Some(ts)) =
         (check, scheme.tolerance, parsed.timestamp)
     {
-        let now = clock.now();
+        let now = clock.since_epoch();
         parsed.now = Some(now);
-        check_tolerance(ts.value, scheme.unit, tolerance, now).map_err(|kind| {
+        check_tolerance_since(ts.value, scheme.unit, tolerance, now).map_err(|kind| {
             VerificationError::with_header(kind, timestamp_header(scheme).clone())
         })?;
     }
