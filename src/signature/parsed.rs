@@ -37,7 +37,7 @@ pub(crate) struct ParsedSignature<'h> {
     pub(crate) timestamp: Option<Timestamp<'h>>,
     /// The values of the headers the signed content names (ids, ...), in order.
     pub(crate) signed_headers: HeaderValues<'h>,
-    macs: [Tag; MAX_SIGNATURES],
+    macs: Macs,
     len: usize,
     /// The clock reading taken for the tolerance (since the Unix epoch), reused for key
     /// expiry.
@@ -47,7 +47,7 @@ pub(crate) struct ParsedSignature<'h> {
 impl<'h> ParsedSignature<'h> {
     /// The candidates that decoded to a MAC of the right length (at least one).
     pub(crate) fn macs(&self) -> &[Tag] {
-        self.macs.get(..self.len).unwrap_or_default()
+        self.macs.slots().get(..self.len).unwrap_or_default()
     }
 
     /// What the signed content template refers to, besides the body.
@@ -55,6 +55,38 @@ impl<'h> ParsedSignature<'h> {
         Parts {
             timestamp: self.timestamp.map_or(&[][..], |ts| ts.raw),
             headers: self.signed_headers,
+        }
+    }
+}
+
+/// Room for the decoded candidates: only the variant in use is initialised, so the usual
+/// one-signature header does not zero room for [`MAX_SIGNATURES`].
+#[derive(Debug, Clone)]
+enum Macs {
+    One(Tag),
+    Many([Tag; MAX_SIGNATURES]),
+}
+
+impl Macs {
+    fn for_candidates(count: usize) -> Self {
+        if count <= 1 {
+            Self::One([0; 32])
+        } else {
+            Self::Many([[0; 32]; MAX_SIGNATURES])
+        }
+    }
+
+    fn slots(&self) -> &[Tag] {
+        match self {
+            Self::One(mac) => std::slice::from_ref(mac),
+            Self::Many(macs) => macs,
+        }
+    }
+
+    fn slots_mut(&mut self) -> &mut [Tag] {
+        match self {
+            Self::One(mac) => std::slice::from_mut(mac),
+            Self::Many(macs) => macs,
         }
     }
 }
@@ -102,12 +134,12 @@ pub(crate) fn parse_then<'h, R>(
     let mut parsed = ParsedSignature {
         timestamp,
         signed_headers,
-        macs: [[0u8; 32]; MAX_SIGNATURES],
+        macs: Macs::for_candidates(candidates.as_slice().len()),
         len: 0,
         now: None,
     };
-    // Decoded in place: the 256-byte array is not moved.
-    parsed.len = decode_all(scheme, &candidates, &mut parsed.macs);
+    // Decoded in place: the room is not moved.
+    parsed.len = decode_all(scheme, &candidates, parsed.macs.slots_mut());
     if parsed.len == 0 {
         return Err(on_sig(VerificationErrorKind::SignatureMismatch));
     }
@@ -174,11 +206,7 @@ fn timestamp<'h>(
 /// Decodes every candidate once into `macs`, returning how many decoded; those of the wrong
 /// length or alphabet are dropped (they could never match).
 #[inline]
-fn decode_all(
-    scheme: &HmacScheme,
-    candidates: &Candidates<'_>,
-    macs: &mut [Tag; MAX_SIGNATURES],
-) -> usize {
+fn decode_all(scheme: &HmacScheme, candidates: &Candidates<'_>, macs: &mut [Tag]) -> usize {
     let mut len = 0;
     for candidate in candidates.as_slice() {
         if let Some(slot) = macs.get_mut(len)
