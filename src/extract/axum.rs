@@ -134,6 +134,7 @@ mod tests {
     use http::request::Parts;
 
     use super::{VerifiedBytes, VerifiedJson, WebhookEvent};
+    use crate::extract::RouteContext;
     use crate::rejection::{Rejection, RejectionKind, Responder};
     use crate::{ParseErrorKind, railz};
 
@@ -142,7 +143,7 @@ mod tests {
         if let Some(b) = bytes {
             req.extensions_mut().insert(VerifiedBytes::new(
                 Bytes::from_static(b),
-                Arc::from("railz"),
+                Arc::new(RouteContext::standalone(Arc::from("railz"))),
             ));
         }
         req.into_parts().0

@@ -74,7 +74,9 @@ pub use self::axum::VerifiedJson;
 /// The exact body bytes whose signature the verifying layer checked, and the route's
 /// provider name.
 ///
-/// The layer inserts it into the request extensions before calling the inner service;
+/// The layer inserts it into the request extensions before calling the inner service (with
+/// the route's [`Responder`](crate::rejection::Responder), which
+/// [`Responder::from_extensions`](crate::rejection::Responder::from_extensions) finds);
 /// layers behind it (idempotency, an inbox) and the extractors read it. Dereferences to
 /// [`Bytes`]; clones share the buffer.
 ///
@@ -87,34 +89,52 @@ pub use self::axum::VerifiedJson;
 #[derive(Clone)]
 pub struct VerifiedBytes {
     bytes: Bytes,
-    provider: Arc<str>,
-    // The route's metric handles, for the extractor and the idempotency layer: carried
-    // here rather than as an extension of their own, which would cost a map insertion.
-    #[cfg(feature = "metrics")]
-    metrics: Option<Arc<crate::observe::RouteMetrics>>,
+    // Everything the route hands on with its verified bodies (provider name, responder,
+    // metric handles) behind one shared pointer, built once per layer: one reference count
+    // per request, and one extension insert for the bytes and the responder together.
+    route: Arc<RouteContext>,
 }
 
-impl VerifiedBytes {
-    pub(crate) fn new(bytes: Bytes, provider: Arc<str>) -> Self {
+/// What a verifying layer passes on with each verified body, for the extractors and the
+/// layers behind it.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteContext {
+    pub(crate) provider: Arc<str>,
+    /// How the route answers a refusal; `None` outside a layer (the default responder).
+    pub(crate) responder: Option<crate::rejection::Responder>,
+    /// The route's metric handles, if its metrics are recorded (read by the extractor and
+    /// the idempotency layer).
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(not(any(feature = "axum", feature = "idempotency")), allow(dead_code))]
+    pub(crate) metrics: Option<Arc<crate::observe::RouteMetrics>>,
+}
+
+impl RouteContext {
+    /// Verified outside a layer: only the provider's name.
+    pub(crate) fn standalone(provider: Arc<str>) -> Self {
         Self {
-            bytes,
             provider,
+            responder: None,
             #[cfg(feature = "metrics")]
             metrics: None,
         }
     }
+}
 
-    /// The same bytes, recorded in `metrics` by whatever handles them next.
-    #[cfg(feature = "metrics")]
-    pub(crate) fn with_metrics(mut self, metrics: Arc<crate::observe::RouteMetrics>) -> Self {
-        self.metrics = Some(metrics);
-        self
+impl VerifiedBytes {
+    pub(crate) fn new(bytes: Bytes, route: Arc<RouteContext>) -> Self {
+        Self { bytes, route }
+    }
+
+    /// The responder of the layer that verified these bytes.
+    pub(crate) fn responder(&self) -> Option<&crate::rejection::Responder> {
+        self.route.responder.as_ref()
     }
 
     /// The route's metric handles, if its metrics are recorded.
     #[cfg(all(feature = "metrics", any(feature = "axum", feature = "idempotency")))]
     pub(crate) fn metrics(&self) -> Option<&Arc<crate::observe::RouteMetrics>> {
-        self.metrics.as_ref()
+        self.route.metrics.as_ref()
     }
 
     /// Verifies `bytes` against `headers` with `verifier` and, only if they verify, wraps
@@ -143,7 +163,10 @@ impl VerifiedBytes {
     ) -> Result<Self, VerificationError> {
         verifier.verify(headers, &bytes)?;
         let provider = verifier.provider();
-        Ok(Self::new(bytes, Arc::from(provider)))
+        Ok(Self::new(
+            bytes,
+            Arc::new(RouteContext::standalone(Arc::from(provider))),
+        ))
     }
 
     /// The route's provider name, for metrics and logs: the layer's
@@ -151,7 +174,7 @@ impl VerifiedBytes {
     /// preset (`railz`, `rootfi`, `rootfi_v3`, `bearer`, `shared_secret`, `hmac`).
     #[must_use]
     pub fn provider(&self) -> &str {
-        &self.provider
+        &self.route.provider
     }
 
     /// The verified bytes.
@@ -181,7 +204,7 @@ impl fmt::Debug for VerifiedBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifiedBytes")
             .field("bytes", &self.bytes)
-            .field("provider", &self.provider)
+            .field("provider", &self.route.provider)
             .finish()
     }
 }
@@ -189,7 +212,7 @@ impl fmt::Debug for VerifiedBytes {
 /// The same bytes from the same route (the metric handles play no part).
 impl PartialEq for VerifiedBytes {
     fn eq(&self, other: &Self) -> bool {
-        self.bytes == other.bytes && self.provider == other.provider
+        self.bytes == other.bytes && self.route.provider == other.route.provider
     }
 }
 

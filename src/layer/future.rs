@@ -48,9 +48,9 @@ pin_project! {
         Buffering {
             #[pin]
             body: ReqBody,
-            // Armed on the first poll that finds the body incomplete.
-            #[pin]
-            deadline: Option<Sleep>,
+            // Armed on the first poll that finds the body incomplete; boxed, so a body that
+            // is complete at once does not carry the timer's bytes through every move.
+            deadline: Option<Pin<Box<Sleep>>>,
             received: Received,
             admission: Admission,
             parts: Parts,
@@ -191,7 +191,7 @@ where
             StateProj::Done => panic!("{POLLED_AFTER_COMPLETION}"),
             StateProj::Buffering {
                 body,
-                mut deadline,
+                deadline,
                 received,
                 admission,
                 ..
@@ -201,12 +201,8 @@ where
                     let Some(after) = config.body_timeout else {
                         return Poll::Pending;
                     };
-                    if deadline.is_none() {
-                        deadline.set(Some(tokio::time::sleep(after)));
-                    }
-                    if let Some(sleep) = deadline.as_pin_mut() {
-                        ready!(sleep.poll(cx));
-                    }
+                    let sleep = deadline.get_or_insert_with(|| Box::pin(tokio::time::sleep(after)));
+                    ready!(sleep.as_mut().poll(cx));
                     Err(Rejection::body_timeout(after))
                 }
             },
@@ -338,9 +334,10 @@ fn admit(
         }
         return Err(Rejection::verification(error));
     }
-    let verified = VerifiedBytes::new(bytes.clone(), Arc::clone(&config.provider));
-    parts.extensions.insert(config.observer.admitted(verified));
-    parts.extensions.insert(config.responder.clone());
+    config.observer.admitted(bytes.len());
+    // The route's responder travels inside: one insertion (each can allocate).
+    let verified = VerifiedBytes::new(bytes.clone(), Arc::clone(&config.route));
+    parts.extensions.insert(verified);
     Ok(VerifiedBody::new(bytes))
 }
 

@@ -9,6 +9,7 @@ use super::budget::BufferBudget;
 use super::defaults::{self, DEFAULT_BODY_TIMEOUT};
 use super::explain::FailureExplainer;
 use super::service::VerifyWebhook;
+use crate::extract::RouteContext;
 use crate::observe::RouteObserver;
 use crate::rejection::{RejectionResponse, Responder};
 use crate::{ConfigError, Secret, Verifier};
@@ -39,6 +40,9 @@ pub(super) struct Config {
     /// Off (`None`) unless [`VerifyWebhookLayer::explain_failures`] turned it on.
     pub(super) explain_failures: Option<Arc<FailureExplainer>>,
     pub(super) observer: RouteObserver,
+    /// What admitted requests carry with their verified bytes: derived from the fields
+    /// above, rebuilt whenever one of them changes.
+    pub(super) route: Arc<RouteContext>,
 }
 
 impl VerifyWebhookLayer {
@@ -99,15 +103,18 @@ impl VerifyWebhookLayer {
         let provider = verifier.provider();
         let max_body_size = defaults::max_body_size_for(provider);
         let provider: Arc<str> = Arc::from(provider);
+        let observer = RouteObserver::new(&provider);
+        let responder = Responder::default();
         Self {
             config: Arc::new(Config {
                 verifier,
-                observer: RouteObserver::new(&provider),
+                route: route_context(&provider, &responder, &observer),
+                observer,
                 provider,
                 max_body_size,
                 body_timeout: Some(DEFAULT_BODY_TIMEOUT),
                 require_json: false,
-                responder: Responder::default(),
+                responder,
                 budget: BufferBudget::process_default(),
                 explain_failures: None,
             }),
@@ -125,6 +132,7 @@ impl VerifyWebhookLayer {
         let config = self.config();
         config.provider = name.into();
         config.observer = config.observer.renamed(&config.provider);
+        config.refresh_route();
         self
     }
 
@@ -134,6 +142,7 @@ impl VerifyWebhookLayer {
     pub fn record_metrics(mut self, record: bool) -> Self {
         let config = self.config();
         config.observer.record_metrics(&config.provider, record);
+        config.refresh_route();
         self
     }
 
@@ -186,6 +195,7 @@ impl VerifyWebhookLayer {
     pub fn rejection_response(mut self, hook: impl RejectionResponse) -> Self {
         let config = self.config();
         config.responder = Responder::new(hook);
+        config.refresh_route();
         self
     }
 
@@ -196,6 +206,7 @@ impl VerifyWebhookLayer {
     pub fn log_summary_interval(mut self, interval: Duration) -> Self {
         let config = self.config();
         config.responder = config.responder.clone().with_summary_interval(interval);
+        config.refresh_route();
         self
     }
 
@@ -236,6 +247,26 @@ impl VerifyWebhookLayer {
     pub(super) fn shared_config(&self) -> Arc<Config> {
         Arc::clone(&self.config)
     }
+}
+
+impl Config {
+    fn refresh_route(&mut self) {
+        self.route = route_context(&self.provider, &self.responder, &self.observer);
+    }
+}
+
+fn route_context(
+    provider: &Arc<str>,
+    responder: &Responder,
+    observer: &RouteObserver,
+) -> Arc<RouteContext> {
+    let _ = observer;
+    Arc::new(RouteContext {
+        provider: Arc::clone(provider),
+        responder: Some(responder.clone()),
+        #[cfg(feature = "metrics")]
+        metrics: observer.metrics(),
+    })
 }
 
 impl fmt::Debug for Config {

@@ -16,7 +16,7 @@ use crate::body::VerifiedBody;
 use crate::macros::define_inner_service_accessors;
 use crate::observe::Delivery;
 use crate::rejection::Rejection;
-use crate::signature::Prechecked;
+use crate::signature::{Prechecked, header_value};
 
 /// Middleware that prechecks, buffers (bounded, under the shared budget) and verifies
 /// webhook requests, and only then calls the inner service.
@@ -140,8 +140,7 @@ fn precheck<B: Body>(config: &Config, req: &Request<B>) -> Result<(Prechecked, C
 /// The larger of `Content-Length` and the body's own size hint (saturating); 0 when neither
 /// says anything, and then the streamed chunks are charged as they arrive.
 fn declared_length<B: Body>(headers: &HeaderMap, body: &B) -> usize {
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
+    let declared = header_value(headers, &header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
@@ -151,9 +150,7 @@ fn declared_length<B: Body>(headers: &HeaderMap, body: &B) -> usize {
 
 /// `application/json` or `application/<anything>+json`, parameters allowed.
 fn is_json_content_type(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
+    let Some(value) = header_value(headers, &header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
     else {
         return false;
     };

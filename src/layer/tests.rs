@@ -906,6 +906,37 @@ async fn verified_bytes_carry_the_route_name() {
     assert_eq!(bytes.provider(), "railz");
 }
 
+/// The responder travels with the verified bytes (one extension): a service behind the
+/// layer answers through the route's hook, set before or after the route's name.
+#[tokio::test]
+async fn services_behind_the_layer_find_the_routes_responder() {
+    let teapot = |_: &Rejection| {
+        let mut res = Response::new(Bytes::from_static(b"teapot"));
+        *res.status_mut() = StatusCode::IM_A_TEAPOT;
+        res
+    };
+    for layer in [
+        railz_layer().provider("eu").rejection_response(teapot),
+        railz_layer().rejection_response(teapot).provider("eu"),
+    ] {
+        let svc = ServiceBuilder::new().layer(layer).service_fn(
+            |req: Request<VerifiedBody>| async move {
+                let provider = req
+                    .extensions()
+                    .get::<VerifiedBytes>()
+                    .map(|v| v.provider().to_owned());
+                assert_eq!(provider.as_deref(), Some("eu"));
+                let responder = crate::rejection::Responder::from_extensions(req.extensions());
+                let response: Response<Text> =
+                    responder.respond(Rejection::in_flight(Duration::from_secs(1)), "/");
+                Ok::<_, Infallible>(response)
+            },
+        );
+        let response = svc.oneshot(signed(AUTH)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::IM_A_TEAPOT);
+    }
+}
+
 // ---- axum: the extractor parses, `route_layer` gives 405, one answer hook ----
 
 mod axum_routes {
@@ -1042,7 +1073,10 @@ async fn unauthenticated_refusals_are_summarised_not_logged_one_warn_each() {
     // A verified delivery that does not parse stays at WARN each (here in the extractor).
     // Another test's thread may register this callsite while no subscriber is installed,
     // caching "never" (a tracing-core race): rebuild the cache and allow retries.
-    let verified = VerifiedBytes::new(Bytes::from_static(b"[1]"), Arc::from("railz"));
+    let verified = VerifiedBytes::new(
+        Bytes::from_static(b"[1]"),
+        Arc::new(crate::extract::RouteContext::standalone(Arc::from("railz"))),
+    );
     let warns = || {
         let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         log.matches("WARN").count()

@@ -182,15 +182,21 @@ impl RouteObserver {
             record.then(|| std::sync::Arc::new(RouteMetrics::new(std::sync::Arc::clone(provider))));
     }
 
-    /// The verified body `verified` is handed on: its size is recorded, and it carries
-    /// the route's handles to the extractor and the idempotency layer.
-    pub(crate) fn admitted(&self, verified: crate::VerifiedBytes) -> crate::VerifiedBytes {
+    /// The route's metric handles, for the verified bytes to carry to the extractor and the
+    /// idempotency layer.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn metrics(&self) -> Option<std::sync::Arc<RouteMetrics>> {
+        self.metrics.clone()
+    }
+
+    /// A verified body of `len` bytes is handed on: its size is recorded.
+    #[inline]
+    pub(crate) fn admitted(&self, len: usize) {
+        let _ = len;
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
-            metrics.body_size(verified.len());
-            return verified.with_metrics(std::sync::Arc::clone(metrics));
+            metrics.body_size(len);
         }
-        verified
     }
 }
 

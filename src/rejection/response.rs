@@ -61,9 +61,9 @@ impl RejectionResponse for DefaultRejectionResponse {
 
 /// The answering machinery of one verifying layer: its [`RejectionResponse`] and its log.
 ///
-/// The verifying layer inserts a clone into the extensions of every request it passes on;
-/// [`Responder::from_extensions`] finds it there, so a layer of your own behind it can
-/// answer the same way. Cheap to clone (two `Arc`s).
+/// The verifying layer passes it on in the extensions of every request it admits, with the
+/// [`VerifiedBytes`](crate::VerifiedBytes); [`Responder::from_extensions`] finds it there, so
+/// a layer of your own behind it can answer the same way. Cheap to clone (two `Arc`s).
 #[derive(Clone)]
 pub struct Responder {
     hook: Arc<dyn RejectionResponse>,
@@ -98,10 +98,16 @@ impl Responder {
         self
     }
 
-    /// The responder the verifying layer left in `extensions`, or the default one.
+    /// The responder the verifying layer left in `extensions` (with the verified bytes, or
+    /// inserted as a `Responder` of its own), or the default one.
     #[must_use]
     pub fn from_extensions(extensions: &Extensions) -> Self {
-        extensions.get::<Self>().cloned().unwrap_or_default()
+        extensions
+            .get::<crate::VerifiedBytes>()
+            .and_then(crate::VerifiedBytes::responder)
+            .or_else(|| extensions.get::<Self>())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Answers `rejection` for a request to `path`: the hook's response (body converted to

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A source of the current wall-clock time.
 ///
@@ -14,14 +14,87 @@ pub trait Clock: Send + Sync + fmt::Debug + 'static {
     fn now(&self) -> SystemTime;
 }
 
-/// The operating system's wall clock ([`SystemTime::now`]).
+/// The operating system's wall clock. On Linux it is read as of the kernel's last timer tick
+/// (`CLOCK_REALTIME_COARSE`: at most a tick, a few milliseconds, behind, and a fraction of the
+/// cost of a precise read, which matters on every request); elsewhere [`SystemTime::now`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {
-        SystemTime::now()
+        system_now()
+    }
+}
+
+/// [`SystemClock`]'s reading.
+#[inline]
+fn system_now() -> SystemTime {
+    coarse_since_epoch()
+        .and_then(|since| UNIX_EPOCH.checked_add(since))
+        .unwrap_or_else(SystemTime::now)
+}
+
+/// The coarse wall clock since the Unix epoch (`None` before it, or where there is none).
+#[inline]
+fn coarse_since_epoch() -> Option<Duration> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::time::{ClockId, clock_gettime};
+        let now = clock_gettime(ClockId::CLOCK_REALTIME_COARSE).ok()?;
+        let (Ok(secs), Ok(nanos)) = (u64::try_from(now.tv_sec()), u32::try_from(now.tv_nsec()))
+        else {
+            return None;
+        };
+        Some(Duration::new(secs, nanos))
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// The clock a key ring reads: the system clock called directly (no dynamic dispatch on the
+/// request path), or the one given to [`Verifier::with_clock`](crate::Verifier::with_clock).
+#[derive(Clone)]
+pub(crate) struct TimeSource(Option<Arc<dyn Clock>>);
+
+impl TimeSource {
+    /// [`SystemClock`].
+    pub(crate) const fn system() -> Self {
+        Self(None)
+    }
+
+    pub(crate) fn custom(clock: Arc<dyn Clock>) -> Self {
+        Self(Some(clock))
+    }
+
+    /// The current time.
+    #[inline]
+    pub(crate) fn now(&self) -> SystemTime {
+        match &self.0 {
+            None => system_now(),
+            Some(clock) => clock.now(),
+        }
+    }
+
+    /// The current time since the Unix epoch (zero at or before it), for the tolerance
+    /// check: the system clock's reading is not turned into a `SystemTime` and back.
+    #[inline]
+    pub(crate) fn since_epoch(&self) -> Duration {
+        if self.0.is_none()
+            && let Some(since) = coarse_since_epoch()
+        {
+            return since;
+        }
+        self.now().duration_since(UNIX_EPOCH).unwrap_or_default()
+    }
+}
+
+impl fmt::Debug for TimeSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            None => fmt::Debug::fmt(&SystemClock, f),
+            Some(clock) => fmt::Debug::fmt(clock, f),
+        }
     }
 }
 
@@ -96,5 +169,19 @@ mod tests {
     fn system_clock_is_after_2020() {
         let floor = SystemTime::UNIX_EPOCH + Duration::from_secs(1_577_836_800);
         assert!(SystemClock.now() > floor);
+        assert!(TimeSource::system().now() > floor);
+        let since = TimeSource::system().since_epoch();
+        assert!(UNIX_EPOCH + since > floor);
+        let manual = TimeSource::custom(Arc::new(ManualClock::new(floor)));
+        assert_eq!(UNIX_EPOCH + manual.since_epoch(), floor);
+        let before = TimeSource::custom(Arc::new(ManualClock::new(
+            UNIX_EPOCH - Duration::from_secs(1),
+        )));
+        assert_eq!(before.since_epoch(), Duration::ZERO);
+        // At most a timer tick behind the precise clock.
+        let precise = SystemTime::now();
+        let coarse = SystemClock.now();
+        assert!(coarse <= SystemTime::now());
+        assert!(precise.duration_since(coarse).unwrap_or_default() < Duration::from_secs(1));
     }
 }

@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
-use super::clock::Clock;
+use super::clock::TimeSource;
 use super::content::{HeaderValues, MAX_HEADER_PIECES, Parts};
 use super::error::{VerificationError, VerificationErrorKind};
 use super::keys::{KeyMaterial, KeySet};
@@ -124,13 +124,25 @@ pub(crate) fn to_unit(since_epoch: Duration, unit: TimestampUnit) -> u64 {
 
 /// Checks `timestamp` against `now` in the timestamp's own unit; exactly `tolerance` away
 /// is accepted.
+#[cfg(test)]
 pub(crate) fn check_tolerance(
     timestamp: u64,
     unit: TimestampUnit,
     tolerance: Duration,
     now: SystemTime,
 ) -> Result<(), VerificationErrorKind> {
-    let now = to_unit(now.duration_since(UNIX_EPOCH).unwrap_or_default(), unit);
+    let since_epoch = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    check_tolerance_since(timestamp, unit, tolerance, since_epoch)
+}
+
+/// [`check_tolerance`] at `since_epoch` after the Unix epoch (zero at or before it).
+pub(crate) fn check_tolerance_since(
+    timestamp: u64,
+    unit: TimestampUnit,
+    tolerance: Duration,
+    since_epoch: Duration,
+) -> Result<(), VerificationErrorKind> {
+    let now = to_unit(since_epoch, unit);
     let tolerance = to_unit(tolerance, unit);
     if now.saturating_sub(timestamp) > tolerance {
         Err(VerificationErrorKind::TimestampTooOld)
@@ -147,13 +159,20 @@ pub(crate) fn check_tolerance(
 pub(crate) fn verify(
     scheme: &HmacScheme,
     keys: &KeySet,
-    clock: &dyn Clock,
+    clock: &TimeSource,
     headers: &HeaderMap,
     body: &[u8],
     check: TimestampCheck,
 ) -> Result<(), VerificationError> {
     let hit = parsed::parse_then(scheme, clock, headers, check, |parsed| {
-        let now = || parsed.now.unwrap_or_else(|| clock.now());
+        // The tolerance's reading, unless it was at or before the epoch (then not exact).
+        let now = || {
+            parsed
+                .now
+                .filter(|since| !since.is_zero())
+                .and_then(|since| UNIX_EPOCH.checked_add(since))
+                .unwrap_or_else(|| clock.now())
+        };
         matches_a_key(scheme, keys, now, &parsed.parts(), parsed.macs(), body)
     })?;
     matched(scheme, hit)
@@ -165,7 +184,7 @@ pub(crate) fn verify(
 pub(crate) fn verify_kept(
     scheme: &HmacScheme,
     keys: &KeySet,
-    clock: &dyn Clock,
+    clock: &TimeSource,
     (timestamp, mac): (&[u8], &Tag),
     body: &[u8],
 ) -> Result<(), VerificationError> {

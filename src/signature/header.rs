@@ -7,7 +7,7 @@
 //! - at most [`MAX_SIGNATURES`] candidate signatures are considered per header; more is
 //!   `InvalidHeader`, which caps the work a request can cause.
 
-use http::{HeaderMap, HeaderName};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::error::{VerificationError, VerificationErrorKind};
 use super::scheme::KeyValueLayout;
@@ -67,13 +67,50 @@ pub(crate) fn single<'h>(
     name: &HeaderName,
     missing: VerificationErrorKind,
 ) -> Result<&'h [u8], VerificationError> {
-    let mut values = headers.get_all(name).iter();
     let err = |kind| VerificationError::with_header(kind, name.clone());
-    let value = values.next().ok_or_else(|| err(missing))?.as_bytes();
-    if values.next().is_some() || !is_visible_ascii(value) {
+    let (value, repeated) = lookup(headers, name);
+    let value = value.ok_or_else(|| err(missing))?.as_bytes();
+    if repeated || !is_visible_ascii(value) {
         return Err(err(VerificationErrorKind::InvalidHeader));
     }
     Ok(value)
+}
+
+/// Up to this many distinct names, a header is found by comparing names in order: the map's
+/// own lookup first hashes the name byte by byte (FNV), which costs more than that.
+const SCAN_KEYS: usize = 6;
+
+/// The first value of header `name`: [`HeaderMap::get`], without hashing the name when the
+/// map is small.
+#[cfg(feature = "layer")]
+#[inline]
+pub(crate) fn first<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h HeaderValue> {
+    if headers.keys_len() > SCAN_KEYS {
+        return headers.get(name);
+    }
+    headers
+        .iter()
+        .find_map(|(key, value)| (key == name).then_some(value))
+}
+
+/// The first value of header `name` and whether it has another.
+#[inline]
+fn lookup<'h>(headers: &'h HeaderMap, name: &HeaderName) -> (Option<&'h HeaderValue>, bool) {
+    if headers.keys_len() > SCAN_KEYS {
+        let mut values = headers.get_all(name).iter();
+        return (values.next(), values.next().is_some());
+    }
+    // The map yields every value of a name right after its first one.
+    let mut iter = headers.iter();
+    while let Some((key, value)) = iter.next() {
+        if key == name {
+            return (
+                Some(value),
+                iter.next().is_some_and(|(next, _)| next == name),
+            );
+        }
+    }
+    (None, false)
 }
 
 /// A bare signature, maybe after `prefix`.
@@ -244,7 +281,6 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
     use VerificationErrorKind::{InvalidHeader, InvalidTimestamp, MissingSignature};
-    use http::HeaderValue;
 
     fn layout(signature: &'static str, timestamp: Option<&'static str>) -> KeyValueLayout {
         KeyValueLayout {
@@ -437,5 +473,56 @@ mod tests {
                 .kind(),
             InvalidHeader
         );
+    }
+
+    /// Small maps are scanned, larger ones hashed: the same answers, wherever the header is.
+    #[test]
+    fn single_header_rules_in_maps_of_every_size() {
+        let name = HeaderName::from_static("x-sig");
+        for others in 0..=2 * SCAN_KEYS {
+            for at in 0..=others {
+                let mut headers = HeaderMap::new();
+                for i in 0..others {
+                    if i == at {
+                        headers.insert(&name, HeaderValue::from_static("abc"));
+                    }
+                    let other = HeaderName::try_from(format!("x-other-{i}")).unwrap();
+                    headers.insert(other, HeaderValue::from_static("other"));
+                }
+                headers.insert(http::header::HOST, HeaderValue::from_static("h"));
+                let without = {
+                    let mut map = headers.clone();
+                    map.remove(&name);
+                    map
+                };
+                assert_eq!(
+                    single(&without, &name, MissingSignature)
+                        .unwrap_err()
+                        .kind(),
+                    MissingSignature
+                );
+                headers.insert(&name, HeaderValue::from_static("abc"));
+                assert_eq!(
+                    single(&headers, &name, MissingSignature).unwrap(),
+                    b"abc",
+                    "{others} {at}"
+                );
+                #[cfg(feature = "layer")]
+                {
+                    assert_eq!(first(&headers, &name), headers.get(&name));
+                    assert_eq!(first(&without, &name), None);
+                    let host = &http::header::HOST;
+                    assert_eq!(first(&headers, host), headers.get(host));
+                }
+                headers.append(&name, HeaderValue::from_static("abc"));
+                assert_eq!(
+                    single(&headers, &name, MissingSignature)
+                        .unwrap_err()
+                        .kind(),
+                    InvalidHeader,
+                    "{others} {at}"
+                );
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
 
-use super::clock::Clock;
+use super::clock::TimeSource;
 use crate::{ConfigError, Secret};
 
 /// One secret with its pre-computed forms. Everything derived from the secret is
@@ -106,7 +106,7 @@ pub(crate) enum KeyKind {
 #[derive(Clone)]
 pub struct KeyRing {
     set: Arc<ArcSwap<KeySet>>,
-    clock: Arc<dyn Clock>,
+    clock: TimeSource,
     kind: KeyKind,
 }
 
@@ -118,7 +118,7 @@ impl KeyRing {
     pub(crate) fn new(
         kind: KeyKind,
         secret: Secret,
-        clock: Arc<dyn Clock>,
+        clock: TimeSource,
     ) -> Result<Self, ConfigError> {
         let key = Arc::new(KeyMaterial::new(check(kind, secret)?)?);
         Ok(Self {
@@ -134,7 +134,7 @@ impl KeyRing {
     }
 
     /// A handle on the same keys (still shared) that reads time from `clock`.
-    pub(crate) fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn with_clock(&self, clock: TimeSource) -> Self {
         Self {
             set: Arc::clone(&self.set),
             clock,
@@ -142,8 +142,8 @@ impl KeyRing {
         }
     }
 
-    pub(crate) fn clock(&self) -> &dyn Clock {
-        &*self.clock
+    pub(crate) fn clock(&self) -> &TimeSource {
+        &self.clock
     }
 
     /// The current snapshot (cheap, lock-free).
@@ -316,13 +316,13 @@ impl fmt::Debug for KeyRing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signature::clock::ManualClock;
+    use crate::signature::clock::{Clock, ManualClock};
 
     fn ring(clock: &ManualClock) -> KeyRing {
         KeyRing::new(
             KeyKind::Hmac,
             Secret::new("first").unwrap(),
-            Arc::new(clock.clone()),
+            TimeSource::custom(Arc::new(clock.clone())),
         )
         .unwrap()
     }
@@ -401,13 +401,13 @@ mod tests {
 
     #[test]
     fn tokens_must_be_header_safe() {
-        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(SystemTime::UNIX_EPOCH));
+        let clock = TimeSource::custom(Arc::new(ManualClock::new(SystemTime::UNIX_EPOCH)));
         for bad in [&b"to\nken"[..], b" token", b"token ", "tökén".as_bytes()] {
             assert!(matches!(
                 KeyRing::new(
                     KeyKind::Token,
                     Secret::from(bad),
-                    Arc::clone(&clock)
+                    clock.clone()
                 ),
                 Err(e) if e.setting() == "secret"
             ));

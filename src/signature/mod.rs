@@ -175,12 +175,15 @@ pub use error::{VerificationError, VerificationErrorKind};
 #[cfg(feature = "explain")]
 pub use explain::{BodyChange, Explanation, Finding, SchemeGuess};
 pub use header::MAX_SIGNATURES;
+#[cfg(feature = "layer")]
+pub(crate) use header::first as header_value;
 pub use keys::KeyRing;
 pub use scheme::{
     DEFAULT_TOLERANCE, Encoding, HmacScheme, SignatureFormat, SignedContent, TimestampUnit,
 };
 
 use crate::{ConfigError, Secret};
+use clock::TimeSource;
 use keys::KeyKind;
 use parsed::TimestampCheck;
 #[cfg(feature = "layer")]
@@ -331,7 +334,7 @@ impl Verifier {
     }
 
     fn build(scheme: Scheme, kind: KeyKind, secret: Secret) -> Result<Self, ConfigError> {
-        let keys = KeyRing::new(kind, secret, Arc::new(SystemClock))?;
+        let keys = KeyRing::new(kind, secret, TimeSource::system())?;
         Ok(Self {
             scheme: Arc::new(scheme),
             keys,
@@ -403,7 +406,7 @@ impl Verifier {
     /// them is seen by this one too.
     #[must_use]
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.keys = self.keys.with_clock(Arc::new(clock));
+        self.keys = self.keys.with_clock(TimeSource::custom(Arc::new(clock)));
         self
     }
 

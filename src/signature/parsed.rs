@@ -5,13 +5,13 @@
 //! body is read, and `verify` runs the same parse before its key loop, so the two can never
 //! disagree. Fixed arrays, no allocation.
 
-use std::time::SystemTime;
+use std::time::Duration;
 
 use http::{HeaderMap, HeaderName};
 
-use super::clock::Clock;
+use super::clock::TimeSource;
 use super::content::{HeaderValues, Parts};
-use super::engine::{Tag, check_tolerance, decode};
+use super::engine::{Tag, check_tolerance_since, decode};
 use super::error::{VerificationError, VerificationErrorKind};
 use super::header::{self, Candidates, MAX_SIGNATURES};
 use super::scheme::{Format, HmacScheme, TimestampSource};
@@ -37,16 +37,17 @@ pub(crate) struct ParsedSignature<'h> {
     pub(crate) timestamp: Option<Timestamp<'h>>,
     /// The values of the headers the signed content names (ids, ...), in order.
     pub(crate) signed_headers: HeaderValues<'h>,
-    macs: [Tag; MAX_SIGNATURES],
+    macs: Macs,
     len: usize,
-    /// The clock reading taken for the tolerance, reused for key expiry.
-    pub(crate) now: Option<SystemTime>,
+    /// The clock reading taken for the tolerance (since the Unix epoch), reused for key
+    /// expiry.
+    pub(crate) now: Option<Duration>,
 }
 
 impl<'h> ParsedSignature<'h> {
     /// The candidates that decoded to a MAC of the right length (at least one).
     pub(crate) fn macs(&self) -> &[Tag] {
-        self.macs.get(..self.len).unwrap_or_default()
+        self.macs.slots().get(..self.len).unwrap_or_default()
     }
 
     /// What the signed content template refers to, besides the body.
@@ -54,6 +55,40 @@ impl<'h> ParsedSignature<'h> {
         Parts {
             timestamp: self.timestamp.map_or(&[][..], |ts| ts.raw),
             headers: self.signed_headers,
+        }
+    }
+}
+
+/// Room for the decoded candidates: only the variant in use is initialised, so the usual
+/// one-signature header does not zero room for [`MAX_SIGNATURES`].
+// The size difference is the point: boxing `Many` would allocate per request.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+enum Macs {
+    One(Tag),
+    Many([Tag; MAX_SIGNATURES]),
+}
+
+impl Macs {
+    fn for_candidates(count: usize) -> Self {
+        if count <= 1 {
+            Self::One([0; 32])
+        } else {
+            Self::Many([[0; 32]; MAX_SIGNATURES])
+        }
+    }
+
+    fn slots(&self) -> &[Tag] {
+        match self {
+            Self::One(mac) => std::slice::from_ref(mac),
+            Self::Many(macs) => macs,
+        }
+    }
+
+    fn slots_mut(&mut self) -> &mut [Tag] {
+        match self {
+            Self::One(mac) => std::slice::from_mut(mac),
+            Self::Many(macs) => macs,
         }
     }
 }
@@ -72,7 +107,7 @@ impl<'h> ParsedSignature<'h> {
 #[cfg(feature = "explain")]
 pub(crate) fn parse<'h>(
     scheme: &HmacScheme,
-    clock: &dyn Clock,
+    clock: &TimeSource,
     headers: &'h HeaderMap,
     check: TimestampCheck,
 ) -> Result<ParsedSignature<'h>, VerificationError> {
@@ -84,7 +119,7 @@ pub(crate) fn parse<'h>(
 #[inline]
 pub(crate) fn parse_then<'h, R>(
     scheme: &HmacScheme,
-    clock: &dyn Clock,
+    clock: &TimeSource,
     headers: &'h HeaderMap,
     check: TimestampCheck,
     then: impl FnOnce(&ParsedSignature<'h>) -> R,
@@ -101,21 +136,21 @@ pub(crate) fn parse_then<'h, R>(
     let mut parsed = ParsedSignature {
         timestamp,
         signed_headers,
-        macs: [[0u8; 32]; MAX_SIGNATURES],
+        macs: Macs::for_candidates(candidates.as_slice().len()),
         len: 0,
         now: None,
     };
-    // Decoded in place: the 256-byte array is not moved.
-    parsed.len = decode_all(scheme, &candidates, &mut parsed.macs);
+    // Decoded in place: the room is not moved.
+    parsed.len = decode_all(scheme, &candidates, parsed.macs.slots_mut());
     if parsed.len == 0 {
         return Err(on_sig(VerificationErrorKind::SignatureMismatch));
     }
     if let (TimestampCheck::Enforce, Some(tolerance), Some(ts)) =
         (check, scheme.tolerance, parsed.timestamp)
     {
-        let now = clock.now();
+        let now = clock.since_epoch();
         parsed.now = Some(now);
-        check_tolerance(ts.value, scheme.unit, tolerance, now).map_err(|kind| {
+        check_tolerance_since(ts.value, scheme.unit, tolerance, now).map_err(|kind| {
             VerificationError::with_header(kind, timestamp_header(scheme).clone())
         })?;
     }
@@ -173,11 +208,7 @@ fn timestamp<'h>(
 /// Decodes every candidate once into `macs`, returning how many decoded; those of the wrong
 /// length or alphabet are dropped (they could never match).
 #[inline]
-fn decode_all(
-    scheme: &HmacScheme,
-    candidates: &Candidates<'_>,
-    macs: &mut [Tag; MAX_SIGNATURES],
-) -> usize {
+fn decode_all(scheme: &HmacScheme, candidates: &Candidates<'_>, macs: &mut [Tag]) -> usize {
     let mut len = 0;
     for candidate in candidates.as_slice() {
         if let Some(slot) = macs.get_mut(len)

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 use zeroize::Zeroizing;
 
-use super::clock::Clock;
+use super::clock::TimeSource;
 use super::engine::insert;
 use super::error::{VerificationError, VerificationErrorKind};
 use super::header;
@@ -44,7 +44,7 @@ impl SharedSecretScheme {
     pub(crate) fn verify(
         &self,
         keys: &KeySet,
-        clock: &dyn Clock,
+        clock: &TimeSource,
         headers: &HeaderMap,
     ) -> Result<(), VerificationError> {
         let mismatch = || {
