@@ -10,7 +10,9 @@
 //! (default 5) rounds through all comparisons. Pairs alternate which side runs first, so
 //! neither always runs on the other's warm caches. Results, with every per-pair ratio, go
 //! to `$CARGO_TARGET_DIR/paired/<unix time>.json` (and `latest.json`);
-//! `python3 benches/report.py` turns them into the goal tables.
+//! `python3 benches/report.py` turns them into the goal tables, counting only the pairs whose
+//! two halves both ran near their side's fastest batches (a VM whose neighbour switches it
+//! into a slow mode slows some code more than other: BENCHMARKS.md, "Undisturbed pairs").
 
 use std::hint::black_box;
 use std::path::PathBuf;
