@@ -381,9 +381,16 @@ fn a_handlers_log_lines_carry_the_delivery_span() {
         "x".repeat(100)
     );
     let long_id: &'static [u8] = Box::leak(long_id.into_bytes().into_boxed_slice());
-    // Another test's thread may register a callsite while no subscriber is installed,
-    // caching "never" (a tracing-core race): rebuild the cache and allow retries. A field
-    // missing from the span still fails every attempt.
+    // Another test's thread may register a callsite (an event's or the span's) while no
+    // subscriber is installed, caching "never" (a tracing-core race): rebuild the cache and
+    // allow retries until every line below is there, in its span. A field missing from the
+    // span still fails every attempt.
+    let spanned = [
+        r#"webhook{provider="railz" event="auth" request_id="req-auth-1"}"#,
+        r#"request_id="req-auth-1" dedup="processed" outcome="accepted""#,
+        r#"webhook{provider="railz" dedup="duplicate" outcome="duplicate"}"#,
+        "handled push",
+    ];
     let mut logs = String::new();
     for _ in 0..3 {
         tracing::callsite::rebuild_interest_cache();
@@ -403,7 +410,7 @@ fn a_handlers_log_lines_carry_the_delivery_span() {
             }
         });
         logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        if logs.lines().count() >= 5 {
+        if spanned.iter().all(|needle| logs.contains(needle)) {
             break;
         }
     }
