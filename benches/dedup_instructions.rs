@@ -14,7 +14,7 @@ use std::hint::black_box;
 use bytes::Bytes;
 use gungraun::{library_benchmark, library_benchmark_group, main};
 use http::HeaderMap;
-use ledgerhook::idempotency::DUPLICATE_HEADER;
+use ledgerhook::idempotency::{DUPLICATE_HEADER, IdempotencyLayer};
 use tower::ServiceExt;
 
 #[path = "support/mod.rs"]
@@ -27,7 +27,7 @@ type DedupInput = (axum::Router, HeaderMap, Bytes);
 /// The dedup router after one warm-up delivery (another `requestId`, so the counted one is
 /// new to the store), and the signed fixture.
 fn dedup_railz_data_per_type() -> DedupInput {
-    let app = apps::ours_dedup();
+    let app = apps::ours_dedup(IdempotencyLayer::DEFAULT_COMPLETED_TTL);
     let warm = apps::with_request_id(support::RAILZ_DATA_PER_TYPE, "warm-up");
     assert_eq!(
         apps::call(&app, &apps::signed_headers(Provider::Railz, &warm), &warm),

@@ -121,14 +121,15 @@ fn ours_app(provider: Provider) -> Router {
     Router::new().route(PATH, route)
 }
 
-/// `ours` (Railz) with the idempotency layer behind the verifying one, routes built: each
-/// call must carry a new delivery (a repeat is answered as a duplicate).
+/// `ours` (Railz) with the idempotency layer behind the verifying one, completed ids
+/// remembered for `completed_ttl`, routes built: each call must carry a new delivery (a
+/// repeat within `completed_ttl` is answered as a duplicate).
 #[cfg(feature = "idempotency")]
-pub(crate) fn ours_dedup() -> Router {
+pub(crate) fn ours_dedup(completed_ttl: std::time::Duration) -> Router {
     Router::new()
         .route(
             PATH,
-            setup::dedup_route::<railz::Event>(setup::railz_verifier()),
+            setup::dedup_route::<railz::Event>(setup::railz_verifier(), completed_ttl),
         )
         .with_state(())
 }

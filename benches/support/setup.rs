@@ -91,10 +91,13 @@ pub(crate) fn parse_detect(body: &Bytes) -> Result<ledgerhook::Event, ParseError
 }
 
 /// [`layer_route`] with the idempotency layer behind the verifying one (in-memory store,
-/// `KeySource::railz()`): each delivery is deduplicated, then parsed into `E` by the
-/// handler's `WebhookEvent<E>`.
+/// `KeySource::railz()`, completed ids remembered for `completed_ttl`): each delivery is
+/// deduplicated, then parsed into `E` by the handler's `WebhookEvent<E>`.
 #[cfg(all(feature = "axum", feature = "idempotency"))]
-pub(crate) fn dedup_route<E>(verifier: Verifier) -> axum::routing::MethodRouter
+pub(crate) fn dedup_route<E>(
+    verifier: Verifier,
+    completed_ttl: std::time::Duration,
+) -> axum::routing::MethodRouter
 where
     E: WebhookPayload + Send + Sync + 'static,
 {
@@ -103,6 +106,10 @@ where
     axum::routing::post(|WebhookEvent(event): WebhookEvent<E>| async move {
         std::hint::black_box(event);
     })
-    .route_layer(IdempotencyLayer::new(MemoryStore::new()).key(KeySource::railz()))
+    .route_layer(
+        IdempotencyLayer::new(MemoryStore::new())
+            .key(KeySource::railz())
+            .completed_ttl(completed_ttl),
+    )
     .route_layer(VerifyWebhookLayer::new(verifier))
 }
