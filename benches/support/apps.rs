@@ -121,6 +121,29 @@ fn ours_app(provider: Provider) -> Router {
     Router::new().route(PATH, route)
 }
 
+/// `ours` (Railz) with the idempotency layer behind the verifying one, completed ids
+/// remembered for `completed_ttl`, routes built: each call must carry a new delivery (a
+/// repeat within `completed_ttl` is answered as a duplicate).
+#[cfg(feature = "idempotency")]
+pub(crate) fn ours_dedup(completed_ttl: std::time::Duration) -> Router {
+    Router::new()
+        .route(
+            PATH,
+            setup::dedup_route::<railz::Event>(setup::railz_verifier(), completed_ttl),
+        )
+        .with_state(())
+}
+
+/// `body` with its Railz `requestId` replaced by `id` (same length keeps the size): a new
+/// delivery of the same event for the dedup stack.
+pub(crate) fn with_request_id(body: &[u8], id: &str) -> Bytes {
+    let text = std::str::from_utf8(body).unwrap();
+    let start = text.find("\"requestId\"").expect("no requestId") + "\"requestId\"".len();
+    let open = start + text[start..].find('"').unwrap() + 1;
+    let close = open + text[open..].find('"').unwrap();
+    Bytes::from(format!("{}{id}{}", &text[..open], &text[close..]))
+}
+
 /// `ours` (Railz) with the route's metrics on or off, routes built.
 #[cfg(feature = "metrics")]
 pub(crate) fn ours_metrics(record: bool) -> Router {

@@ -89,3 +89,27 @@ where
 pub(crate) fn parse_detect(body: &Bytes) -> Result<ledgerhook::Event, ParseError> {
     <ledgerhook::Event as WebhookPayload>::parse(body)
 }
+
+/// [`layer_route`] with the idempotency layer behind the verifying one (in-memory store,
+/// `KeySource::railz()`, completed ids remembered for `completed_ttl`): each delivery is
+/// deduplicated, then parsed into `E` by the handler's `WebhookEvent<E>`.
+#[cfg(all(feature = "axum", feature = "idempotency"))]
+pub(crate) fn dedup_route<E>(
+    verifier: Verifier,
+    completed_ttl: std::time::Duration,
+) -> axum::routing::MethodRouter
+where
+    E: WebhookPayload + Send + Sync + 'static,
+{
+    use ledgerhook::idempotency::{IdempotencyLayer, KeySource, MemoryStore};
+    use ledgerhook::{VerifyWebhookLayer, WebhookEvent};
+    axum::routing::post(|WebhookEvent(event): WebhookEvent<E>| async move {
+        std::hint::black_box(event);
+    })
+    .route_layer(
+        IdempotencyLayer::new(MemoryStore::new())
+            .key(KeySource::railz())
+            .completed_ttl(completed_ttl),
+    )
+    .route_layer(VerifyWebhookLayer::new(verifier))
+}

@@ -6,7 +6,7 @@ use axum_core::extract::{FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::{VerifiedBytes, WebhookEvent};
+use super::{Parsed, VerifiedBytes, WebhookEvent};
 use crate::WebhookPayload;
 use crate::rejection::Rejection;
 
@@ -26,7 +26,13 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // Taken, not cloned: a second extractor of the same type parses the bytes.
+        let parsed = parts.extensions.remove::<Parsed<E>>();
         let bytes = verified(parts)?;
+        if let Some(Parsed(event)) = parsed {
+            crate::observe::event_parsed(bytes, &event);
+            return Ok(Self(event));
+        }
         match bytes.parse() {
             Ok(event) => {
                 crate::observe::event_parsed(bytes, &event);
@@ -45,9 +51,14 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Option<Self>, Self::Rejection> {
+        let parsed = parts.extensions.remove::<Parsed<E>>();
         let Some(bytes) = parts.extensions.get::<VerifiedBytes>() else {
             return Ok(None);
         };
+        if let Some(Parsed(event)) = parsed {
+            crate::observe::event_parsed(bytes, &event);
+            return Ok(Some(Self(event)));
+        }
         match bytes.parse() {
             Ok(event) => {
                 crate::observe::event_parsed(bytes, &event);
@@ -179,6 +190,57 @@ mod tests {
             VerifiedBytes::from_request_parts(&mut parts, &())
                 .await
                 .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_event_parsed_before_is_taken_not_parsed_again() {
+        use super::Parsed;
+
+        // The event left in the request differs from the bytes': the extractor returns it,
+        // so it did not parse the bytes.
+        let before =
+            railz::Event::from_slice(br#"{"data":{"event":"login"},"requestId":"r"}"#).unwrap();
+        let mut parts = parts_with(Some(AUTH));
+        parts.extensions.insert(Parsed(before.clone()));
+        let WebhookEvent(event) = WebhookEvent::<railz::Event>::from_request_parts(&mut parts, &())
+            .await
+            .unwrap();
+        assert_eq!(event, before);
+        assert!(
+            parts.extensions.get::<Parsed<railz::Event>>().is_none(),
+            "taken"
+        );
+        // A second extractor parses the bytes.
+        let WebhookEvent(again) = WebhookEvent::<railz::Event>::from_request_parts(&mut parts, &())
+            .await
+            .unwrap();
+        assert_eq!(again.tag(), "auth");
+
+        let mut parts = parts_with(Some(AUTH));
+        parts.extensions.insert(Parsed(before.clone()));
+        let event = Option::<WebhookEvent<railz::Event>>::from_request_parts(&mut parts, &()).await;
+        assert_eq!(event.unwrap().map(WebhookEvent::into_inner), Some(before));
+        assert!(
+            parts.extensions.get::<Parsed<railz::Event>>().is_none(),
+            "taken"
+        );
+
+        // An event of another type is left alone.
+        let mut parts = parts_with(Some(AUTH));
+        let rootfi =
+            crate::rootfi::Event::from_slice(br#"{"event":"connection.changed","company_id":1}"#)
+                .unwrap();
+        parts.extensions.insert(Parsed(rootfi));
+        let WebhookEvent(event) = WebhookEvent::<railz::Event>::from_request_parts(&mut parts, &())
+            .await
+            .unwrap();
+        assert_eq!(event.tag(), "auth");
+        assert!(
+            parts
+                .extensions
+                .get::<Parsed<crate::rootfi::Event>>()
+                .is_some()
         );
     }
 

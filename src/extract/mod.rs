@@ -16,16 +16,29 @@
 //! own refusals (same [`RejectionResponse`](crate::rejection::RejectionResponse), same log).
 //! None of them reads the body, so they combine in one handler.
 //!
-//! # Why the event is parsed here, not in the layer
+//! # Where the event is parsed
 //!
-//! The handler's extractor is the one place that names the event type, so the layer
-//! cannot be configured for another type than the handler expects: there is nothing to
-//! mismatch. And verification and parsing are separate steps on purpose: a durable inbox
-//! stores the verified bytes and a worker parses them later with the same
-//! [`E::parse`](crate::WebhookPayload::parse), so an event type that changed between
-//! deploys re-parses stored deliveries instead of losing them. A plain tower or hyper
-//! service does the same with `req.extensions().get::<VerifiedBytes>()` and
+//! The handler's extractor is the one place that names the event type, so it parses the
+//! verified bytes: the layer cannot be configured for another type than the handler
+//! expects, there is nothing to mismatch. And verification and parsing are separate steps
+//! on purpose: a durable inbox stores the verified bytes and a worker parses them later
+//! with the same [`E::parse`](crate::WebhookPayload::parse), so an event type that changed
+//! between deploys re-parses stored deliveries instead of losing them. A plain tower or
+//! hyper service does the same with `req.extensions().get::<VerifiedBytes>()` and
 //! [`VerifiedBytes::parse`].
+//!
+//! One layer parses too, so that the body is parsed once: the idempotency layer with
+//! [`KeySource::railz`](crate::idempotency::KeySource::railz) parses it as
+//! [`railz::Event`](crate::railz::Event) to read its key (`requestId`, `data.event`), and
+//! leaves the event in the request. The first `WebhookEvent<railz::Event>` behind it takes
+//! that event instead of parsing the bytes (and records it in the metrics and the
+//! delivery's span as its own parse would); a second one, or any other type
+//! (`VerifiedJson<T>`, [`Event`](crate::Event)), parses the bytes as usual, so a handler
+//! that takes no `WebhookEvent<railz::Event>` pays for the layer's parse besides its own.
+//! A body that `railz::Event` refuses gets the same key from a lighter JSON pass, and the
+//! extractor parses it again to refuse it with the reason. The layer's parse is of the
+//! same verified bytes with the same `railz::Event::parse`, so the event is the one the
+//! extractor would have built.
 #![cfg_attr(
     feature = "axum",
     doc = r#"
@@ -231,6 +244,13 @@ impl AsRef<[u8]> for VerifiedBytes {
         &self.bytes
     }
 }
+
+/// An event already parsed from the [`VerifiedBytes`] of the same request (by the
+/// idempotency layer, to find its key), left for the [`WebhookEvent<E>`] extractor to take
+/// instead of parsing the bytes again.
+#[cfg(feature = "axum")]
+#[derive(Debug, Clone)]
+pub(crate) struct Parsed<E>(pub(crate) E);
 
 /// A verified webhook event of type `E`.
 ///

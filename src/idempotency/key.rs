@@ -103,6 +103,11 @@ impl KeySource {
     /// Railz documents `requestId` as the best available delivery id, omits it from some
     /// events (hence the fallback), and its own samples reuse one `requestId` across
     /// different events, hence the tag: the key is `id:<requestId>:<event>`.
+    ///
+    /// With the `axum` feature, the layer finds both by parsing the body as
+    /// [`railz::Event`](crate::railz::Event), and hands the event on to the handler's
+    /// `WebhookEvent<railz::Event>`, which then does not parse again (see
+    /// [where the event is parsed](crate::extract#where-the-event-is-parsed)).
     #[must_use]
     pub const fn railz() -> Self {
         Self { kind: Kind::Railz }
@@ -213,16 +218,65 @@ impl KeySource {
             Kind::Railz => railz_key(body),
             Kind::Rootfi => rootfi_identity(body).map(|id| id_key(id.as_bytes())),
         };
-        match id {
-            Some(text) => DerivedKey {
-                text,
-                from_body_hash: false,
-            },
-            None => DerivedKey {
-                text: format!("sha256:{}", const_hex::encode(digest)),
-                from_body_hash: true,
-            },
+        derived(id, digest)
+    }
+}
+
+/// An event the idempotency layer parsed to derive a key, to be handed on to the
+/// handler's [`WebhookEvent`](crate::WebhookEvent) extractor.
+#[cfg(feature = "axum")]
+#[derive(Debug)]
+pub(crate) enum ParsedEvent {
+    Railz(crate::railz::Event),
+}
+
+#[cfg(feature = "axum")]
+impl ParsedEvent {
+    /// Leaves the event in `extensions`, where the extractor of its type takes it.
+    pub(crate) fn hand_on(self, extensions: &mut http::Extensions) {
+        match self {
+            Self::Railz(event) => extensions.insert(crate::extract::Parsed(event)),
+        };
+    }
+}
+
+#[cfg(feature = "axum")]
+impl KeySource {
+    /// [`key_for`](Self::key_for), and the typed event where this source parses the
+    /// body as one to find the key ([`railz`](Self::railz)): the same key as
+    /// `key_for`, from one parse that the handler's extractor then reuses.
+    ///
+    /// A body the typed parse refuses gets `key_for`'s key (the extractor parses it
+    /// again to report why it is refused).
+    pub(crate) fn key_and_event(
+        &self,
+        headers: &HeaderMap,
+        body: &bytes::Bytes,
+        digest: &[u8; 32],
+    ) -> (DerivedKey, Option<ParsedEvent>) {
+        use crate::WebhookPayload;
+
+        if matches!(self.kind, Kind::Railz)
+            && let Ok(event) = crate::railz::Event::parse(body)
+        {
+            let id = railz_event_key(&event).unwrap_or_else(|| railz_key(body));
+            return (derived(id, digest), Some(ParsedEvent::Railz(event)));
         }
+        (self.key_for(headers, body, digest), None)
+    }
+}
+
+/// The key from an id, else from the body's digest.
+fn derived(id: Option<String>, digest: &[u8; 32]) -> DerivedKey {
+    match id {
+        Some(text) => DerivedKey {
+            text,
+            from_body_hash: false,
+        },
+        None => DerivedKey {
+            text: format!("sha256:{}", const_hex::encode(digest)),
+            from_body_hash: true,
+        },
     }
 }
 
@@ -281,20 +335,46 @@ fn railz_parts(body: &[u8]) -> Option<(Cow<'_, str>, Option<Cow<'_, str>>)> {
 /// [`id_key`] of [`railz_id`], built in one string.
 fn railz_key(body: &[u8]) -> Option<String> {
     let (request, event) = railz_parts(body)?;
-    let len = request.len() + event.as_ref().map_or(0, |e| 1 + e.len());
+    Some(railz_id_key(&request, event.as_deref()))
+}
+
+/// [`id_key`] of `<request>:<event>` (or `<request>`), built in one string.
+fn railz_id_key(request: &str, event: Option<&str>) -> String {
+    let len = request.len() + event.map_or(0, |e| 1 + e.len());
     let mut key = String::with_capacity(3 + len);
     key.push_str("id:");
-    key.push_str(&request);
+    key.push_str(request);
     if let Some(event) = event {
         key.push(':');
-        key.push_str(&event);
+        key.push_str(event);
     }
     let id = &key.as_bytes()[3..];
     if id.len() <= MAX_RAW_ID_LEN && id.iter().all(u8::is_ascii_graphic) {
-        Some(key)
+        key
     } else {
-        Some(id_key(id))
+        id_key(id)
     }
+}
+
+/// What [`railz_key`] gives for the body `event` was parsed from, read off the parsed
+/// event; `None` when the event cannot tell (an unknown tag).
+///
+/// A known event parsed without error has a `data` object with exactly one string
+/// `event`, and at most one top-level `requestId`, a string or `null` (the typed parse
+/// refuses duplicate keys and other types), so the seek pass would find the same two
+/// values; an unknown event keeps its body as a `serde_json::Value`, which keeps the
+/// last of duplicate keys and drops non-string ids: the seek pass decides for those.
+#[cfg(feature = "axum")]
+fn railz_event_key(event: &crate::railz::Event) -> Option<Option<String>> {
+    if !event.is_known() {
+        return None;
+    }
+    Some(
+        event
+            .request_id()
+            .filter(|id| !id.is_empty())
+            .map(|request| railz_id_key(request, Some(event.tag()))),
+    )
 }
 
 /// The top level of a Railz body: `requestId`, and `event` inside `data`.
@@ -742,6 +822,292 @@ mod tests {
             "the first duplicate with a value wins"
         );
     }
+
+    /// The Railz fixtures, each as published.
+    #[cfg(feature = "axum")]
+    const RAILZ_FIXTURES: &[&[u8]] = &[
+        include_bytes!("../../tests/fixtures/railz_auth.json"),
+        include_bytes!("../../tests/fixtures/railz_batch_push.json"),
+        include_bytes!("../../tests/fixtures/railz_connection_status.json"),
+        include_bytes!("../../tests/fixtures/railz_customer_request.json"),
+        include_bytes!("../../tests/fixtures/railz_data_full.json"),
+        include_bytes!("../../tests/fixtures/railz_data_full_no_envelope_extras.json"),
+        include_bytes!("../../tests/fixtures/railz_data_per_type.json"),
+        include_bytes!("../../tests/fixtures/railz_data_per_type_simple.json"),
+        include_bytes!("../../tests/fixtures/railz_data_simple.json"),
+        include_bytes!("../../tests/fixtures/railz_delete.json"),
+        include_bytes!("../../tests/fixtures/railz_login.json"),
+        include_bytes!("../../tests/fixtures/railz_push_validation_errors.json"),
+    ];
+
+    /// The key from the typed parse next to the seek pass's, and whether the typed parse
+    /// gave an event.
+    #[cfg(feature = "axum")]
+    fn both_keys(body: &[u8]) -> (DerivedKey, DerivedKey, bool) {
+        let (h, source) = (HeaderMap::new(), KeySource::railz());
+        let digest = Sha256::digest(body).into();
+        let body = bytes::Bytes::copy_from_slice(body);
+        let seek = source.key_for(&h, &body, &digest);
+        let (typed, event) = source.key_and_event(&h, &body, &digest);
+        (seek, typed, event.is_some())
+    }
+
+    #[cfg(feature = "axum")]
+    #[test]
+    fn typed_railz_key_is_the_seek_pass_key_on_every_fixture() {
+        for body in RAILZ_FIXTURES {
+            let (seek, typed, parsed) = both_keys(body);
+            assert!(parsed, "{}", String::from_utf8_lossy(body));
+            assert_eq!(typed, seek, "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[cfg(feature = "axum")]
+    #[test]
+    fn typed_railz_key_is_the_seek_pass_key_on_edge_cases() {
+        // 123 + ":auth" is the longest id kept as it is.
+        let long = format!(
+            r#"{{"data":{{"event":"auth"}},"requestId":"{}"}}"#,
+            "r".repeat(123)
+        );
+        let long_key = format!("id:{}:auth", "r".repeat(123));
+        let longer = format!(
+            r#"{{"data":{{"event":"auth"}},"requestId":"{}"}}"#,
+            "r".repeat(200)
+        );
+        // (body, whether the typed parse gives an event, the key: `None` for the body hash,
+        // `idsha256:` for a hashed id)
+        let cases: &[(&[u8], bool, Option<&str>)] = &[
+            (
+                br#"{"data":{"event":"auth"},"requestId":"r"}"#,
+                true,
+                Some("id:r:auth"),
+            ),
+            (
+                br#"{"requestId":"r","data":{"connectionId":"c","event":"push"}}"#,
+                true,
+                Some("id:r:push"),
+            ),
+            // Escaped keys and values, decoded alike.
+            (
+                br#"{"data":{"ev\u0065nt":"a\u0075th"},"requ\u0065stId":"a\u002db"}"#,
+                true,
+                Some("id:a-b:auth"),
+            ),
+            // A tag is case-sensitive: `Auth` is an unknown tag.
+            (
+                br#"{"data":{"event":"Auth"},"requestId":"r"}"#,
+                true,
+                Some("id:r:Auth"),
+            ),
+            (
+                br#"{"data":{"event":"subscriptionRenewed","x":[1]},"requestId":"r"}"#,
+                true,
+                Some("id:r:subscriptionRenewed"),
+            ),
+            // Empty tag: the id alone.
+            (
+                br#"{"data":{"event":""},"requestId":"r"}"#,
+                true,
+                Some("id:r"),
+            ),
+            // Unknown tags: duplicates and non-string ids, decided by the seek pass.
+            (
+                br#"{"data":{"event":"new"},"requestId":"first","requestId":"second"}"#,
+                true,
+                Some("id:first:new"),
+            ),
+            (
+                br#"{"data":{"event":"new"},"requestId":12}"#,
+                true,
+                Some("id:12:new"),
+            ),
+            (
+                br#"{"data":{"event":"new"},"requestId":null,"requestId":"late"}"#,
+                true,
+                Some("id:late:new"),
+            ),
+            // Known tags: what the typed parse refuses gets the seek pass's key.
+            (
+                br#"{"data":{"event":"auth"},"requestId":"first","requestId":"second"}"#,
+                false,
+                Some("id:first:auth"),
+            ),
+            (
+                br#"{"data":{"event":"auth"},"requestId":12}"#,
+                false,
+                Some("id:12:auth"),
+            ),
+            (
+                br#"{"data":{"event":"auth"},"requestId":null,"requestId":"late"}"#,
+                false,
+                Some("id:late:auth"),
+            ),
+            (
+                br#"{"data":{"event":"auth","event":"push"},"requestId":"r"}"#,
+                false,
+                Some("id:r:auth"),
+            ),
+            (
+                br#"{"data":{"event":"push","status":7},"requestId":"r"}"#,
+                false,
+                Some("id:r:push"),
+            ),
+            // The seek pass reads an integer tag as its digits.
+            (
+                br#"{"data":{"event":7},"requestId":"r"}"#,
+                false,
+                Some("id:r:7"),
+            ),
+            (br#"{"data":null,"requestId":"r"}"#, false, Some("id:r")),
+            (
+                br#"{"data":[1],"data":{"event":"auth"},"requestId":"r"}"#,
+                false,
+                Some("id:r:auth"),
+            ),
+            (br#"{"requestId":"r"}"#, false, Some("id:r")),
+            (br#"{"data":{},"requestId":"r"}"#, false, Some("id:r")),
+            // Another provider's envelope keys (kept as extras).
+            (
+                br#"{"data":{"event":"auth"},"event":"sync.completed","requestId":"r"}"#,
+                true,
+                Some("id:r:auth"),
+            ),
+            // Long or unprintable ids are hashed alike.
+            (long.as_bytes(), true, Some(&long_key)),
+            (longer.as_bytes(), true, Some("idsha256:")),
+            (
+                br#"{"data":{"event":"auth"},"requestId":"has space"}"#,
+                true,
+                Some("idsha256:"),
+            ),
+            (
+                br#"{"data":{"event":"auth"},"requestId":"caf\u00e9"}"#,
+                true,
+                Some("idsha256:"),
+            ),
+            // No id: the body hash.
+            (br#"{"data":{"event":"auth"}}"#, true, None),
+            (br#"{"data":{"event":"auth"},"requestId":""}"#, true, None),
+            (br#"{"data":{"event":"auth"},"requestId":null}"#, true, None),
+            (
+                br#"{"data":{"event":"auth"},"requestId":"r"} junk"#,
+                false,
+                None,
+            ),
+            (br#"{"data":{"event":"auth"},"requestId":"r""#, false, None),
+            (br#"["requestId","r"]"#, false, None),
+            (b"", false, None),
+        ];
+        for (body, parses, key) in cases {
+            let text = String::from_utf8_lossy(body);
+            let (seek, typed, parsed) = both_keys(body);
+            assert_eq!(typed, seek, "{text}");
+            assert_eq!(parsed, *parses, "{text}");
+            match key {
+                Some(hashed @ "idsha256:") => assert!(typed.text.starts_with(hashed), "{text}"),
+                Some(key) => assert_eq!(typed.text, *key, "{text}"),
+                None => assert_eq!(typed.text, body_hash_key(body), "{text}"),
+            }
+        }
+    }
+
+    #[cfg(feature = "axum")]
+    proptest::proptest! {
+        // Cheap cases, and only about one in six is a known event with an id.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+
+        /// Railz-like bodies assembled from entries (ids and tags of every JSON type,
+        /// escaped, sometimes duplicated, other fields, in any order; most of them bodies
+        /// the typed parse accepts): the typed derivation gives the seek pass's key.
+        #[test]
+        fn typed_railz_key_is_the_seek_pass_key_on_assembled_bodies(
+            id in proptest::option::weighted(0.9, 0..IDS.len()),
+            second_id in proptest::option::weighted(0.1, 0..IDS.len()),
+            tag in proptest::option::weighted(0.95, 0..TAGS.len()),
+            second_tag in proptest::option::weighted(0.1, 0..TAGS.len()),
+            fields in proptest::collection::vec(0..FIELDS.len(), 0..4),
+            tag_at in 0..5usize,
+            data in proptest::option::weighted(0.9, proptest::strategy::Just(())),
+            extras in proptest::collection::vec(0..EXTRAS.len(), 0..2),
+            at in proptest::collection::vec(0..4usize, 4),
+        ) {
+            let mut inner: Vec<&str> = fields.iter().map(|&i| FIELDS[i]).collect();
+            for (tag, at) in [(tag, tag_at), (second_tag, 0)] {
+                if let Some(t) = tag {
+                    inner.insert(at.min(inner.len()), TAGS[t]);
+                }
+            }
+            let object = format!(r#""data":{{{}}}"#, inner.join(","));
+            let mut entries: Vec<String> = extras.iter().map(|&i| EXTRAS[i].to_owned()).collect();
+            let placed = [
+                id.map(|i| IDS[i].to_owned()),
+                data.map(|()| object),
+                second_id.map(|i| IDS[i].to_owned()),
+            ];
+            for (entry, at) in placed.into_iter().zip(at) {
+                if let Some(entry) = entry {
+                    entries.insert(at.min(entries.len()), entry);
+                }
+            }
+            let body = format!("{{{}}}", entries.join(","));
+            let (seek, typed, _) = both_keys(body.as_bytes());
+            proptest::prop_assert_eq!(typed, seek, "{}", body);
+        }
+    }
+
+    /// `requestId` entries of the assembled bodies.
+    #[cfg(feature = "axum")]
+    const IDS: &[&str] = &[
+        r#""requestId":"r-1""#,
+        r#""requestId":"428ebd8f-7cb2-4fa7-9cdb-00f083044324""#,
+        r#""requ\u0065stId":"r\u002d3""#,
+        r#""requestId":"""#,
+        r#""requestId":null"#,
+        r#""requestId":12"#,
+        r#""requestId":1.5"#,
+        r#""requestId":"with space""#,
+        r#""requestId":"caf\u00e9""#,
+        r#""requestId":"rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr""#,
+        r#""requestId":{"id":"x"}"#,
+    ];
+
+    /// `data.event` entries of the assembled bodies.
+    #[cfg(feature = "axum")]
+    const TAGS: &[&str] = &[
+        r#""event":"auth""#,
+        r#""event":"login""#,
+        r#""event":"dataPerType""#,
+        r#""event":"push""#,
+        r#""event":"connectionStatus""#,
+        r#""ev\u0065nt":"a\u0075th""#,
+        r#""event":"Auth""#,
+        r#""event":"subscriptionRenewed""#,
+        r#""event":"""#,
+        r#""event":7"#,
+        r#""event":null"#,
+    ];
+
+    /// Other `data` entries of the assembled bodies.
+    #[cfg(feature = "axum")]
+    const FIELDS: &[&str] = &[
+        r#""connectionId":"CON-1""#,
+        r#""businessName":"B\u00e9""#,
+        r#""serviceName":"xero""#,
+        r#""status":"failed""#,
+        r#""status":7"#,
+        r#""requestId":"inner""#,
+        r#""nested":{"event":"login","requestId":"n"}"#,
+    ];
+
+    /// Other top-level entries of the assembled bodies.
+    #[cfg(feature = "axum")]
+    const EXTRAS: &[&str] = &[
+        r#""extra":{"requestId":"inner"}"#,
+        r#""event":"sync.completed""#,
+        r#""data":null"#,
+        r#""meta":[1,{"data":{"event":"push"}}]"#,
+    ];
 
     #[test]
     fn pointer_walks_objects_and_arrays_and_unescapes() {

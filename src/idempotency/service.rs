@@ -197,6 +197,13 @@ where
         let config = Arc::clone(&self.config);
         let timer = StoreTimer::of(body);
         let digest: [u8; 32] = Sha256::digest(body.as_ref()).into();
+        // With the extractors built, a source that parses the body as a typed event hands
+        // the event on to the handler's `WebhookEvent`, so the body is parsed once.
+        #[cfg(feature = "axum")]
+        let (key, parsed) = config
+            .key
+            .key_and_event(req.headers(), body.bytes(), &digest);
+        #[cfg(not(feature = "axum"))]
         let key = config.key.key_for(req.headers(), body, &digest);
         let ttl = config.ttl(key.from_body_hash);
         // `<namespace>:<key>` for the handler, the key alone for the record.
@@ -207,6 +214,10 @@ where
         let record = RecordId::from_digest(Arc::clone(&self.namespace), key.text.as_str(), digest);
         req.extensions_mut()
             .insert(IdempotencyKey(Arc::from(shown)));
+        #[cfg(feature = "axum")]
+        if let Some(event) = parsed {
+            event.hand_on(req.extensions_mut());
+        }
         let store = Arc::clone(&self.store);
         let responder = Responder::from_extensions(req.extensions());
 
@@ -458,3 +469,99 @@ fn log_unsettled(record: &RecordId) {
 
 #[cfg(not(feature = "tracing"))]
 fn log_unsettled(_: &RecordId) {}
+
+#[cfg(all(test, feature = "axum"))]
+mod tests {
+    use std::convert::Infallible;
+    use std::sync::Mutex;
+
+    use axum_core::extract::FromRequestParts;
+    use tower::{Layer, ServiceExt, service_fn};
+
+    use super::*;
+    use crate::extract::{Parsed, RouteContext};
+    use crate::idempotency::{IdempotencyLayer, KeySource};
+    use crate::{WebhookEvent, railz};
+
+    const BODY: &[u8] = include_bytes!("../../tests/fixtures/railz_data_per_type.json");
+
+    fn delivery(body: &'static [u8]) -> Request<()> {
+        let mut req = Request::new(());
+        req.extensions_mut().insert(VerifiedBytes::new(
+            Bytes::from_static(body),
+            Arc::new(RouteContext::standalone(Arc::from("railz"))),
+        ));
+        req
+    }
+
+    /// What the handler behind the layer saw: the key, whether a parsed event was waiting
+    /// for its extractor, whether the extractor took it, the event.
+    type Seen = (String, bool, bool, railz::Event);
+
+    /// One delivery of `body` through the layer with `source`, to a handler that extracts
+    /// `WebhookEvent<railz::Event>`.
+    async fn through(source: KeySource, body: &'static [u8]) -> (Outcome, Option<Seen>) {
+        let seen = Arc::new(Mutex::new(None));
+        let handler = {
+            let seen = Arc::clone(&seen);
+            service_fn(move |req: Request<()>| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    let (mut parts, ()) = req.into_parts();
+                    let key = parts
+                        .extensions
+                        .get::<IdempotencyKey>()
+                        .unwrap()
+                        .to_string();
+                    let waiting = parts.extensions.get::<Parsed<railz::Event>>().is_some();
+                    let WebhookEvent(event) =
+                        WebhookEvent::<railz::Event>::from_request_parts(&mut parts, &())
+                            .await
+                            .unwrap();
+                    let taken = parts.extensions.get::<Parsed<railz::Event>>().is_none();
+                    *seen.lock().unwrap() = Some((key, waiting, taken, event));
+                    Ok::<_, Infallible>(Response::new(Bytes::new()))
+                }
+            })
+        };
+        let layer = IdempotencyLayer::in_memory().namespace("t").key(source);
+        let res = layer.layer(handler).oneshot(delivery(body)).await.unwrap();
+        let outcome = *res.extensions().get::<Outcome>().unwrap();
+        let seen = seen.lock().unwrap().take();
+        (outcome, seen)
+    }
+
+    #[tokio::test]
+    async fn railz_key_source_parses_once_and_the_extractor_takes_the_event() {
+        let (outcome, seen) = through(KeySource::railz(), BODY).await;
+        assert_eq!(outcome, Outcome::Processed);
+        let (key, waiting, taken, event) = seen.expect("handler called");
+        assert!(waiting, "the layer handed its parse on");
+        assert!(taken, "the extractor took it");
+        assert_eq!(event, railz::Event::from_slice(BODY).unwrap());
+        // The key of the seek pass, as before.
+        let digest: [u8; 32] = Sha256::digest(BODY).into();
+        let old = KeySource::railz().key_for(&http::HeaderMap::new(), BODY, &digest);
+        assert_eq!(key, format!("t:{}", old.text));
+        assert_eq!(key, "t:id:428ebd8f-7cb2-4fa7-9cdb-00f083044324:dataPerType");
+    }
+
+    #[tokio::test]
+    async fn other_sources_and_refused_bodies_leave_the_parse_to_the_extractor() {
+        let (_, seen) = through(KeySource::body_hash(), BODY).await;
+        let (_, waiting, _, event) = seen.expect("handler called");
+        assert!(!waiting);
+        assert_eq!(event.tag(), "dataPerType");
+        // A known event the typed parse refuses (a duplicate `requestId`) keeps the seek
+        // pass's key; the extractor is then the one to refuse it, as without the layer.
+        let refused: &[u8] = br#"{"data":{"event":"auth"},"requestId":"a","requestId":"b"}"#;
+        let digest: [u8; 32] = Sha256::digest(refused).into();
+        let (key, parsed) = KeySource::railz().key_and_event(
+            &http::HeaderMap::new(),
+            &Bytes::from_static(refused),
+            &digest,
+        );
+        assert!(parsed.is_none());
+        assert_eq!(key.text, "id:a:auth");
+    }
+}
