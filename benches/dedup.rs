@@ -7,7 +7,9 @@
 //! record lives N ticks, so each delivery also expires the oldest one; the hand-rolled map
 //! removes the key of N deliveries ago. Keys are built outside the timed part.
 //!
-//! Run: `cargo bench --bench dedup -- --warm-up-time 1 --measurement-time 3`.
+//! Run: `cargo bench --bench dedup -- --warm-up-time 1 --measurement-time 3`. Instruction
+//! counts of 10,000 deliveries: `DEDUP_COUNT=500000 valgrind --tool=callgrind
+//! --toggle-collect='*deliver_counted*' <the bench binary>`.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -157,7 +159,32 @@ fn dedup(c: &mut Criterion) {
     group.finish();
 }
 
+/// One delivery, alone in its function so that callgrind can count it
+/// (`--toggle-collect='*deliver_counted*'`).
+#[inline(never)]
+fn deliver_counted(ours: &Ours, record: &RecordId) {
+    ours.deliver(record);
+}
+
+/// `DEDUP_COUNT=<held>`: fills a store with `held` records, then makes 10,000 deliveries
+/// through [`deliver_counted`] (for instruction counts under callgrind) instead of timing.
+fn count(held: u64) {
+    let namespace: Arc<str> = Arc::from("railz");
+    let ours = Ours::new(held);
+    for n in 0..held {
+        ours.deliver(&record(&namespace, n));
+    }
+    for n in held..held + 10_000 {
+        let record = record(&namespace, n);
+        deliver_counted(&ours, black_box(&record));
+    }
+}
+
 fn main() {
+    if let Ok(held) = std::env::var("DEDUP_COUNT") {
+        count(held.parse().expect("DEDUP_COUNT: a number of records"));
+        return;
+    }
     let mut c = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))

@@ -1,6 +1,6 @@
 //! A bounded, in-process [`Store`] with per-record expiry and per-namespace capacity.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,8 +16,9 @@ use super::store::{Begin, RecordId, Store, StoreError, StoreFuture, Token};
 /// several times cheaper than SipHash on these 70-byte keys.
 type Hasher = foldhash::fast::RandomState;
 
-/// The namespaces (a handful, fixed by the layers' configuration).
-type Map<K, V> = HashMap<K, V, Hasher>;
+/// The namespaces (a handful, fixed by the layers' configuration); hashbrown's, to look
+/// one up by `&str` and insert it in the same probe.
+type Map<K, V> = hashbrown::HashMap<K, V, Hasher>;
 
 /// Where a [`MemoryStore`] takes its notion of "now" from.
 type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
@@ -86,23 +87,43 @@ struct State {
 /// One namespace's records.
 #[derive(Default)]
 struct Space {
-    /// Every record, one table slot each, placed by the hash of its key alone: the
-    /// records of one key with different bodies share a probe sequence, so one probe
-    /// finds the record and notices a key reused for another body.
-    records: HashTable<Record>,
-    /// Expiry order of every record, `(expires, seq)` to the record's key hash; `seq`
-    /// (unique within the namespace) breaks ties and finds the record again.
-    expiries: BTreeMap<(Instant, u64), u64>,
+    /// Every record's slot in `slab`, placed by the hash of its key alone: the records of
+    /// one key with different bodies share a probe sequence, so one probe finds the record
+    /// and notices a key reused for another body. Entries are 8 bytes, so growing the
+    /// table moves no record, and a probe reads a record only when 32 bits of hash match.
+    index: HashTable<Entry>,
+    /// The records, in slots that never move while the record lives (its token names its
+    /// slot); `None` slots are listed in `free` and reused first.
+    slab: Vec<Option<Record>>,
+    free: Vec<u32>,
+    /// Expiry order of every record, `(expires, seq)` to the record's slot; `seq` (unique
+    /// within the namespace) breaks ties and tells the slot's current record apart.
+    expiries: BTreeMap<(Instant, u64), u32>,
     seq: u64,
 }
 
-/// A record within its namespace: key, body digest and state, in its table slot.
+/// A record's place in the index: 32 bits of its key's hash and its slot.
+#[derive(Clone, Copy)]
+struct Entry {
+    hash: u32,
+    slot: u32,
+}
+
+/// The table hash of a 32-bit key hash: its bits both low (bucket) and high (hashbrown's
+/// 7-bit tag), so that the index can be rehashed from its entries alone.
+fn spread(hash: u32) -> u64 {
+    (u64::from(hash) << 32) | u64::from(hash)
+}
+
+/// A record within its namespace: key, body digest and state, in its slab slot.
 struct Record {
     key: Key,
     digest: [u8; 32],
     status: Status,
     expires: Instant,
     seq: u64,
+    /// The 32 hash bits of its index entry, to find that entry again.
+    hash: u32,
 }
 
 impl Record {
@@ -147,6 +168,22 @@ enum Status {
     Completed,
 }
 
+/// Most records one namespace can hold: slots are numbered by `u32`.
+const MAX_RECORDS: usize = u32::MAX as usize;
+
+/// A fresh token naming `slot` in its top 32 bits, so that `complete` and `release` find
+/// the record without hashing its key. Still unique within the process: the low 64 bits
+/// are [`Token::generate`]'s counter (tokens of a memory store never leave the process).
+fn token_for(slot: u32) -> Token {
+    let unique = Token::generate().as_u128() & ((1 << 96) - 1);
+    Token::from_u128((u128::from(slot) << 96) | unique)
+}
+
+/// The slot a token of [`token_for`] names; any other token names some slot too, whose
+/// record it then does not own.
+fn slot_of(token: Token) -> usize {
+    (token.as_u128() >> 96) as usize
+}
 /// Longest `Retry-After` hint of a full namespace: senders rarely wait longer anyway.
 const MAX_FULL_RETRY_AFTER: Duration = Duration::from_secs(300);
 
@@ -203,7 +240,7 @@ impl MemoryStore {
     /// yet dropped.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lock().spaces.values().map(|s| s.records.len()).sum()
+        self.lock().spaces.values().map(|s| s.index.len()).sum()
     }
 
     /// The number of records held now in `namespace`, including expired ones not yet
@@ -213,7 +250,7 @@ impl MemoryStore {
         self.lock()
             .spaces
             .get(namespace)
-            .map_or(0, |s| s.records.len())
+            .map_or(0, |s| s.index.len())
     }
 
     /// Whether no record is held.
@@ -239,14 +276,19 @@ impl MemoryStore {
 
     fn begin_now(&self, record: &RecordId, lease: Duration) -> Result<Begin, StoreError> {
         let now = (self.inner.clock)();
+        let (key, digest) = (record.key().as_bytes(), record.digest());
         let mut guard = self.lock();
         let state = &mut *guard;
-        let hash = state.hasher.hash_one(record.key().as_bytes());
+        let hash = key_hash(&state.hasher, key);
         let space = space(&mut state.spaces, record.namespace_arc());
         space.drop_expired(now);
-        let (key, digest) = (record.key().as_bytes(), record.digest());
         let mut other_body = false;
-        for held in space.records.iter_hash(hash) {
+        for entry in space.index.iter_hash(spread(hash)) {
+            // 32 bits of hash tell almost every other key apart without reading its record.
+            let held = match space.live(entry.slot as usize) {
+                Some(held) if entry.hash == hash => held,
+                _ => continue,
+            };
             if held.key.as_bytes() == key {
                 if held.digest == *digest {
                     return Ok(match held.status {
@@ -261,9 +303,10 @@ impl MemoryStore {
             self.inner.refused.fetch_add(1, Ordering::Relaxed);
             return Err(err);
         }
-        let token = Token::generate();
+        let slot = space.vacant_slot();
+        let token = token_for(slot);
         space.insert(
-            &state.hasher,
+            slot,
             hash,
             record,
             Status::InFlight(token),
@@ -279,37 +322,47 @@ impl MemoryStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = (self.inner.clock)();
+        let (key, digest) = (record.key().as_bytes(), record.digest());
         let mut guard = self.lock();
         let state = &mut *guard;
-        let hash = state.hasher.hash_one(record.key().as_bytes());
         let space = space(&mut state.spaces, record.namespace_arc());
         space.drop_expired(now);
-        let (key, digest) = (record.key().as_bytes(), record.digest());
-        match space.records.find_mut(hash, |held| held.is(key, digest)) {
-            Some(held) if held.status != Status::InFlight(token) => return Ok(false),
-            Some(held) => {
-                // Completed in place: the record keeps its slot, only its place in the
-                // expiry order moves.
-                space.seq = space.seq.wrapping_add(1);
-                let old = (held.expires, held.seq);
-                held.status = Status::Completed;
-                held.expires = deadline(now, ttl);
-                held.seq = space.seq;
-                space.expiries.remove(&old);
-                space.expiries.insert((held.expires, held.seq), hash);
-                return Ok(true);
-            }
-            None => {
-                // The lease lapsed unclaimed: record the completion anyway, if it fits.
-                if let Err(err) = space.has_room(self.inner.capacity, now) {
-                    self.inner.refused.fetch_add(1, Ordering::Relaxed);
-                    return Err(err);
+        // The token's slot first: the record it claimed, unless its lease lapsed.
+        let slot = match space.owned(slot_of(token), token, key, digest) {
+            Some(slot) => Some(slot),
+            None => match space.find(key_hash(&state.hasher, key), key, digest) {
+                Some(slot) if space.owned(slot, token, key, digest).is_none() => {
+                    return Ok(false);
                 }
-            }
+                found => found,
+            },
+        };
+        if let Some(slot) = slot {
+            // Completed in place: the record keeps its slot, only its place in the
+            // expiry order moves.
+            space.seq = space.seq.wrapping_add(1);
+            let seq = space.seq;
+            let Some(held) = space.slab[slot].as_mut() else {
+                unreachable!("an owned slot holds its record");
+            };
+            let old = (held.expires, held.seq);
+            held.status = Status::Completed;
+            held.expires = deadline(now, ttl);
+            held.seq = seq;
+            let expires = held.expires;
+            space.expiries.remove(&old);
+            space.expiries.insert((expires, seq), slot_u32(slot));
+            return Ok(true);
         }
+        // The lease lapsed unclaimed: record the completion anyway, if it fits.
+        if let Err(err) = space.has_room(self.inner.capacity, now) {
+            self.inner.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(err);
+        }
+        let slot = space.vacant_slot();
         space.insert(
-            &state.hasher,
-            hash,
+            slot,
+            key_hash(&state.hasher, key),
             record,
             Status::Completed,
             deadline(now, ttl),
@@ -319,38 +372,45 @@ impl MemoryStore {
 
     fn release_now(&self, record: &RecordId, token: Token) -> bool {
         let now = (self.inner.clock)();
+        let (key, digest) = (record.key().as_bytes(), record.digest());
         let mut guard = self.lock();
         let state = &mut *guard;
-        let hash = state.hasher.hash_one(record.key().as_bytes());
         let Some(space) = state.spaces.get_mut(record.namespace()) else {
             return false;
         };
         space.drop_expired(now);
-        let (key, digest) = (record.key().as_bytes(), record.digest());
-        let released = match space.records.find_entry(hash, |held| held.is(key, digest)) {
-            Ok(held) if held.get().status == Status::InFlight(token) => {
-                let (held, _) = held.remove();
+        // Only the token's own slot can hold the record it owns: records never move.
+        let released = match space.owned(slot_of(token), token, key, digest) {
+            Some(slot) => {
+                let held = space.remove(slot);
                 space.expiries.remove(&(held.expires, held.seq));
                 true
             }
-            _ => false,
+            None => false,
         };
-        if space.records.is_empty() {
+        if space.index.is_empty() {
             state.spaces.remove(record.namespace());
         }
         released
     }
 }
 
+/// The 32 bits of a key's hash the index keeps.
+fn key_hash(hasher: &Hasher, key: &[u8]) -> u32 {
+    (hasher.hash_one(key) >> 32) as u32
+}
+
+/// A slot number; the capacity check keeps every slot below [`MAX_RECORDS`].
+fn slot_u32(slot: usize) -> u32 {
+    u32::try_from(slot).unwrap_or_else(|_| unreachable!("more slots than MAX_RECORDS"))
+}
+
 /// The namespace's records, created on first use.
 fn space<'s>(spaces: &'s mut Map<Arc<str>, Space>, namespace: &Arc<str>) -> &'s mut Space {
-    // Looked up by `&str` first: no reference count traffic on the common path.
-    if !spaces.contains_key(&**namespace) {
-        spaces.insert(Arc::clone(namespace), Space::default());
-    }
+    // Looked up by `&str`: no reference count traffic on the common path.
     spaces
-        .get_mut(&**namespace)
-        .unwrap_or_else(|| unreachable!())
+        .entry_ref(&**namespace)
+        .or_insert_with(Space::default)
 }
 
 /// `now + d`, saturating far in the future instead of overflowing.
@@ -360,28 +420,79 @@ fn deadline(now: Instant, d: Duration) -> Instant {
 }
 
 impl Space {
+    /// The record in `slot`, if any.
+    fn live(&self, slot: usize) -> Option<&Record> {
+        self.slab.get(slot).and_then(Option::as_ref)
+    }
+
+    /// `slot`, if it holds the record of `key` and `digest` in flight under `token`.
+    fn owned(&self, slot: usize, token: Token, key: &[u8], digest: &[u8; 32]) -> Option<usize> {
+        self.live(slot)
+            .filter(|held| held.status == Status::InFlight(token) && held.is(key, digest))
+            .map(|_| slot)
+    }
+
+    /// The slot of the record of `key` and `digest`, if held.
+    fn find(&self, hash: u32, key: &[u8], digest: &[u8; 32]) -> Option<usize> {
+        self.index
+            .find(spread(hash), |entry| {
+                entry.hash == hash
+                    && self
+                        .live(entry.slot as usize)
+                        .is_some_and(|held| held.is(key, digest))
+            })
+            .map(|entry| entry.slot as usize)
+    }
+
+    /// A free slot for the next record: the most recently freed (its memory is likely
+    /// still cached), else a new one at the end.
+    fn vacant_slot(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.slab.push(None);
+            slot_u32(self.slab.len() - 1)
+        })
+    }
+
+    /// Puts a record in `slot` (from [`vacant_slot`](Self::vacant_slot)).
     fn insert(
         &mut self,
-        hasher: &Hasher,
-        hash: u64,
+        slot: u32,
+        hash: u32,
         record: &RecordId,
         status: Status,
         expires: Instant,
     ) {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
-        self.expiries.insert((expires, seq), hash);
-        self.records.insert_unique(
+        self.expiries.insert((expires, seq), slot);
+        self.slab[slot as usize] = Some(Record {
+            key: Key::new(record.key().as_bytes()),
+            digest: *record.digest(),
+            status,
+            expires,
+            seq,
             hash,
-            Record {
-                key: Key::new(record.key().as_bytes()),
-                digest: *record.digest(),
-                status,
-                expires,
-                seq,
-            },
-            |held| hasher.hash_one(held.key.as_bytes()),
-        );
+        });
+        self.index
+            .insert_unique(spread(hash), Entry { hash, slot }, |entry| {
+                spread(entry.hash)
+            });
+    }
+
+    /// Takes the record out of `slot` and the index (not out of the expiry order).
+    fn remove(&mut self, slot: usize) -> Record {
+        let Some(held) = self.slab[slot].take() else {
+            unreachable!("only held slots are removed");
+        };
+        let slot = slot_u32(slot);
+        if let Ok(entry) = self
+            .index
+            .find_entry(spread(held.hash), |entry| entry.slot == slot)
+        {
+            entry.remove();
+        }
+        self.free.push(slot);
+        held
     }
 
     fn drop_expired(&mut self, now: Instant) {
@@ -390,9 +501,9 @@ impl Space {
             if expires > now {
                 break;
             }
-            let hash = first.remove();
-            if let Ok(held) = self.records.find_entry(hash, |held| held.seq == seq) {
-                held.remove();
+            let slot = first.remove() as usize;
+            if self.live(slot).is_some_and(|held| held.seq == seq) {
+                self.remove(slot);
             }
         }
     }
@@ -400,7 +511,7 @@ impl Space {
     /// Whether one more record fits; a full namespace evicts nothing and says when its
     /// next record expires.
     fn has_room(&self, capacity: usize, now: Instant) -> Result<(), StoreError> {
-        if self.records.len() < capacity {
+        if self.index.len() < capacity.min(MAX_RECORDS) {
             return Ok(());
         }
         let next = self
@@ -414,7 +525,6 @@ impl Space {
         Err(StoreError::full(Some(hint)))
     }
 }
-
 impl Default for MemoryStore {
     fn default() -> Self {
         Self::new()
@@ -810,6 +920,138 @@ mod tests {
                 "{key}"
             );
         }
+    }
+
+    fn slab_len(store: &MemoryStore, namespace: &str) -> usize {
+        store
+            .lock()
+            .spaces
+            .get(namespace)
+            .map_or(0, |s| s.slab.len())
+    }
+
+    #[test]
+    fn freed_slots_are_reused_before_the_slab_grows() {
+        let clock = ManualClock::new();
+        let store = clock.store(10);
+        for round in 0..3 {
+            for i in 0..5 {
+                let k = rec(&format!("r{round}-{i}"));
+                let token = acquired(store.begin_now(&k, LEASE).unwrap());
+                assert!(store.complete_now(&k, token, TTL).unwrap());
+            }
+            assert_eq!(store.len(), 5);
+            clock.advance(TTL);
+        }
+        // Each round's records took the slots the previous round's left.
+        assert_eq!(slab_len(&store, "ns"), 5);
+        // A released record's slot goes to the next record too.
+        acquired(store.begin_now(&rec("kept"), LEASE).unwrap());
+        let k = rec("released");
+        let token = acquired(store.begin_now(&k, LEASE).unwrap());
+        assert!(store.release_now(&k, token));
+        acquired(store.begin_now(&rec("next"), LEASE).unwrap());
+        assert_eq!(slab_len(&store, "ns"), 5);
+    }
+
+    #[test]
+    fn a_lapsed_token_owns_nothing_in_its_reused_slot() {
+        let clock = ManualClock::new();
+        let store = clock.store(10);
+        let (first, second) = (rec("first"), rec("second"));
+        let stale = acquired(store.begin_now(&first, LEASE).unwrap());
+        clock.advance(LEASE);
+        // "first" lapses and "second" takes its slot.
+        let owner = acquired(store.begin_now(&second, LEASE).unwrap());
+        assert_eq!(slab_len(&store, "ns"), 1);
+        assert!(!store.release_now(&second, stale));
+        assert!(!store.complete_now(&second, stale, TTL).unwrap());
+        assert_eq!(store.begin_now(&second, LEASE).unwrap(), Begin::InFlight);
+        // The lapsed owner's completion still counts for its own record, in a new slot.
+        assert!(store.complete_now(&first, stale, TTL).unwrap());
+        assert_eq!(store.begin_now(&first, LEASE).unwrap(), Begin::Completed);
+        assert!(store.complete_now(&second, owner, TTL).unwrap());
+        assert_eq!(store.begin_now(&second, LEASE).unwrap(), Begin::Completed);
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn the_same_key_and_body_in_another_namespace_is_not_owned_by_a_token() {
+        let store = ManualClock::new().store(10);
+        let railz = RecordId::new("railz", "k", b"x");
+        let rootfi = RecordId::new("rootfi", "k", b"x");
+        let a = acquired(store.begin_now(&railz, LEASE).unwrap());
+        let b = acquired(store.begin_now(&rootfi, LEASE).unwrap());
+        // Both records sit in slot 0 of their namespace; each token owns only its own.
+        assert!(!store.release_now(&rootfi, a));
+        assert!(!store.complete_now(&railz, b, TTL).unwrap());
+        assert!(store.complete_now(&rootfi, b, TTL).unwrap());
+        assert!(store.release_now(&railz, a));
+        assert_eq!((store.len_in("railz"), store.len_in("rootfi")), (0, 1));
+    }
+
+    #[test]
+    fn records_are_found_again_after_others_were_freed_and_their_slots_reused() {
+        let clock = ManualClock::new();
+        let store = clock.store(50_000);
+        let body = |key: &str, b: &str| RecordId::new("ns", key, b.as_bytes());
+        let tokens: Vec<_> = (0..20_000)
+            .map(|i| acquired(store.begin_now(&rec(&format!("k{i}")), LEASE).unwrap()))
+            .collect();
+        // Free every other record (released), then fill the freed slots with other bodies
+        // under the freed keys, and with new keys.
+        for (i, token) in tokens.iter().enumerate().step_by(2) {
+            assert!(store.release_now(&rec(&format!("k{i}")), *token));
+        }
+        assert_eq!(store.len(), 10_000);
+        let others: Vec<_> = (0..20_000)
+            .step_by(2)
+            .map(|i| {
+                let key = format!("k{i}");
+                match store.begin_now(&body(&key, "other"), LEASE).unwrap() {
+                    Begin::Acquired { token, other_body } => {
+                        assert!(!other_body, "{key}'s first body was released");
+                        token
+                    }
+                    other => panic!("{key}: {other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(slab_len(&store, "ns"), 20_000);
+        for i in 20_000..30_000 {
+            acquired(store.begin_now(&rec(&format!("k{i}")), LEASE).unwrap());
+        }
+        assert_eq!(store.len(), 30_000);
+        // Every kept record is found by its key and completed with its token.
+        for (i, token) in tokens.iter().enumerate().skip(1).step_by(2) {
+            let k = rec(&format!("k{i}"));
+            assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::InFlight);
+            assert!(store.complete_now(&k, *token, TTL).unwrap());
+        }
+        for (n, token) in others.iter().enumerate() {
+            let key = format!("k{}", n * 2);
+            assert!(
+                store
+                    .complete_now(&body(&key, "other"), *token, TTL)
+                    .unwrap()
+            );
+            assert_eq!(
+                store.begin_now(&body(&key, "other"), LEASE).unwrap(),
+                Begin::Completed
+            );
+            // The released first body is claimable again, and sees the other one.
+            assert!(matches!(
+                store.begin_now(&rec(&key), LEASE).unwrap(),
+                Begin::Acquired {
+                    other_body: true,
+                    ..
+                }
+            ));
+        }
+        clock.advance(TTL);
+        acquired(store.begin_now(&rec("last"), LEASE).unwrap());
+        assert_eq!(store.len(), 1);
+        assert_eq!(slab_len(&store, "ns"), 40_000);
     }
 
     #[test]
