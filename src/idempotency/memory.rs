@@ -1,6 +1,6 @@
 //! A bounded, in-process [`Store`] with per-record expiry and per-namespace capacity.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -96,10 +96,38 @@ struct Space {
     /// slot); `None` slots are listed in `free` and reused first.
     slab: Vec<Option<Record>>,
     free: Vec<u32>,
-    /// Expiry order of every record, `(expires, seq)` to the record's slot; `seq` (unique
-    /// within the namespace) breaks ties and tells the slot's current record apart.
-    expiries: BTreeMap<(Instant, u64), u32>,
+    /// Expiry order of the records of each duration in use (a layer's lease and TTL):
+    /// appending to a queue is cheaper than a tree insert and removal.
+    queues: Vec<Queue>,
+    /// Expiry order of the records of any further duration, `(expires, seq)` to the
+    /// record's slot; entries leave with their record.
+    others: BTreeMap<(Instant, u64), u32>,
+    /// Queue entries whose record was completed or released since: left in place (dropped
+    /// when they reach the front or in a compaction), not searched for.
+    stale: usize,
+    /// Numbers each record (unique within the namespace), which tells a slot's current
+    /// record apart from the one an expiry entry was for, and breaks ties in `others`.
     seq: u64,
+}
+
+/// Most expiry queues per namespace.
+const MAX_QUEUES: usize = 4;
+
+/// Stale queue entries tolerated beyond one per held record before a compaction.
+const STALE_SLACK: usize = 1024;
+
+/// The records given one duration, in the order they expire.
+struct Queue {
+    after: Duration,
+    entries: VecDeque<Expiry>,
+}
+
+/// When the record numbered `seq` in `slot` expires.
+#[derive(Clone, Copy)]
+struct Expiry {
+    at: Instant,
+    seq: u64,
+    slot: u32,
 }
 
 /// A record's place in the index: 32 bits of its key's hash and its slot.
@@ -305,13 +333,7 @@ impl MemoryStore {
         }
         let slot = space.vacant_slot();
         let token = token_for(slot);
-        space.insert(
-            slot,
-            hash,
-            record,
-            Status::InFlight(token),
-            deadline(now, lease),
-        );
+        space.insert(slot, hash, record, Status::InFlight(token), now, lease);
         Ok(Begin::Acquired { token, other_body })
     }
 
@@ -342,16 +364,16 @@ impl MemoryStore {
             // expiry order moves.
             space.seq = space.seq.wrapping_add(1);
             let seq = space.seq;
-            let Some(held) = space.slab[slot].as_mut() else {
+            let Some(held) = space.slab[slot].as_ref() else {
                 unreachable!("an owned slot holds its record");
             };
-            let old = (held.expires, held.seq);
-            held.status = Status::Completed;
-            held.expires = deadline(now, ttl);
-            held.seq = seq;
-            let expires = held.expires;
-            space.expiries.remove(&old);
-            space.expiries.insert((expires, seq), slot_u32(slot));
+            space.unschedule(held.expires, held.seq);
+            let expires = space.schedule(slot_u32(slot), seq, now, ttl);
+            if let Some(held) = space.slab[slot].as_mut() {
+                held.status = Status::Completed;
+                held.expires = expires;
+                held.seq = seq;
+            }
             return Ok(true);
         }
         // The lease lapsed unclaimed: record the completion anyway, if it fits.
@@ -365,7 +387,8 @@ impl MemoryStore {
             key_hash(&state.hasher, key),
             record,
             Status::Completed,
-            deadline(now, ttl),
+            now,
+            ttl,
         );
         Ok(true)
     }
@@ -383,7 +406,7 @@ impl MemoryStore {
         let released = match space.owned(slot_of(token), token, key, digest) {
             Some(slot) => {
                 let held = space.remove(slot);
-                space.expiries.remove(&(held.expires, held.seq));
+                space.unschedule(held.expires, held.seq);
                 true
             }
             None => false,
@@ -460,11 +483,12 @@ impl Space {
         hash: u32,
         record: &RecordId,
         status: Status,
-        expires: Instant,
+        now: Instant,
+        after: Duration,
     ) {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
-        self.expiries.insert((expires, seq), slot);
+        let expires = self.schedule(slot, seq, now, after);
         self.slab[slot as usize] = Some(Record {
             key: Key::new(record.key().as_bytes()),
             digest: *record.digest(),
@@ -495,29 +519,104 @@ impl Space {
         held
     }
 
+    /// Enters the record numbered `seq` in `slot` in the expiry order, `after` from `now`;
+    /// returns its deadline.
+    fn schedule(&mut self, slot: u32, seq: u64, now: Instant, after: Duration) -> Instant {
+        let at = deadline(now, after);
+        let queue = match self.queues.iter().position(|q| q.after == after) {
+            Some(i) => i,
+            None if self.queues.len() < MAX_QUEUES => {
+                self.queues.push(Queue {
+                    after,
+                    entries: VecDeque::new(),
+                });
+                self.queues.len() - 1
+            }
+            None => {
+                self.others.insert((at, seq), slot);
+                return at;
+            }
+        };
+        let entries = &mut self.queues[queue].entries;
+        // A caller that read the clock before the one ahead of it but took the lock after
+        // gets that one's deadline: a few microseconds later than its own, never earlier,
+        // and the queue stays in order.
+        let at = entries.back().map_or(at, |last| last.at.max(at));
+        entries.push_back(Expiry { at, seq, slot });
+        at
+    }
+
+    /// Takes the record numbered `seq` expiring `at` out of the expiry order.
+    fn unschedule(&mut self, at: Instant, seq: u64) {
+        if self.others.remove(&(at, seq)).is_none() {
+            self.stale += 1;
+        }
+    }
+
+    /// Whether `entry` is still the expiry of the record in its slot.
+    fn is_current(&self, entry: Expiry) -> bool {
+        self.live(entry.slot as usize)
+            .is_some_and(|held| held.seq == entry.seq)
+    }
+
     fn drop_expired(&mut self, now: Instant) {
-        while let Some(first) = self.expiries.first_entry() {
-            let (expires, seq) = *first.key();
-            if expires > now {
+        for queue in 0..self.queues.len() {
+            while let Some(&first) = self.queues[queue].entries.front() {
+                if first.at > now {
+                    break;
+                }
+                self.queues[queue].entries.pop_front();
+                if self.is_current(first) {
+                    self.remove(first.slot as usize);
+                } else {
+                    self.stale = self.stale.saturating_sub(1);
+                }
+            }
+        }
+        while let Some(first) = self.others.first_entry() {
+            if first.key().0 > now {
                 break;
             }
+            let seq = first.key().1;
             let slot = first.remove() as usize;
             if self.live(slot).is_some_and(|held| held.seq == seq) {
                 self.remove(slot);
             }
         }
+        if self.stale > self.index.len() + STALE_SLACK {
+            self.compact();
+        }
+    }
+
+    /// Drops every stale queue entry.
+    fn compact(&mut self) {
+        let mut queues = std::mem::take(&mut self.queues);
+        for queue in &mut queues {
+            queue.entries.retain(|&entry| self.is_current(entry));
+        }
+        self.queues = queues;
+        self.stale = 0;
     }
 
     /// Whether one more record fits; a full namespace evicts nothing and says when its
     /// next record expires.
-    fn has_room(&self, capacity: usize, now: Instant) -> Result<(), StoreError> {
+    fn has_room(&mut self, capacity: usize, now: Instant) -> Result<(), StoreError> {
         if self.index.len() < capacity.min(MAX_RECORDS) {
             return Ok(());
         }
-        let next = self
-            .expiries
-            .first_key_value()
-            .map(|((at, _), _)| at.saturating_duration_since(now));
+        // The earliest deadline of a held record: stale entries ahead of it go first.
+        let mut next = self.others.first_key_value().map(|((at, _), _)| *at);
+        for queue in 0..self.queues.len() {
+            while let Some(&first) = self.queues[queue].entries.front() {
+                if self.is_current(first) {
+                    next = Some(next.map_or(first.at, |at| at.min(first.at)));
+                    break;
+                }
+                self.queues[queue].entries.pop_front();
+                self.stale = self.stale.saturating_sub(1);
+            }
+        }
+        let next = next.map(|at| at.saturating_duration_since(now));
         let hint = next
             .unwrap_or(Duration::ZERO)
             .max(Duration::from_secs(1))
@@ -1052,6 +1151,95 @@ mod tests {
         acquired(store.begin_now(&rec("last"), LEASE).unwrap());
         assert_eq!(store.len(), 1);
         assert_eq!(slab_len(&store, "ns"), 40_000);
+    }
+
+    fn queued(store: &MemoryStore, namespace: &str) -> usize {
+        store.lock().spaces.get(namespace).map_or(0, |s| {
+            s.queues.iter().map(|q| q.entries.len()).sum::<usize>() + s.others.len()
+        })
+    }
+
+    #[test]
+    fn records_of_more_durations_than_queues_expire_on_time() {
+        let clock = ManualClock::new();
+        let store = clock.store(100);
+        // Drops what expired without claiming anything.
+        let tick = || store.release_now(&rec("none"), Token::generate());
+        for i in 1..=10_u64 {
+            let k = rec(&format!("k{i}"));
+            let token = acquired(store.begin_now(&k, Duration::from_secs(i)).unwrap());
+            if i % 2 == 0 {
+                let ttl = Duration::from_secs(100 + i);
+                assert!(store.complete_now(&k, token, ttl).unwrap());
+            }
+        }
+        for t in 1..=10_usize {
+            clock.advance(Duration::from_millis(999));
+            tick();
+            assert_eq!(store.len(), 10 - (t - 1).div_ceil(2), "at {t} s - 1 ms");
+            clock.advance(Duration::from_millis(1));
+            tick();
+            assert_eq!(store.len(), 10 - t.div_ceil(2), "at {t} s");
+        }
+        for i in [2, 4, 6, 8, 10] {
+            let k = rec(&format!("k{i}"));
+            assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::Completed);
+        }
+        clock.advance(Duration::from_secs(92));
+        tick();
+        assert_eq!(store.len(), 4);
+        clock.advance(Duration::from_secs(8));
+        tick();
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn completed_and_released_records_leave_a_bounded_expiry_order() {
+        let clock = ManualClock::new();
+        let store = clock.store(10);
+        acquired(store.begin_now(&rec("kept"), LEASE).unwrap());
+        for i in 0..5_000 {
+            let k = rec(&format!("k{i}"));
+            let token = acquired(store.begin_now(&k, LEASE).unwrap());
+            assert!(store.release_now(&k, token));
+            assert!(queued(&store, "ns") <= store.len() + STALE_SLACK + 2);
+        }
+        assert_eq!(store.len(), 1);
+        // Completions leave their lease entries behind until the lease ends.
+        for i in 0..9 {
+            let k = rec(&format!("c{i}"));
+            let token = acquired(store.begin_now(&k, LEASE).unwrap());
+            assert!(store.complete_now(&k, token, TTL).unwrap());
+        }
+        let err = store.begin_now(&rec("full"), LEASE).unwrap_err();
+        assert_eq!(
+            err.retry_after(),
+            Some(LEASE),
+            "the next to expire is \"kept\""
+        );
+        clock.advance(LEASE);
+        acquired(store.begin_now(&rec("room"), LEASE).unwrap());
+        assert_eq!(store.len(), 10);
+        assert!(queued(&store, "ns") <= 11);
+    }
+
+    #[test]
+    fn a_caller_that_read_the_clock_earlier_gets_the_deadline_ahead_of_it() {
+        let clock = ManualClock::new();
+        let store = clock.store(10);
+        let at = |s: u64| clock.offset_ms.store(s * 1000, Ordering::SeqCst);
+        at(10);
+        let first = rec("first");
+        acquired(store.begin_now(&first, LEASE).unwrap());
+        // Read the clock at 5 s, took the lock after the claim at 10 s.
+        at(5);
+        let late = rec("late");
+        let token = acquired(store.begin_now(&late, LEASE).unwrap());
+        at(39);
+        assert_eq!(store.begin_now(&late, LEASE).unwrap(), Begin::InFlight);
+        at(40);
+        acquired(store.begin_now(&first, LEASE).unwrap());
+        assert!(!store.release_now(&late, token), "its lease ended at 40 s");
     }
 
     #[test]
