@@ -41,7 +41,7 @@ type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 /// the sender retries and nothing is lost or handled twice.
 ///
 /// Size the capacity for the deliveries one route receives within its longest window
-/// (up to about 400 bytes per record, counting the growth of its table; the total grows
+/// (about 300 bytes per record, up to 500 counting the growth of its tables; the total grows
 /// with the number of namespaces, which the layers' configuration fixes).
 /// [`refused`](Self::refused) counts the claims refused because a namespace was full, so
 /// you can tell when it is too small.
@@ -75,13 +75,13 @@ struct Inner {
     state: Mutex<State>,
     clock: Clock,
     refused: AtomicU64,
+    /// Hashes record keys (one seed for the whole store), outside the lock.
+    hasher: Hasher,
 }
 
 #[derive(Default)]
 struct State {
     spaces: Map<Arc<str>, Space>,
-    /// Hashes record keys; one seed for the whole store.
-    hasher: Hasher,
 }
 
 /// One namespace's records.
@@ -199,11 +199,12 @@ enum Status {
 /// Most records one namespace can hold: slots are numbered by `u32`.
 const MAX_RECORDS: usize = u32::MAX as usize;
 
-/// A fresh token naming `slot` in its top 32 bits, so that `complete` and `release` find
-/// the record without hashing its key. Still unique within the process: the low 64 bits
-/// are [`Token::generate`]'s counter (tokens of a memory store never leave the process).
-fn token_for(slot: u32) -> Token {
-    let unique = Token::generate().as_u128() & ((1 << 96) - 1);
+/// A token naming `slot` in its top 32 bits, so that `complete` and `release` find the
+/// record without hashing its key. As unique within the process as `unique` (from
+/// [`Token::generate`]), whose low 64 bits are a counter; tokens of a memory store never
+/// leave the process.
+fn token_for(slot: u32, unique: Token) -> Token {
+    let unique = unique.as_u128() & ((1 << 96) - 1);
     Token::from_u128((u128::from(slot) << 96) | unique)
 }
 
@@ -217,7 +218,7 @@ const MAX_FULL_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 impl MemoryStore {
     /// The per-namespace capacity of [`MemoryStore::new`]: 100,000 records (roughly
-    /// 40 MB per namespace when full).
+    /// 30 MB per namespace when full).
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
     /// A store holding at most [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) records per
@@ -254,6 +255,7 @@ impl MemoryStore {
                 state: Mutex::new(State::default()),
                 clock: Arc::new(clock),
                 refused: AtomicU64::new(0),
+                hasher: Hasher::default(),
             }),
         }
     }
@@ -305,10 +307,11 @@ impl MemoryStore {
     fn begin_now(&self, record: &RecordId, lease: Duration) -> Result<Begin, StoreError> {
         let now = (self.inner.clock)();
         let (key, digest) = (record.key().as_bytes(), record.digest());
+        // Hashed and numbered before taking the lock, to hold it for less.
+        let hash = key_hash(&self.inner.hasher, key);
+        let unique = Token::generate();
         let mut guard = self.lock();
-        let state = &mut *guard;
-        let hash = key_hash(&state.hasher, key);
-        let space = space(&mut state.spaces, record.namespace_arc());
+        let space = space(&mut guard.spaces, record.namespace_arc());
         space.drop_expired(now);
         let mut other_body = false;
         for entry in space.index.iter_hash(spread(hash)) {
@@ -332,7 +335,7 @@ impl MemoryStore {
             return Err(err);
         }
         let slot = space.vacant_slot();
-        let token = token_for(slot);
+        let token = token_for(slot, unique);
         space.insert(slot, hash, record, Status::InFlight(token), now, lease);
         Ok(Begin::Acquired { token, other_body })
     }
@@ -352,7 +355,7 @@ impl MemoryStore {
         // The token's slot first: the record it claimed, unless its lease lapsed.
         let slot = match space.owned(slot_of(token), token, key, digest) {
             Some(slot) => Some(slot),
-            None => match space.find(key_hash(&state.hasher, key), key, digest) {
+            None => match space.find(key_hash(&self.inner.hasher, key), key, digest) {
                 Some(slot) if space.owned(slot, token, key, digest).is_none() => {
                     return Ok(false);
                 }
@@ -384,7 +387,7 @@ impl MemoryStore {
         let slot = space.vacant_slot();
         space.insert(
             slot,
-            key_hash(&state.hasher, key),
+            key_hash(&self.inner.hasher, key),
             record,
             Status::Completed,
             now,
@@ -431,9 +434,7 @@ fn slot_u32(slot: usize) -> u32 {
 /// The namespace's records, created on first use.
 fn space<'s>(spaces: &'s mut Map<Arc<str>, Space>, namespace: &Arc<str>) -> &'s mut Space {
     // Looked up by `&str`: no reference count traffic on the common path.
-    spaces
-        .entry_ref(&**namespace)
-        .or_insert_with(Space::default)
+    spaces.entry_ref(&**namespace).or_default()
 }
 
 /// `now + d`, saturating far in the future instead of overflowing.
