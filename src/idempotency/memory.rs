@@ -1,6 +1,6 @@
 //! A bounded, in-process [`Store`] with per-record expiry and per-namespace capacity.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,9 +16,8 @@ use super::store::{Begin, RecordId, Store, StoreError, StoreFuture, Token};
 /// several times cheaper than SipHash on these 70-byte keys.
 type Hasher = foldhash::fast::RandomState;
 
-/// The namespaces (a handful, fixed by the layers' configuration); hashbrown's, to look
-/// one up by `&str` and insert it in the same probe.
-type Map<K, V> = hashbrown::HashMap<K, V, Hasher>;
+/// Where each namespace's records are.
+type Map<K, V> = HashMap<K, V, Hasher>;
 
 /// Where a [`MemoryStore`] takes its notion of "now" from.
 type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
@@ -79,9 +78,52 @@ struct Inner {
     hasher: Hasher,
 }
 
+/// The namespaces (a handful, fixed by the layers' configuration) and their records.
 #[derive(Default)]
 struct State {
-    spaces: Map<Arc<str>, Space>,
+    spaces: Vec<(Arc<str>, Space)>,
+    /// Where each namespace is in `spaces`, for those not found by pointer.
+    names: Map<Arc<str>, usize>,
+}
+
+/// Namespaces looked for by pointer before hashing the name: the layer gives every record
+/// of its route the same `Arc`, and comparing a pointer costs less than a hash.
+const BY_POINTER: usize = 8;
+
+impl State {
+    fn position(&self, namespace: &Arc<str>) -> Option<usize> {
+        self.spaces
+            .iter()
+            .take(BY_POINTER)
+            .position(|(held, _)| Arc::ptr_eq(held, namespace))
+            .or_else(|| self.names.get(&**namespace).copied())
+    }
+
+    /// The namespace's records, created on first use.
+    fn space(&mut self, namespace: &Arc<str>) -> &mut Space {
+        let at = self.position(namespace).unwrap_or_else(|| {
+            self.names.insert(Arc::clone(namespace), self.spaces.len());
+            self.spaces.push((Arc::clone(namespace), Space::default()));
+            self.spaces.len() - 1
+        });
+        &mut self.spaces[at].1
+    }
+
+    fn get(&self, namespace: &str) -> Option<&Space> {
+        let at = *self.names.get(namespace)?;
+        Some(&self.spaces[at].1)
+    }
+
+    /// Forgets the namespace at `at`.
+    fn remove(&mut self, at: usize) {
+        let (name, _) = self.spaces.swap_remove(at);
+        self.names.remove(&*name);
+        if let Some((moved, _)) = self.spaces.get(at)
+            && let Some(place) = self.names.get_mut(&**moved)
+        {
+            *place = at;
+        }
+    }
 }
 
 /// One namespace's records.
@@ -270,17 +312,14 @@ impl MemoryStore {
     /// yet dropped.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lock().spaces.values().map(|s| s.index.len()).sum()
+        self.lock().spaces.iter().map(|(_, s)| s.index.len()).sum()
     }
 
     /// The number of records held now in `namespace`, including expired ones not yet
     /// dropped.
     #[must_use]
     pub fn len_in(&self, namespace: &str) -> usize {
-        self.lock()
-            .spaces
-            .get(namespace)
-            .map_or(0, |s| s.index.len())
+        self.lock().get(namespace).map_or(0, |s| s.index.len())
     }
 
     /// Whether no record is held.
@@ -311,7 +350,7 @@ impl MemoryStore {
         let hash = key_hash(&self.inner.hasher, key);
         let unique = Token::generate();
         let mut guard = self.lock();
-        let space = space(&mut guard.spaces, record.namespace_arc());
+        let space = guard.space(record.namespace_arc());
         space.drop_expired(now);
         let mut other_body = false;
         for entry in space.index.iter_hash(spread(hash)) {
@@ -350,7 +389,7 @@ impl MemoryStore {
         let (key, digest) = (record.key().as_bytes(), record.digest());
         let mut guard = self.lock();
         let state = &mut *guard;
-        let space = space(&mut state.spaces, record.namespace_arc());
+        let space = state.space(record.namespace_arc());
         space.drop_expired(now);
         // The token's slot first: the record it claimed, unless its lease lapsed.
         let slot = match space.owned(slot_of(token), token, key, digest) {
@@ -401,9 +440,10 @@ impl MemoryStore {
         let (key, digest) = (record.key().as_bytes(), record.digest());
         let mut guard = self.lock();
         let state = &mut *guard;
-        let Some(space) = state.spaces.get_mut(record.namespace()) else {
+        let Some(at) = state.position(record.namespace_arc()) else {
             return false;
         };
+        let space = &mut state.spaces[at].1;
         space.drop_expired(now);
         // Only the token's own slot can hold the record it owns: records never move.
         let released = match space.owned(slot_of(token), token, key, digest) {
@@ -415,7 +455,7 @@ impl MemoryStore {
             None => false,
         };
         if space.index.is_empty() {
-            state.spaces.remove(record.namespace());
+            state.remove(at);
         }
         released
     }
@@ -429,12 +469,6 @@ fn key_hash(hasher: &Hasher, key: &[u8]) -> u32 {
 /// A slot number; the capacity check keeps every slot below [`MAX_RECORDS`].
 fn slot_u32(slot: usize) -> u32 {
     u32::try_from(slot).unwrap_or_else(|_| unreachable!("more slots than MAX_RECORDS"))
-}
-
-/// The namespace's records, created on first use.
-fn space<'s>(spaces: &'s mut Map<Arc<str>, Space>, namespace: &Arc<str>) -> &'s mut Space {
-    // Looked up by `&str`: no reference count traffic on the common path.
-    spaces.entry_ref(&**namespace).or_default()
 }
 
 /// `now + d`, saturating far in the future instead of overflowing.
@@ -1023,11 +1057,7 @@ mod tests {
     }
 
     fn slab_len(store: &MemoryStore, namespace: &str) -> usize {
-        store
-            .lock()
-            .spaces
-            .get(namespace)
-            .map_or(0, |s| s.slab.len())
+        store.lock().get(namespace).map_or(0, |s| s.slab.len())
     }
 
     #[test]
@@ -1155,7 +1185,7 @@ mod tests {
     }
 
     fn queued(store: &MemoryStore, namespace: &str) -> usize {
-        store.lock().spaces.get(namespace).map_or(0, |s| {
+        store.lock().get(namespace).map_or(0, |s| {
             s.queues.iter().map(|q| q.entries.len()).sum::<usize>() + s.others.len()
         })
     }
@@ -1241,6 +1271,40 @@ mod tests {
         at(40);
         acquired(store.begin_now(&first, LEASE).unwrap());
         assert!(!store.release_now(&late, token), "its lease ended at 40 s");
+    }
+
+    #[test]
+    fn namespaces_are_found_by_pointer_and_by_name_after_others_are_forgotten() {
+        let store = ManualClock::new().store(10);
+        let names: Vec<Arc<str>> = (0..20).map(|i| Arc::from(format!("ns{i}"))).collect();
+        // One shared `Arc` per namespace, like the layer's, and fresh ones.
+        let shared = |i: usize, key: &str| RecordId::new(Arc::clone(&names[i]), key, b"x");
+        let fresh = |i: usize, key: &str| RecordId::new(format!("ns{i}"), key, b"x");
+        let tokens: Vec<_> = (0..20)
+            .map(|i| acquired(store.begin_now(&shared(i, "k"), LEASE).unwrap()))
+            .collect();
+        // Emptied namespaces are forgotten, the last one moving into their place.
+        for i in [0, 3, 19, 10] {
+            assert!(store.release_now(&fresh(i, "k"), tokens[i]));
+            assert_eq!(store.len_in(&format!("ns{i}")), 0);
+        }
+        assert_eq!(store.len(), 16);
+        for i in (0..20).filter(|i| ![0, 3, 19, 10].contains(i)) {
+            assert_eq!(store.len_in(&format!("ns{i}")), 1, "ns{i}");
+            assert_eq!(
+                store.begin_now(&shared(i, "k"), LEASE).unwrap(),
+                Begin::InFlight
+            );
+            assert_eq!(
+                store.begin_now(&fresh(i, "k"), LEASE).unwrap(),
+                Begin::InFlight
+            );
+            assert!(store.complete_now(&shared(i, "k"), tokens[i], TTL).unwrap());
+        }
+        for i in [0, 3, 19, 10] {
+            acquired(store.begin_now(&shared(i, "k"), LEASE).unwrap());
+        }
+        assert_eq!(store.len(), 20);
     }
 
     #[test]
