@@ -1,6 +1,6 @@
 //! A bounded, in-process [`Store`] with per-record expiry and per-namespace capacity.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +16,7 @@ use super::store::{Begin, RecordId, Store, StoreError, StoreFuture, Token};
 /// several times cheaper than SipHash on these 70-byte keys.
 type Hasher = foldhash::fast::RandomState;
 
-/// The namespaces (a handful, fixed by the layers' configuration).
+/// Where each namespace's records are.
 type Map<K, V> = HashMap<K, V, Hasher>;
 
 /// Where a [`MemoryStore`] takes its notion of "now" from.
@@ -40,7 +40,7 @@ type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
 /// the sender retries and nothing is lost or handled twice.
 ///
 /// Size the capacity for the deliveries one route receives within its longest window
-/// (up to about 400 bytes per record, counting the growth of its table; the total grows
+/// (about 300 bytes per record, up to 500 counting the growth of its tables; the total grows
 /// with the number of namespaces, which the layers' configuration fixes).
 /// [`refused`](Self::refused) counts the claims refused because a namespace was full, so
 /// you can tell when it is too small.
@@ -74,35 +74,126 @@ struct Inner {
     state: Mutex<State>,
     clock: Clock,
     refused: AtomicU64,
+    /// Hashes record keys (one seed for the whole store), outside the lock.
+    hasher: Hasher,
 }
 
+/// The namespaces (a handful, fixed by the layers' configuration) and their records.
 #[derive(Default)]
 struct State {
-    spaces: Map<Arc<str>, Space>,
-    /// Hashes record keys; one seed for the whole store.
-    hasher: Hasher,
+    spaces: Vec<(Arc<str>, Space)>,
+    /// Where each namespace is in `spaces`, for those not found by pointer.
+    names: Map<Arc<str>, usize>,
+}
+
+/// Namespaces looked for by pointer before hashing the name: the layer gives every record
+/// of its route the same `Arc`, and comparing a pointer costs less than a hash.
+const BY_POINTER: usize = 8;
+
+impl State {
+    fn position(&self, namespace: &Arc<str>) -> Option<usize> {
+        self.spaces
+            .iter()
+            .take(BY_POINTER)
+            .position(|(held, _)| Arc::ptr_eq(held, namespace))
+            .or_else(|| self.names.get(&**namespace).copied())
+    }
+
+    /// The namespace's records, created on first use.
+    fn space(&mut self, namespace: &Arc<str>) -> &mut Space {
+        let at = self.position(namespace).unwrap_or_else(|| {
+            self.names.insert(Arc::clone(namespace), self.spaces.len());
+            self.spaces.push((Arc::clone(namespace), Space::default()));
+            self.spaces.len() - 1
+        });
+        &mut self.spaces[at].1
+    }
+
+    fn get(&self, namespace: &str) -> Option<&Space> {
+        let at = *self.names.get(namespace)?;
+        Some(&self.spaces[at].1)
+    }
+
+    /// Forgets the namespace at `at`.
+    fn remove(&mut self, at: usize) {
+        let (name, _) = self.spaces.swap_remove(at);
+        self.names.remove(&*name);
+        if let Some((moved, _)) = self.spaces.get(at)
+            && let Some(place) = self.names.get_mut(&**moved)
+        {
+            *place = at;
+        }
+    }
 }
 
 /// One namespace's records.
 #[derive(Default)]
 struct Space {
-    /// Every record, one table slot each, placed by the hash of its key alone: the
-    /// records of one key with different bodies share a probe sequence, so one probe
-    /// finds the record and notices a key reused for another body.
-    records: HashTable<Record>,
-    /// Expiry order of every record, `(expires, seq)` to the record's key hash; `seq`
-    /// (unique within the namespace) breaks ties and finds the record again.
-    expiries: BTreeMap<(Instant, u64), u64>,
+    /// Every record's slot in `slab`, placed by the hash of its key alone: the records of
+    /// one key with different bodies share a probe sequence, so one probe finds the record
+    /// and notices a key reused for another body. Entries are 8 bytes, so growing the
+    /// table moves no record, and a probe reads a record only when 32 bits of hash match.
+    index: HashTable<Entry>,
+    /// The records, in slots that never move while the record lives (its token names its
+    /// slot); `None` slots are listed in `free` and reused first.
+    slab: Vec<Option<Record>>,
+    free: Vec<u32>,
+    /// Expiry order of the records of each duration in use (a layer's lease and TTL):
+    /// appending to a queue is cheaper than a tree insert and removal.
+    queues: Vec<Queue>,
+    /// Expiry order of the records of any further duration, `(expires, seq)` to the
+    /// record's slot; entries leave with their record.
+    others: BTreeMap<(Instant, u64), u32>,
+    /// Queue entries whose record was completed or released since: left in place (dropped
+    /// when they reach the front or in a compaction), not searched for.
+    stale: usize,
+    /// Numbers each record (unique within the namespace), which tells a slot's current
+    /// record apart from the one an expiry entry was for, and breaks ties in `others`.
     seq: u64,
 }
 
-/// A record within its namespace: key, body digest and state, in its table slot.
+/// Most expiry queues per namespace.
+const MAX_QUEUES: usize = 4;
+
+/// Stale queue entries tolerated beyond one per held record before a compaction.
+const STALE_SLACK: usize = 1024;
+
+/// The records given one duration, in the order they expire.
+struct Queue {
+    after: Duration,
+    entries: VecDeque<Expiry>,
+}
+
+/// When the record numbered `seq` in `slot` expires.
+#[derive(Clone, Copy)]
+struct Expiry {
+    at: Instant,
+    seq: u64,
+    slot: u32,
+}
+
+/// A record's place in the index: 32 bits of its key's hash and its slot.
+#[derive(Clone, Copy)]
+struct Entry {
+    hash: u32,
+    slot: u32,
+}
+
+/// The table hash of a 32-bit key hash: its bits both low (bucket) and high (hashbrown's
+/// 7-bit tag), so that the index can be rehashed from its entries alone.
+fn spread(hash: u32) -> u64 {
+    (u64::from(hash) << 32) | u64::from(hash)
+}
+
+/// A record within its namespace: key, body digest and state, in its slab slot.
 struct Record {
     key: Key,
     digest: [u8; 32],
     status: Status,
     expires: Instant,
     seq: u64,
+    /// The 32 hash bits of its index entry, to find that entry again.
+    hash: u32,
 }
 
 impl Record {
@@ -147,12 +238,29 @@ enum Status {
     Completed,
 }
 
+/// Most records one namespace can hold: slots are numbered by `u32`.
+const MAX_RECORDS: usize = u32::MAX as usize;
+
+/// A token naming `slot` in its top 32 bits, so that `complete` and `release` find the
+/// record without hashing its key. As unique within the process as `unique` (from
+/// [`Token::generate`]), whose low 64 bits are a counter; tokens of a memory store never
+/// leave the process.
+fn token_for(slot: u32, unique: Token) -> Token {
+    let unique = unique.as_u128() & ((1 << 96) - 1);
+    Token::from_u128((u128::from(slot) << 96) | unique)
+}
+
+/// The slot a token of [`token_for`] names; any other token names some slot too, whose
+/// record it then does not own.
+fn slot_of(token: Token) -> usize {
+    (token.as_u128() >> 96) as usize
+}
 /// Longest `Retry-After` hint of a full namespace: senders rarely wait longer anyway.
 const MAX_FULL_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 impl MemoryStore {
     /// The per-namespace capacity of [`MemoryStore::new`]: 100,000 records (roughly
-    /// 40 MB per namespace when full).
+    /// 30 MB per namespace when full).
     pub const DEFAULT_CAPACITY: usize = 100_000;
 
     /// A store holding at most [`DEFAULT_CAPACITY`](Self::DEFAULT_CAPACITY) records per
@@ -189,6 +297,7 @@ impl MemoryStore {
                 state: Mutex::new(State::default()),
                 clock: Arc::new(clock),
                 refused: AtomicU64::new(0),
+                hasher: Hasher::default(),
             }),
         }
     }
@@ -203,17 +312,14 @@ impl MemoryStore {
     /// yet dropped.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lock().spaces.values().map(|s| s.records.len()).sum()
+        self.lock().spaces.iter().map(|(_, s)| s.index.len()).sum()
     }
 
     /// The number of records held now in `namespace`, including expired ones not yet
     /// dropped.
     #[must_use]
     pub fn len_in(&self, namespace: &str) -> usize {
-        self.lock()
-            .spaces
-            .get(namespace)
-            .map_or(0, |s| s.records.len())
+        self.lock().get(namespace).map_or(0, |s| s.index.len())
     }
 
     /// Whether no record is held.
@@ -239,14 +345,20 @@ impl MemoryStore {
 
     fn begin_now(&self, record: &RecordId, lease: Duration) -> Result<Begin, StoreError> {
         let now = (self.inner.clock)();
-        let mut guard = self.lock();
-        let state = &mut *guard;
-        let hash = state.hasher.hash_one(record.key().as_bytes());
-        let space = space(&mut state.spaces, record.namespace_arc());
-        space.drop_expired(now);
         let (key, digest) = (record.key().as_bytes(), record.digest());
+        // Hashed and numbered before taking the lock, to hold it for less.
+        let hash = key_hash(&self.inner.hasher, key);
+        let unique = Token::generate();
+        let mut guard = self.lock();
+        let space = guard.space(record.namespace_arc());
+        space.drop_expired(now);
         let mut other_body = false;
-        for held in space.records.iter_hash(hash) {
+        for entry in space.index.iter_hash(spread(hash)) {
+            // 32 bits of hash tell almost every other key apart without reading its record.
+            let held = match space.live(entry.slot as usize) {
+                Some(held) if entry.hash == hash => held,
+                _ => continue,
+            };
             if held.key.as_bytes() == key {
                 if held.digest == *digest {
                     return Ok(match held.status {
@@ -261,14 +373,9 @@ impl MemoryStore {
             self.inner.refused.fetch_add(1, Ordering::Relaxed);
             return Err(err);
         }
-        let token = Token::generate();
-        space.insert(
-            &state.hasher,
-            hash,
-            record,
-            Status::InFlight(token),
-            deadline(now, lease),
-        );
+        let slot = space.vacant_slot();
+        let token = token_for(slot, unique);
+        space.insert(slot, hash, record, Status::InFlight(token), now, lease);
         Ok(Begin::Acquired { token, other_body })
     }
 
@@ -279,78 +386,89 @@ impl MemoryStore {
         ttl: Duration,
     ) -> Result<bool, StoreError> {
         let now = (self.inner.clock)();
+        let (key, digest) = (record.key().as_bytes(), record.digest());
         let mut guard = self.lock();
         let state = &mut *guard;
-        let hash = state.hasher.hash_one(record.key().as_bytes());
-        let space = space(&mut state.spaces, record.namespace_arc());
+        let space = state.space(record.namespace_arc());
         space.drop_expired(now);
-        let (key, digest) = (record.key().as_bytes(), record.digest());
-        match space.records.find_mut(hash, |held| held.is(key, digest)) {
-            Some(held) if held.status != Status::InFlight(token) => return Ok(false),
-            Some(held) => {
-                // Completed in place: the record keeps its slot, only its place in the
-                // expiry order moves.
-                space.seq = space.seq.wrapping_add(1);
-                let old = (held.expires, held.seq);
-                held.status = Status::Completed;
-                held.expires = deadline(now, ttl);
-                held.seq = space.seq;
-                space.expiries.remove(&old);
-                space.expiries.insert((held.expires, held.seq), hash);
-                return Ok(true);
-            }
-            None => {
-                // The lease lapsed unclaimed: record the completion anyway, if it fits.
-                if let Err(err) = space.has_room(self.inner.capacity, now) {
-                    self.inner.refused.fetch_add(1, Ordering::Relaxed);
-                    return Err(err);
+        // The token's slot first: the record it claimed, unless its lease lapsed.
+        let slot = match space.owned(slot_of(token), token, key, digest) {
+            Some(slot) => Some(slot),
+            None => match space.find(key_hash(&self.inner.hasher, key), key, digest) {
+                Some(slot) if space.owned(slot, token, key, digest).is_none() => {
+                    return Ok(false);
                 }
+                found => found,
+            },
+        };
+        if let Some(slot) = slot {
+            // Completed in place: the record keeps its slot, only its place in the
+            // expiry order moves.
+            space.seq = space.seq.wrapping_add(1);
+            let seq = space.seq;
+            let Some(held) = space.slab[slot].as_ref() else {
+                unreachable!("an owned slot holds its record");
+            };
+            space.unschedule(held.expires, held.seq);
+            let expires = space.schedule(slot_u32(slot), seq, now, ttl);
+            if let Some(held) = space.slab[slot].as_mut() {
+                held.status = Status::Completed;
+                held.expires = expires;
+                held.seq = seq;
             }
+            return Ok(true);
         }
+        // The lease lapsed unclaimed: record the completion anyway, if it fits.
+        if let Err(err) = space.has_room(self.inner.capacity, now) {
+            self.inner.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(err);
+        }
+        let slot = space.vacant_slot();
         space.insert(
-            &state.hasher,
-            hash,
+            slot,
+            key_hash(&self.inner.hasher, key),
             record,
             Status::Completed,
-            deadline(now, ttl),
+            now,
+            ttl,
         );
         Ok(true)
     }
 
     fn release_now(&self, record: &RecordId, token: Token) -> bool {
         let now = (self.inner.clock)();
+        let (key, digest) = (record.key().as_bytes(), record.digest());
         let mut guard = self.lock();
         let state = &mut *guard;
-        let hash = state.hasher.hash_one(record.key().as_bytes());
-        let Some(space) = state.spaces.get_mut(record.namespace()) else {
+        let Some(at) = state.position(record.namespace_arc()) else {
             return false;
         };
+        let space = &mut state.spaces[at].1;
         space.drop_expired(now);
-        let (key, digest) = (record.key().as_bytes(), record.digest());
-        let released = match space.records.find_entry(hash, |held| held.is(key, digest)) {
-            Ok(held) if held.get().status == Status::InFlight(token) => {
-                let (held, _) = held.remove();
-                space.expiries.remove(&(held.expires, held.seq));
+        // Only the token's own slot can hold the record it owns: records never move.
+        let released = match space.owned(slot_of(token), token, key, digest) {
+            Some(slot) => {
+                let held = space.remove(slot);
+                space.unschedule(held.expires, held.seq);
                 true
             }
-            _ => false,
+            None => false,
         };
-        if space.records.is_empty() {
-            state.spaces.remove(record.namespace());
+        if space.index.is_empty() {
+            state.remove(at);
         }
         released
     }
 }
 
-/// The namespace's records, created on first use.
-fn space<'s>(spaces: &'s mut Map<Arc<str>, Space>, namespace: &Arc<str>) -> &'s mut Space {
-    // Looked up by `&str` first: no reference count traffic on the common path.
-    if !spaces.contains_key(&**namespace) {
-        spaces.insert(Arc::clone(namespace), Space::default());
-    }
-    spaces
-        .get_mut(&**namespace)
-        .unwrap_or_else(|| unreachable!())
+/// The 32 bits of a key's hash the index keeps.
+fn key_hash(hasher: &Hasher, key: &[u8]) -> u32 {
+    (hasher.hash_one(key) >> 32) as u32
+}
+
+/// A slot number; the capacity check keeps every slot below [`MAX_RECORDS`].
+fn slot_u32(slot: usize) -> u32 {
+    u32::try_from(slot).unwrap_or_else(|_| unreachable!("more slots than MAX_RECORDS"))
 }
 
 /// `now + d`, saturating far in the future instead of overflowing.
@@ -360,53 +478,180 @@ fn deadline(now: Instant, d: Duration) -> Instant {
 }
 
 impl Space {
+    /// The record in `slot`, if any.
+    fn live(&self, slot: usize) -> Option<&Record> {
+        self.slab.get(slot).and_then(Option::as_ref)
+    }
+
+    /// `slot`, if it holds the record of `key` and `digest` in flight under `token`.
+    fn owned(&self, slot: usize, token: Token, key: &[u8], digest: &[u8; 32]) -> Option<usize> {
+        self.live(slot)
+            .filter(|held| held.status == Status::InFlight(token) && held.is(key, digest))
+            .map(|_| slot)
+    }
+
+    /// The slot of the record of `key` and `digest`, if held.
+    fn find(&self, hash: u32, key: &[u8], digest: &[u8; 32]) -> Option<usize> {
+        self.index
+            .find(spread(hash), |entry| {
+                entry.hash == hash
+                    && self
+                        .live(entry.slot as usize)
+                        .is_some_and(|held| held.is(key, digest))
+            })
+            .map(|entry| entry.slot as usize)
+    }
+
+    /// A free slot for the next record: the most recently freed (its memory is likely
+    /// still cached), else a new one at the end.
+    fn vacant_slot(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.slab.push(None);
+            slot_u32(self.slab.len() - 1)
+        })
+    }
+
+    /// Puts a record in `slot` (from [`vacant_slot`](Self::vacant_slot)).
     fn insert(
         &mut self,
-        hasher: &Hasher,
-        hash: u64,
+        slot: u32,
+        hash: u32,
         record: &RecordId,
         status: Status,
-        expires: Instant,
+        now: Instant,
+        after: Duration,
     ) {
         self.seq = self.seq.wrapping_add(1);
         let seq = self.seq;
-        self.expiries.insert((expires, seq), hash);
-        self.records.insert_unique(
+        let expires = self.schedule(slot, seq, now, after);
+        self.slab[slot as usize] = Some(Record {
+            key: Key::new(record.key().as_bytes()),
+            digest: *record.digest(),
+            status,
+            expires,
+            seq,
             hash,
-            Record {
-                key: Key::new(record.key().as_bytes()),
-                digest: *record.digest(),
-                status,
-                expires,
-                seq,
-            },
-            |held| hasher.hash_one(held.key.as_bytes()),
-        );
+        });
+        self.index
+            .insert_unique(spread(hash), Entry { hash, slot }, |entry| {
+                spread(entry.hash)
+            });
+    }
+
+    /// Takes the record out of `slot` and the index (not out of the expiry order).
+    fn remove(&mut self, slot: usize) -> Record {
+        let Some(held) = self.slab[slot].take() else {
+            unreachable!("only held slots are removed");
+        };
+        let slot = slot_u32(slot);
+        if let Ok(entry) = self
+            .index
+            .find_entry(spread(held.hash), |entry| entry.slot == slot)
+        {
+            entry.remove();
+        }
+        self.free.push(slot);
+        held
+    }
+
+    /// Enters the record numbered `seq` in `slot` in the expiry order, `after` from `now`;
+    /// returns its deadline.
+    fn schedule(&mut self, slot: u32, seq: u64, now: Instant, after: Duration) -> Instant {
+        let at = deadline(now, after);
+        let queue = match self.queues.iter().position(|q| q.after == after) {
+            Some(i) => i,
+            None if self.queues.len() < MAX_QUEUES => {
+                self.queues.push(Queue {
+                    after,
+                    entries: VecDeque::new(),
+                });
+                self.queues.len() - 1
+            }
+            None => {
+                self.others.insert((at, seq), slot);
+                return at;
+            }
+        };
+        let entries = &mut self.queues[queue].entries;
+        // A caller that read the clock before the one ahead of it but took the lock after
+        // gets that one's deadline: a few microseconds later than its own, never earlier,
+        // and the queue stays in order.
+        let at = entries.back().map_or(at, |last| last.at.max(at));
+        entries.push_back(Expiry { at, seq, slot });
+        at
+    }
+
+    /// Takes the record numbered `seq` expiring `at` out of the expiry order.
+    fn unschedule(&mut self, at: Instant, seq: u64) {
+        if self.others.remove(&(at, seq)).is_none() {
+            self.stale += 1;
+        }
+    }
+
+    /// Whether `entry` is still the expiry of the record in its slot.
+    fn is_current(&self, entry: Expiry) -> bool {
+        self.live(entry.slot as usize)
+            .is_some_and(|held| held.seq == entry.seq)
     }
 
     fn drop_expired(&mut self, now: Instant) {
-        while let Some(first) = self.expiries.first_entry() {
-            let (expires, seq) = *first.key();
-            if expires > now {
-                break;
-            }
-            let hash = first.remove();
-            if let Ok(held) = self.records.find_entry(hash, |held| held.seq == seq) {
-                held.remove();
+        for queue in 0..self.queues.len() {
+            while let Some(&first) = self.queues[queue].entries.front() {
+                if first.at > now {
+                    break;
+                }
+                self.queues[queue].entries.pop_front();
+                if self.is_current(first) {
+                    self.remove(first.slot as usize);
+                } else {
+                    self.stale = self.stale.saturating_sub(1);
+                }
             }
         }
+        while let Some(first) = self.others.first_entry() {
+            if first.key().0 > now {
+                break;
+            }
+            let seq = first.key().1;
+            let slot = first.remove() as usize;
+            if self.live(slot).is_some_and(|held| held.seq == seq) {
+                self.remove(slot);
+            }
+        }
+        if self.stale > self.index.len() + STALE_SLACK {
+            self.compact();
+        }
+    }
+
+    /// Drops every stale queue entry.
+    fn compact(&mut self) {
+        let mut queues = std::mem::take(&mut self.queues);
+        for queue in &mut queues {
+            queue.entries.retain(|&entry| self.is_current(entry));
+        }
+        self.queues = queues;
+        self.stale = 0;
     }
 
     /// Whether one more record fits; a full namespace evicts nothing and says when its
     /// next record expires.
-    fn has_room(&self, capacity: usize, now: Instant) -> Result<(), StoreError> {
-        if self.records.len() < capacity {
+    fn has_room(&mut self, capacity: usize, now: Instant) -> Result<(), StoreError> {
+        if self.index.len() < capacity.min(MAX_RECORDS) {
             return Ok(());
         }
-        let next = self
-            .expiries
-            .first_key_value()
-            .map(|((at, _), _)| at.saturating_duration_since(now));
+        // The earliest deadline of a held record: stale entries ahead of it go first.
+        let mut next = self.others.first_key_value().map(|((at, _), _)| *at);
+        for queue in 0..self.queues.len() {
+            while let Some(&first) = self.queues[queue].entries.front() {
+                if self.is_current(first) {
+                    next = Some(next.map_or(first.at, |at| at.min(first.at)));
+                    break;
+                }
+                self.queues[queue].entries.pop_front();
+                self.stale = self.stale.saturating_sub(1);
+            }
+        }
+        let next = next.map(|at| at.saturating_duration_since(now));
         let hint = next
             .unwrap_or(Duration::ZERO)
             .max(Duration::from_secs(1))
@@ -414,7 +659,6 @@ impl Space {
         Err(StoreError::full(Some(hint)))
     }
 }
-
 impl Default for MemoryStore {
     fn default() -> Self {
         Self::new()
@@ -810,6 +1054,257 @@ mod tests {
                 "{key}"
             );
         }
+    }
+
+    fn slab_len(store: &MemoryStore, namespace: &str) -> usize {
+        store.lock().get(namespace).map_or(0, |s| s.slab.len())
+    }
+
+    #[test]
+    fn freed_slots_are_reused_before_the_slab_grows() {
+        let clock = ManualClock::new();
+        let store = clock.store(10);
+        for round in 0..3 {
+            for i in 0..5 {
+                let k = rec(&format!("r{round}-{i}"));
+                let token = acquired(store.begin_now(&k, LEASE).unwrap());
+                assert!(store.complete_now(&k, token, TTL).unwrap());
+            }
+            assert_eq!(store.len(), 5);
+            clock.advance(TTL);
+        }
+        // Each round's records took the slots the previous round's left.
+        assert_eq!(slab_len(&store, "ns"), 5);
+        // A released record's slot goes to the next record too.
+        acquired(store.begin_now(&rec("kept"), LEASE).unwrap());
+        let k = rec("released");
+        let token = acquired(store.begin_now(&k, LEASE).unwrap());
+        assert!(store.release_now(&k, token));
+        acquired(store.begin_now(&rec("next"), LEASE).unwrap());
+        assert_eq!(slab_len(&store, "ns"), 5);
+    }
+
+    #[test]
+    fn a_lapsed_token_owns_nothing_in_its_reused_slot() {
+        let clock = ManualClock::new();
+        let store = clock.store(10);
+        let (first, second) = (rec("first"), rec("second"));
+        let stale = acquired(store.begin_now(&first, LEASE).unwrap());
+        clock.advance(LEASE);
+        // "first" lapses and "second" takes its slot.
+        let owner = acquired(store.begin_now(&second, LEASE).unwrap());
+        assert_eq!(slab_len(&store, "ns"), 1);
+        assert!(!store.release_now(&second, stale));
+        assert!(!store.complete_now(&second, stale, TTL).unwrap());
+        assert_eq!(store.begin_now(&second, LEASE).unwrap(), Begin::InFlight);
+        // The lapsed owner's completion still counts for its own record, in a new slot.
+        assert!(store.complete_now(&first, stale, TTL).unwrap());
+        assert_eq!(store.begin_now(&first, LEASE).unwrap(), Begin::Completed);
+        assert!(store.complete_now(&second, owner, TTL).unwrap());
+        assert_eq!(store.begin_now(&second, LEASE).unwrap(), Begin::Completed);
+        assert_eq!(store.len(), 2);
+    }
+
+    #[test]
+    fn the_same_key_and_body_in_another_namespace_is_not_owned_by_a_token() {
+        let store = ManualClock::new().store(10);
+        let railz = RecordId::new("railz", "k", b"x");
+        let rootfi = RecordId::new("rootfi", "k", b"x");
+        let a = acquired(store.begin_now(&railz, LEASE).unwrap());
+        let b = acquired(store.begin_now(&rootfi, LEASE).unwrap());
+        // Both records sit in slot 0 of their namespace; each token owns only its own.
+        assert!(!store.release_now(&rootfi, a));
+        assert!(!store.complete_now(&railz, b, TTL).unwrap());
+        assert!(store.complete_now(&rootfi, b, TTL).unwrap());
+        assert!(store.release_now(&railz, a));
+        assert_eq!((store.len_in("railz"), store.len_in("rootfi")), (0, 1));
+    }
+
+    #[test]
+    fn records_are_found_again_after_others_were_freed_and_their_slots_reused() {
+        let clock = ManualClock::new();
+        let store = clock.store(50_000);
+        let body = |key: &str, b: &str| RecordId::new("ns", key, b.as_bytes());
+        let tokens: Vec<_> = (0..20_000)
+            .map(|i| acquired(store.begin_now(&rec(&format!("k{i}")), LEASE).unwrap()))
+            .collect();
+        // Free every other record (released), then fill the freed slots with other bodies
+        // under the freed keys, and with new keys.
+        for (i, token) in tokens.iter().enumerate().step_by(2) {
+            assert!(store.release_now(&rec(&format!("k{i}")), *token));
+        }
+        assert_eq!(store.len(), 10_000);
+        let others: Vec<_> = (0..20_000)
+            .step_by(2)
+            .map(|i| {
+                let key = format!("k{i}");
+                match store.begin_now(&body(&key, "other"), LEASE).unwrap() {
+                    Begin::Acquired { token, other_body } => {
+                        assert!(!other_body, "{key}'s first body was released");
+                        token
+                    }
+                    other => panic!("{key}: {other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(slab_len(&store, "ns"), 20_000);
+        for i in 20_000..30_000 {
+            acquired(store.begin_now(&rec(&format!("k{i}")), LEASE).unwrap());
+        }
+        assert_eq!(store.len(), 30_000);
+        // Every kept record is found by its key and completed with its token.
+        for (i, token) in tokens.iter().enumerate().skip(1).step_by(2) {
+            let k = rec(&format!("k{i}"));
+            assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::InFlight);
+            assert!(store.complete_now(&k, *token, TTL).unwrap());
+        }
+        for (n, token) in others.iter().enumerate() {
+            let key = format!("k{}", n * 2);
+            assert!(
+                store
+                    .complete_now(&body(&key, "other"), *token, TTL)
+                    .unwrap()
+            );
+            assert_eq!(
+                store.begin_now(&body(&key, "other"), LEASE).unwrap(),
+                Begin::Completed
+            );
+            // The released first body is claimable again, and sees the other one.
+            assert!(matches!(
+                store.begin_now(&rec(&key), LEASE).unwrap(),
+                Begin::Acquired {
+                    other_body: true,
+                    ..
+                }
+            ));
+        }
+        clock.advance(TTL);
+        acquired(store.begin_now(&rec("last"), LEASE).unwrap());
+        assert_eq!(store.len(), 1);
+        assert_eq!(slab_len(&store, "ns"), 40_000);
+    }
+
+    fn queued(store: &MemoryStore, namespace: &str) -> usize {
+        store.lock().get(namespace).map_or(0, |s| {
+            s.queues.iter().map(|q| q.entries.len()).sum::<usize>() + s.others.len()
+        })
+    }
+
+    #[test]
+    fn records_of_more_durations_than_queues_expire_on_time() {
+        let clock = ManualClock::new();
+        let store = clock.store(100);
+        // Drops what expired without claiming anything.
+        let tick = || store.release_now(&rec("none"), Token::generate());
+        for i in 1..=10_u64 {
+            let k = rec(&format!("k{i}"));
+            let token = acquired(store.begin_now(&k, Duration::from_secs(i)).unwrap());
+            if i % 2 == 0 {
+                let ttl = Duration::from_secs(100 + i);
+                assert!(store.complete_now(&k, token, ttl).unwrap());
+            }
+        }
+        for t in 1..=10_usize {
+            clock.advance(Duration::from_millis(999));
+            tick();
+            assert_eq!(store.len(), 10 - (t - 1).div_ceil(2), "at {t} s - 1 ms");
+            clock.advance(Duration::from_millis(1));
+            tick();
+            assert_eq!(store.len(), 10 - t.div_ceil(2), "at {t} s");
+        }
+        for i in [2, 4, 6, 8, 10] {
+            let k = rec(&format!("k{i}"));
+            assert_eq!(store.begin_now(&k, LEASE).unwrap(), Begin::Completed);
+        }
+        clock.advance(Duration::from_secs(92));
+        tick();
+        assert_eq!(store.len(), 4);
+        clock.advance(Duration::from_secs(8));
+        tick();
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn completed_and_released_records_leave_a_bounded_expiry_order() {
+        let clock = ManualClock::new();
+        let store = clock.store(10);
+        acquired(store.begin_now(&rec("kept"), LEASE).unwrap());
+        for i in 0..5_000 {
+            let k = rec(&format!("k{i}"));
+            let token = acquired(store.begin_now(&k, LEASE).unwrap());
+            assert!(store.release_now(&k, token));
+            assert!(queued(&store, "ns") <= store.len() + STALE_SLACK + 2);
+        }
+        assert_eq!(store.len(), 1);
+        // Completions leave their lease entries behind until the lease ends.
+        for i in 0..9 {
+            let k = rec(&format!("c{i}"));
+            let token = acquired(store.begin_now(&k, LEASE).unwrap());
+            assert!(store.complete_now(&k, token, TTL).unwrap());
+        }
+        let err = store.begin_now(&rec("full"), LEASE).unwrap_err();
+        assert_eq!(
+            err.retry_after(),
+            Some(LEASE),
+            "the next to expire is \"kept\""
+        );
+        clock.advance(LEASE);
+        acquired(store.begin_now(&rec("room"), LEASE).unwrap());
+        assert_eq!(store.len(), 10);
+        assert!(queued(&store, "ns") <= 11);
+    }
+
+    #[test]
+    fn a_caller_that_read_the_clock_earlier_gets_the_deadline_ahead_of_it() {
+        let clock = ManualClock::new();
+        let store = clock.store(10);
+        let at = |s: u64| clock.offset_ms.store(s * 1000, Ordering::SeqCst);
+        at(10);
+        let first = rec("first");
+        acquired(store.begin_now(&first, LEASE).unwrap());
+        // Read the clock at 5 s, took the lock after the claim at 10 s.
+        at(5);
+        let late = rec("late");
+        let token = acquired(store.begin_now(&late, LEASE).unwrap());
+        at(39);
+        assert_eq!(store.begin_now(&late, LEASE).unwrap(), Begin::InFlight);
+        at(40);
+        acquired(store.begin_now(&first, LEASE).unwrap());
+        assert!(!store.release_now(&late, token), "its lease ended at 40 s");
+    }
+
+    #[test]
+    fn namespaces_are_found_by_pointer_and_by_name_after_others_are_forgotten() {
+        let store = ManualClock::new().store(10);
+        let names: Vec<Arc<str>> = (0..20).map(|i| Arc::from(format!("ns{i}"))).collect();
+        // One shared `Arc` per namespace, like the layer's, and fresh ones.
+        let shared = |i: usize, key: &str| RecordId::new(Arc::clone(&names[i]), key, b"x");
+        let fresh = |i: usize, key: &str| RecordId::new(format!("ns{i}"), key, b"x");
+        let tokens: Vec<_> = (0..20)
+            .map(|i| acquired(store.begin_now(&shared(i, "k"), LEASE).unwrap()))
+            .collect();
+        // Emptied namespaces are forgotten, the last one moving into their place.
+        for i in [0, 3, 19, 10] {
+            assert!(store.release_now(&fresh(i, "k"), tokens[i]));
+            assert_eq!(store.len_in(&format!("ns{i}")), 0);
+        }
+        assert_eq!(store.len(), 16);
+        for i in (0..20).filter(|i| ![0, 3, 19, 10].contains(i)) {
+            assert_eq!(store.len_in(&format!("ns{i}")), 1, "ns{i}");
+            assert_eq!(
+                store.begin_now(&shared(i, "k"), LEASE).unwrap(),
+                Begin::InFlight
+            );
+            assert_eq!(
+                store.begin_now(&fresh(i, "k"), LEASE).unwrap(),
+                Begin::InFlight
+            );
+            assert!(store.complete_now(&shared(i, "k"), tokens[i], TTL).unwrap());
+        }
+        for i in [0, 3, 19, 10] {
+            acquired(store.begin_now(&shared(i, "k"), LEASE).unwrap());
+        }
+        assert_eq!(store.len(), 20);
     }
 
     #[test]
