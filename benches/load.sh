@@ -3,7 +3,7 @@
 # serving and layers; verification + parsing) against a bare axum
 # endpoint (examples/bare.rs), on loopback only, same concurrency and payload.
 #
-#   bash benches/load.sh            # 6 rounds, 5 s per endpoint, 1 wrk thread, 32 connections
+#   bash benches/load.sh            # 8 rounds, 5 s per endpoint, 1 wrk thread, 32 connections
 #   DURATION=10 ROUNDS=4 CONNECTIONS=64 bash benches/load.sh
 #
 # Paired like the in-process benchmarks: each round runs bare, receiver with dedup off,
@@ -31,7 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5}
-ROUNDS=${ROUNDS:-6}
+ROUNDS=${ROUNDS:-8}
 WARMUP=${WARMUP:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-1}

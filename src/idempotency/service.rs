@@ -36,23 +36,40 @@ pub struct Idempotency<S> {
 /// The key a delivery was deduplicated under, in the request extensions seen by the
 /// handler (e.g. `Extension<IdempotencyKey>` in axum), for logging and records.
 ///
-/// It is `<namespace>:id:<id>` (Railz: `<namespace>:id:<requestId>:<event>`),
+/// It shows (`Display`) as `<namespace>:id:<id>` (Railz: `<namespace>:id:<requestId>:<event>`),
 /// `<namespace>:idsha256:<hex>` (long ids) or `<namespace>:sha256:<hex of the body>`. The
 /// record behind it also holds the body's digest: see [`RecordId`].
+///
+/// ```
+/// # use ledgerhook::idempotency::IdempotencyKey;
+/// fn log(key: &IdempotencyKey) -> String {
+///     // e.g. "railz" and "id:428ebd8f-...:dataPerType", shown "railz:id:428ebd8f-...:dataPerType"
+///     format!("{} {} {key}", key.namespace(), key.key())
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct IdempotencyKey(Arc<str>);
+pub struct IdempotencyKey {
+    namespace: Arc<str>,
+    key: Arc<str>,
+}
 
 impl IdempotencyKey {
-    /// The key as text.
+    /// The route's namespace ([`IdempotencyLayer::namespace`](super::IdempotencyLayer::namespace)).
     #[must_use]
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The key within the namespace, e.g. `id:<requestId>:<event>` or `sha256:<hex>`.
+    #[must_use]
+    pub fn key(&self) -> &str {
+        &self.key
     }
 }
 
 impl fmt::Display for IdempotencyKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "{}:{}", self.namespace, self.key)
     }
 }
 
@@ -206,14 +223,12 @@ where
         #[cfg(not(feature = "axum"))]
         let key = config.key.key_for(req.headers(), body, &digest);
         let ttl = config.ttl(key.from_body_hash);
-        // `<namespace>:<key>` for the handler, the key alone for the record.
-        let mut shown = String::with_capacity(self.namespace.len() + 1 + key.text.len());
-        shown.push_str(&self.namespace);
-        shown.push(':');
-        shown.push_str(&key.text);
-        let record = RecordId::from_digest(Arc::clone(&self.namespace), key.text.as_str(), digest);
-        req.extensions_mut()
-            .insert(IdempotencyKey(Arc::from(shown)));
+        let record = RecordId::from_digest(Arc::clone(&self.namespace), key.text, digest);
+        // The handler's copy shares the record's strings.
+        req.extensions_mut().insert(IdempotencyKey {
+            namespace: Arc::clone(record.namespace_arc()),
+            key: Arc::clone(record.key_arc()),
+        });
         #[cfg(feature = "axum")]
         if let Some(event) = parsed {
             event.hand_on(req.extensions_mut());
@@ -357,7 +372,8 @@ impl Drop for Claim<'_> {
     }
 }
 
-/// Runs `op` until it succeeds, with backoff (10 ms doubling to 1 s), for at most `budget`;
+/// Runs `op` until it succeeds, with backoff (10 ms doubling to 1 s), for at most `budget`
+/// after its first failure;
 /// then returns its last error.
 async fn persist<'a, T>(
     budget: Duration,
@@ -365,14 +381,19 @@ async fn persist<'a, T>(
     kind: StoreOp,
     mut op: impl FnMut() -> StoreFuture<'a, T>,
 ) -> Result<T, StoreError> {
-    // Capped so that a huge lease cannot overflow the clock or retry forever.
-    let deadline = tokio::time::Instant::now() + budget.min(Duration::from_secs(3600));
+    // Capped so that a huge lease cannot overflow the clock or retry forever. Read at the
+    // first failure, not before: the usual call succeeds at once and needs no clock.
+    let budget = budget.min(Duration::from_secs(3600));
+    let mut deadline = None;
     let mut wait = Duration::from_millis(10);
     loop {
         match timer.time(kind, op()).await {
             Ok(value) => return Ok(value),
-            Err(err) if tokio::time::Instant::now() + wait > deadline => return Err(err),
-            Err(_) => {
+            Err(err) => {
+                let now = tokio::time::Instant::now();
+                if now + wait > *deadline.get_or_insert(now + budget) {
+                    return Err(err);
+                }
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(1));
             }
@@ -563,5 +584,26 @@ mod tests {
         );
         assert!(parsed.is_none());
         assert_eq!(key.text, "id:a:auth");
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    #[test]
+    fn the_handlers_key_shares_the_records_strings_and_shows_namespace_colon_key() {
+        let record = RecordId::from_digest("railz", "id:r-1:auth", [7; 32]);
+        let key = IdempotencyKey {
+            namespace: Arc::clone(record.namespace_arc()),
+            key: Arc::clone(record.key_arc()),
+        };
+        assert_eq!(key.namespace(), "railz");
+        assert_eq!(key.key(), "id:r-1:auth");
+        assert_eq!(key.to_string(), "railz:id:r-1:auth");
+        assert!(
+            Arc::ptr_eq(&key.key, record.key_arc()),
+            "no copy of the key"
+        );
     }
 }
