@@ -1,4 +1,5 @@
-//! The string type of event fields: a slice of the received body, shared, not copied.
+//! The string type of event fields: short ones inline, longer ones a slice of the received
+//! body, shared, not copied.
 
 use std::borrow::Borrow;
 use std::cell::RefCell;
@@ -7,6 +8,7 @@ use std::ops::Deref;
 
 use bytes::Bytes;
 use bytestring::ByteString;
+use compact_str::CompactString;
 use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Serialize, Serializer};
 
@@ -14,11 +16,13 @@ use super::de::{ListItem, ReadField};
 
 /// A string field of an event (ids, names, timestamps).
 ///
-/// When the event was parsed from [`Bytes`] (as [`WebhookPayload::parse`] does) and the
-/// string had no escapes on the wire, it is a slice of the body, sharing its buffer: no
-/// allocation, no copy. Otherwise it owns its text. Either way it reads as a `&str`
-/// (through `Deref`), and compares and hashes as one. An event keeps the body's buffer
-/// alive as long as one of its strings lives; convert with `String::from` to let it go.
+/// A short string (up to 24 bytes on 64-bit targets: most ids, dates and names) is kept
+/// inline, with no allocation and no reference count to update. A longer one, when the
+/// event was parsed from [`Bytes`] (as [`WebhookPayload::parse`] does) and the string had
+/// no escapes on the wire, is a slice of the body, sharing its buffer: no allocation, no
+/// copy. Otherwise it owns its text. Either way it reads as a `&str` (through `Deref`),
+/// and compares and hashes as one. An event keeps the body's buffer alive as long as one
+/// of its long strings lives; convert with `String::from` to let it go.
 ///
 /// ```
 /// use bytes::Bytes;
@@ -37,23 +41,80 @@ use super::de::{ListItem, ReadField};
 /// ```
 ///
 /// [`WebhookPayload::parse`]: crate::WebhookPayload::parse
-#[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Text(ByteString);
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// At most [`INLINE_MAX`] bytes, held in place.
+    Inline(CompactString),
+    /// Longer: a slice of the body, or owned.
+    Shared(ByteString),
+}
+
+/// The longest string [`CompactString`] holds without allocating: its own size.
+const INLINE_MAX: usize = std::mem::size_of::<CompactString>();
 
 impl Text {
     /// The text.
     #[must_use]
+    #[inline]
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            Repr::Inline(s) => s,
+            Repr::Shared(s) => s,
+        }
     }
 
-    /// A string borrowed from the input: a slice of `body` when it lies inside (the usual
-    /// case), a copy otherwise.
+    /// A string borrowed from the input: inline when short, a slice of `body` when it lies
+    /// inside (the usual case for long strings), a copy otherwise.
+    #[inline]
     fn borrowed(s: &str, body: Option<&ByteString>) -> Self {
-        match body {
-            Some(body) if contains(body, s) => Self(body.slice_ref(s)),
-            _ => Self::from(s),
+        if s.len() <= INLINE_MAX {
+            return Self(Repr::Inline(CompactString::new(s)));
         }
+        match body {
+            Some(body) if contains(body, s) => Self(Repr::Shared(body.slice_ref(s))),
+            _ => Self(Repr::Shared(ByteString::from(s))),
+        }
+    }
+
+    /// Whether the text is a slice of `body`'s buffer.
+    #[cfg(test)]
+    fn shares(&self, body: &str) -> bool {
+        matches!(&self.0, Repr::Shared(s) if contains(body, s))
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Self(Repr::Inline(CompactString::default()))
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 
@@ -127,38 +188,46 @@ pub(crate) fn utf8_body(body: &Bytes) -> Option<ByteString> {
 
 impl Deref for Text {
     type Target = str;
+    #[inline]
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Text {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Text {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl From<&str> for Text {
     fn from(s: &str) -> Self {
-        Self(ByteString::from(s))
+        Self::borrowed(s, None)
     }
 }
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        Self(ByteString::from(s))
+        if s.len() <= INLINE_MAX {
+            Self(Repr::Inline(CompactString::new(&s)))
+        } else {
+            Self(Repr::Shared(ByteString::from(s)))
+        }
     }
 }
 
 impl From<Text> for String {
     fn from(t: Text) -> Self {
-        t.0.into()
+        match t.0 {
+            Repr::Inline(s) => s.into(),
+            Repr::Shared(s) => s.into(),
+        }
     }
 }
 
@@ -298,23 +367,61 @@ impl ReadField for Text {
 mod tests {
     use super::*;
 
+    /// 25 bytes: one more than fits inline.
+    const LONG: &str = "abcdefghijklmnopqrstuvwxy";
+
     #[test]
-    fn strings_of_the_body_share_it_and_others_are_copied() {
-        let body = ByteString::from_static(r#"["abc","a\u0062c"]"#);
+    fn long_strings_of_the_body_share_it_and_others_are_copied() {
+        assert_eq!(LONG.len(), INLINE_MAX + 1);
+        let body = ByteString::from(format!(r#"["{LONG}","a\u0062cdefghijklmnopqrstuvwxy"]"#));
         let (plain, escaped) = {
             let _scope = BodyScope::enter(body.clone());
             serde_json::from_str::<(Text, Text)>(&body).unwrap()
         };
-        assert_eq!((plain.as_str(), escaped.as_str()), ("abc", "abc"));
-        assert!(contains(&body, &plain));
-        assert!(!contains(&body, &escaped));
+        assert_eq!((plain.as_str(), escaped.as_str()), (LONG, LONG));
+        assert!(plain.shares(&body));
+        assert!(!escaped.shares(&body));
         // Outside a scope (or from another buffer), a copy.
-        let copy: Text = serde_json::from_str(r#""abc""#).unwrap();
-        assert!(!contains(&body, &copy));
-        let other = String::from(r#""abc""#);
+        let copy: Text = serde_json::from_str(&format!(r#""{LONG}""#)).unwrap();
+        assert!(!copy.shares(&body));
+        let other = format!(r#""{LONG}""#);
         let _scope = BodyScope::enter(body.clone());
         let copy: Text = serde_json::from_str(&other).unwrap();
-        assert!(!contains(&body, &copy));
+        assert!(!copy.shares(&body));
+    }
+
+    #[test]
+    fn short_strings_are_inline_and_read_the_same() {
+        let body = ByteString::from_static(r#"["abc","a\u0062c",""]"#);
+        let _scope = BodyScope::enter(body.clone());
+        let texts: Vec<Text> = serde_json::from_str(&body).unwrap();
+        assert_eq!(texts, ["abc", "abc", ""]);
+        assert!(texts.iter().all(|t| matches!(t.0, Repr::Inline(_))));
+        // Inline and shared texts of the same string are equal, hash and order alike.
+        let long = Text::from(LONG);
+        let short = Text::from(&LONG[..INLINE_MAX]);
+        assert!(matches!(long.0, Repr::Shared(_)));
+        assert!(matches!(short.0, Repr::Inline(_)));
+        assert!(short < long);
+        assert_eq!(Text::from(String::from(LONG)), long);
+        assert_eq!(String::from(short.clone()), &LONG[..INLINE_MAX]);
+        let state = std::collections::hash_map::RandomState::new();
+        for text in [&short, &long] {
+            use std::hash::BuildHasher;
+            assert_eq!(state.hash_one(text), state.hash_one(text.as_str()));
+        }
+        let set: std::collections::HashSet<Text> =
+            [Text::from("abc"), Text::from(String::from("abc"))].into();
+        assert_eq!(set.len(), 1);
+        assert!(set.contains("abc"));
+    }
+
+    #[test]
+    fn a_text_is_no_larger_than_a_body_slice() {
+        assert_eq!(
+            std::mem::size_of::<Text>(),
+            std::mem::size_of::<ByteString>()
+        );
     }
 
     #[test]
