@@ -33,7 +33,7 @@ fn dedup_railz_data_per_type() -> DedupInput {
         apps::call(&app, &apps::signed_headers(Provider::Railz, &warm), &warm),
         200
     );
-    let body = Bytes::from_static(support::RAILZ_DATA_PER_TYPE);
+    let body = support::received(support::RAILZ_DATA_PER_TYPE);
     let headers = apps::signed_headers(Provider::Railz, &body);
     (app, headers, body)
 }

@@ -111,7 +111,7 @@ fn fixture(name: &str) -> (&str, Bytes) {
         .iter()
         .find(|(fixture, _)| *fixture == name)
         .expect("unknown fixture");
-    let body = Bytes::from_static(body);
+    let body = support::received(body);
     setup::parse_fixture(name, &body).unwrap();
     (name, body)
 }
@@ -203,7 +203,7 @@ fn layer_railz_1kib() -> LayerInput {
 fn layer_rootfi_sync_started() -> LayerInput {
     layer_input(
         Provider::RootFiV4,
-        Bytes::from_static(support::ROOTFI_SYNC_STARTED),
+        support::received(support::ROOTFI_SYNC_STARTED),
     )
 }
 

@@ -39,7 +39,7 @@ fn layer_benches(c: &mut Criterion) {
         (
             "rootfi_sync_started",
             Provider::RootFiV4,
-            Bytes::from_static(support::ROOTFI_SYNC_STARTED),
+            support::received(support::ROOTFI_SYNC_STARTED),
         ),
     ];
     for (name, provider, body) in cases {

@@ -134,7 +134,7 @@ fn verify(run: &mut Run) {
 
 fn parse(run: &mut Run) {
     for &(name, body) in fixtures::FIXTURES {
-        let body = Bytes::from_static(body);
+        let body = support::received(body);
         setup::parse_fixture(name, &body).unwrap_or_else(|e| panic!("{name}: {e}"));
         let value_body = body.clone();
         run.compare(
@@ -148,7 +148,7 @@ fn parse(run: &mut Run) {
     // Informational, not a goal: the floor of any serde_json parse (a syntax check that
     // builds nothing), against the same `Value` baseline.
     for &(name, body) in fixtures::FIXTURES {
-        let (floor_body, value_body) = (Bytes::from_static(body), Bytes::from_static(body));
+        let (floor_body, value_body) = (support::received(body), support::received(body));
         run.compare(
             "parse_floor",
             name,
@@ -174,7 +174,7 @@ fn layer(run: &mut Run) {
         (
             "rootfi_sync_started",
             Provider::RootFiV4,
-            Bytes::from_static(support::ROOTFI_SYNC_STARTED),
+            support::received(support::ROOTFI_SYNC_STARTED),
         ),
     ];
     for (name, provider, body) in cases {

@@ -13,7 +13,6 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 #[path = "support/mod.rs"]
@@ -24,7 +23,7 @@ use support::{naive, setup};
 fn parse(c: &mut Criterion) {
     fixtures::assert_complete();
     for &(name, body) in FIXTURES {
-        let bytes = Bytes::from_static(body);
+        let bytes = support::received(body);
         let mut group = c.benchmark_group(format!("parse/{name}"));
         group.throughput(Throughput::Bytes(body.len() as u64));
         setup::parse_fixture(name, &bytes).unwrap_or_else(|e| panic!("{name}: {e}"));

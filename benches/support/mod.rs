@@ -14,6 +14,17 @@ pub(crate) mod setup;
 
 pub(crate) use fixtures::{RAILZ_AUTH, RAILZ_DATA_FULL, RAILZ_DATA_PER_TYPE, ROOTFI_SYNC_STARTED};
 
+/// `body` as a server receives it: on the heap, shared by reference count, as hyper hands it
+/// over. A `Bytes::from_static` body would make every slice of it free to clone and drop,
+/// which no delivered body is.
+#[must_use]
+pub(crate) fn received(body: &[u8]) -> bytes::Bytes {
+    let body = bytes::Bytes::from(body.to_vec());
+    // The first clone moves the buffer under a shared count: done here, not in a timed call.
+    drop(body.clone());
+    body
+}
+
 /// The body sizes every criterion verification group is run at.
 pub(crate) const SIZES: [(usize, &str); 4] = [
     (256, "256B"),
