@@ -16,7 +16,8 @@
 //! Each body is read in one pass into a "union of all known fields" (no intermediate
 //! `Value` or serde `Content` tree; known keys and enum values are matched from the
 //! borrowed input without allocating), then the tag picks the variant. String fields are
-//! [`Text`]: slices of the body's `Bytes`, not copies. Once a tag turns out to be unknown,
+//! [`Text`]: held inline when short, slices of the body's `Bytes` when longer; no heap copy
+//! unless the string had escapes. Once a tag turns out to be unknown,
 //! the rest of the body is only checked to be JSON; [`UnknownEvent`] keeps the text and
 //! builds a `Value` when asked. Error paths are computed only after a failure, by parsing
 //! a second time under `serde_path_to_error`.
