@@ -70,13 +70,19 @@ impl Text {
     /// inside (the usual case for long strings), a copy otherwise.
     #[inline]
     fn borrowed(s: &str, body: Option<&ByteString>) -> Self {
-        if s.len() <= INLINE_MAX {
-            return Self(Repr::Inline(CompactString::new(s)));
+        if let Some(text) = Self::inline(s) {
+            return text;
         }
         match body {
             Some(body) if contains(body, s) => Self(Repr::Shared(body.slice_ref(s))),
             _ => Self(Repr::Shared(ByteString::from(s))),
         }
+    }
+
+    /// `s` held in place, when it is short enough.
+    #[inline]
+    fn inline(s: &str) -> Option<Self> {
+        (s.len() <= INLINE_MAX).then(|| Self(Repr::Inline(CompactString::new(s))))
     }
 
     /// Whether the text is a slice of `body`'s buffer.
@@ -214,11 +220,7 @@ impl From<&str> for Text {
 
 impl From<String> for Text {
     fn from(s: String) -> Self {
-        if s.len() <= INLINE_MAX {
-            Self(Repr::Inline(CompactString::new(&s)))
-        } else {
-            Self(Repr::Shared(ByteString::from(s)))
-        }
+        Self::inline(&s).unwrap_or_else(|| Self(Repr::Shared(ByteString::from(s))))
     }
 }
 
